@@ -1,0 +1,186 @@
+//! Builds the external resource for a queued id, reading the message from Slack.
+
+use chrono::{DateTime, SecondsFormat};
+
+use super::text::slack_to_plain;
+use crate::domain::{SlackMessageRef, SlackTs, SlackUserId};
+use crate::slack::SlackError;
+use crate::startup::AppState;
+use crate::storage::accounts::Account;
+use crate::storage::outbox::{QueuedResource, ResourceKind};
+use crate::storage::{StorageError, slack_workspaces};
+use crate::zendesk::{Author, ExternalResource, FieldValue};
+
+const SUBJECT_MAX_CHARS: usize = 80;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("the Slack workspace is not connected")]
+    WorkspaceDisconnected,
+    #[error("the Slack message no longer exists")]
+    MessageGone,
+    #[error(transparent)]
+    Slack(#[from] SlackError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl BuildError {
+    /// Short code kept on the queue row.
+    pub fn code(&self) -> String {
+        match self {
+            Self::WorkspaceDisconnected => "workspace_disconnected".into(),
+            Self::MessageGone => "message_not_found".into(),
+            Self::Slack(error) => error.code().to_owned(),
+            Self::Storage(_) => "storage_error".into(),
+        }
+    }
+
+    /// Whether trying again can never succeed.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            Self::MessageGone => true,
+            Self::Slack(error) => error.is_permanent() && !error.is_workspace_problem(),
+            Self::WorkspaceDisconnected | Self::Storage(_) => false,
+        }
+    }
+}
+
+/// The resource Zendesk gets for one queued row.
+pub async fn build_resource(
+    state: &AppState,
+    account: &Account,
+    queued: &QueuedResource,
+) -> Result<ExternalResource, BuildError> {
+    let workspace = slack_workspaces::find(&state.db, &state.keys, &queued.message.team).await?;
+    let token = workspace
+        .and_then(|w| w.bot_token)
+        .ok_or(BuildError::WorkspaceDisconnected)?;
+    let message = &queued.message;
+    let thread_id = SlackMessageRef {
+        ts: queued.thread_ts.clone(),
+        ..message.clone()
+    }
+    .external_id();
+    let base = ResourceBase {
+        external_id: queued.external_id.to_string(),
+        thread_id: thread_id.to_string(),
+        created_at: iso_time(&message.ts),
+    };
+    if queued.kind == ResourceKind::Delete {
+        return Ok(deleted_note(base, message));
+    }
+    let found = state
+        .slack
+        .fetch_message(&token, &message.channel, &queued.thread_ts, &message.ts)
+        .await?
+        .ok_or(BuildError::MessageGone)?;
+    let author_id = found
+        .user
+        .clone()
+        .or(found.bot_id.clone())
+        .unwrap_or_else(|| "unknown".into());
+    let profile = match SlackUserId::parse(&author_id) {
+        Ok(user) => Some(state.slack.profile(&token, &user).await?),
+        Err(_) => None,
+    };
+    let mut body = slack_to_plain(&found.text);
+    if queued.kind == ResourceKind::Edit {
+        body = format!("(edited in Slack)\n{body}");
+    }
+    if body.trim().is_empty() {
+        body = "(a Slack message without text)".into();
+    }
+    let is_ticket_start = message.ts == queued.thread_ts && queued.kind == ResourceKind::Message;
+    let fields = if is_ticket_start {
+        ticket_fields(account, &body)
+    } else {
+        Vec::new()
+    };
+    Ok(ExternalResource {
+        external_id: base.external_id,
+        message: body,
+        html_message: None,
+        internal_note: false,
+        thread_id: base.thread_id,
+        created_at: base.created_at,
+        author: Author {
+            external_id: format!("slack:{}:{author_id}", message.team),
+            name: profile
+                .as_ref()
+                .map(|p| p.display_name.clone())
+                .unwrap_or_else(|| "Slack".to_owned()),
+            image_url: profile.and_then(|p| p.image_url),
+            locale: None,
+        },
+        allow_channelback: true,
+        fields,
+        file_urls: Vec::new(),
+    })
+}
+
+struct ResourceBase {
+    external_id: String,
+    thread_id: String,
+    created_at: String,
+}
+
+fn deleted_note(base: ResourceBase, message: &SlackMessageRef) -> ExternalResource {
+    ExternalResource {
+        external_id: base.external_id,
+        message: "This message was deleted in Slack.".into(),
+        html_message: None,
+        internal_note: true,
+        thread_id: base.thread_id,
+        created_at: base.created_at,
+        author: Author {
+            external_id: format!("slack:{}:slackdesk", message.team),
+            name: "slackdesk".into(),
+            image_url: None,
+            locale: None,
+        },
+        allow_channelback: false,
+        fields: Vec::new(),
+        file_urls: Vec::new(),
+    }
+}
+
+fn ticket_fields(account: &Account, body: &str) -> Vec<FieldValue> {
+    let first_line = body
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("Slack conversation");
+    let subject: String = first_line.trim().chars().take(SUBJECT_MAX_CHARS).collect();
+    let mut fields = vec![FieldValue {
+        id: "subject".into(),
+        value: serde_json::Value::String(subject),
+    }];
+    if !account.settings.ticket_tags.is_empty() {
+        fields.push(FieldValue {
+            id: "tags".into(),
+            value: serde_json::json!(account.settings.ticket_tags),
+        });
+    }
+    fields
+}
+
+/// A Slack ts as ISO-8601 UTC with milliseconds.
+fn iso_time(ts: &SlackTs) -> String {
+    let (secs, micros) = ts.as_str().split_once('.').unwrap_or((ts.as_str(), "0"));
+    let secs: i64 = secs.parse().unwrap_or(0);
+    let micros: u32 = micros.parse().unwrap_or(0);
+    DateTime::from_timestamp(secs, micros.saturating_mul(1000))
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slack_ts_becomes_utc_iso_time() {
+        let ts = SlackTs::parse("1700000000.123456").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(iso_time(&ts), "2023-11-14T22:13:20.123Z");
+    }
+}

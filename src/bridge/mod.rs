@@ -1,0 +1,85 @@
+//! The bridge: where a Slack message becomes a Zendesk resource and a Zendesk reply
+//! becomes a Slack message.
+//!
+//! ```text
+//!  Slack event ──enqueue──▶ outbox (ids) ──build──▶ ExternalResource ──▶ push / pull
+//!  channelback ──────────────────────────▶ chat.postMessage(thread_ts) ──▶ external_id
+//! ```
+//!
+//! Content is fetched from Slack when a resource is built and dropped after it is sent.
+
+mod build;
+mod channelback;
+mod text;
+
+pub use build::{BuildError, build_resource};
+pub use channelback::{ChannelbackError, ChannelbackReply, ChannelbackRequest, post_channelback};
+pub use text::{slack_to_plain, zendesk_to_slack};
+
+use crate::domain::{AccountId, SlackMessageRef, SlackTs, SlackUserId};
+use crate::startup::AppState;
+use crate::storage::StorageError;
+use crate::storage::outbox::{self, NewResource, ResourceKind};
+
+/// Queues one Slack message for an account; false when it was queued before.
+pub async fn enqueue_message(
+    state: &AppState,
+    account: AccountId,
+    message: SlackMessageRef,
+    thread_ts: SlackTs,
+    author: Option<SlackUserId>,
+    kind: ResourceKind,
+) -> Result<bool, StorageError> {
+    let external_id = match kind {
+        ResourceKind::Message => message.external_id(),
+        ResourceKind::Edit => message.derived_external_id("edited"),
+        ResourceKind::Delete => message.derived_external_id("deleted"),
+    };
+    let resource = NewResource {
+        account_id: account,
+        external_id,
+        kind,
+        message,
+        thread_ts,
+        author,
+    };
+    let inserted = outbox::enqueue(state.db.pool(), &resource).await?;
+    if inserted {
+        state.delivery_wake.notify_one();
+    }
+    Ok(inserted)
+}
+
+/// The Slack message an external id names, as a link for an agent's browser.
+/// `None` when the id is not one of ours or its workspace is unknown here.
+pub async fn clickthrough_target(
+    state: &AppState,
+    external_id: &crate::domain::ExternalId,
+) -> Result<Option<String>, StorageError> {
+    let Some(message) = external_id.slack_message() else {
+        return Ok(None);
+    };
+    let Some(workspace) =
+        crate::storage::slack_workspaces::find(&state.db, &state.keys, &message.team).await?
+    else {
+        return Ok(None);
+    };
+    if let Some(token) = &workspace.bot_token {
+        match state
+            .slack
+            .permalink(token, &message.channel, &message.ts)
+            .await
+        {
+            Ok(link) if link.starts_with("https://") => return Ok(Some(link)),
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(team = %message.team, code = error.code(), "permalink lookup failed")
+            }
+        }
+    }
+    // Slack's own redirect opens the channel in the right workspace.
+    Ok(Some(format!(
+        "https://slack.com/app_redirect?team={}&channel={}",
+        message.team, message.channel
+    )))
+}

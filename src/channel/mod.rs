@@ -1,0 +1,35 @@
+//! The Zendesk Channel Framework endpoints (SPEC 1): manifest, admin UI, pull,
+//! channelback, clickthrough, health check, about page and event callbacks.
+//!
+//! Handlers parse and check the request, make one call into the bridge or storage, and
+//! answer. Every request that names an account proves it with the metadata secret
+//! ([`metadata`]), compared in constant time before anything is read or written.
+
+mod admin;
+mod channelback;
+mod clickthrough;
+mod events;
+mod info;
+mod manifest;
+pub mod metadata;
+mod pull;
+
+use actix_web::web;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/manifest.json", web::get().to(manifest::manifest))
+        .route("/channel/admin", web::post().to(admin::open))
+        .route("/channel/admin/save", web::post().to(admin::save))
+        .route("/channel/pull", web::post().to(pull::pull))
+        .route(
+            "/channel/channelback",
+            web::post().to(channelback::channelback),
+        )
+        .route(
+            "/channel/clickthrough",
+            web::get().to(clickthrough::clickthrough),
+        )
+        .route("/channel/healthcheck", web::get().to(info::healthcheck))
+        .route("/channel/about", web::get().to(info::about))
+        .route("/channel/events", web::post().to(events::events));
+}

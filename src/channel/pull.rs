@@ -1,0 +1,102 @@
+//! `POST /channel/pull`: Zendesk asks for new resources (SPEC 1.3).
+//!
+//! Delivery is at least once. The `state` we return lists the queue rows of this
+//! response; Zendesk stores it only after it has taken the resources, and sends it back
+//! on the next pull, which is when those rows leave the queue. A lost response means the
+//! old state comes back and the same rows are sent again (Zendesk deduplicates them by
+//! external id). Listing rows, rather than a high-water mark, keeps a row that committed
+//! late with a lower number from being skipped.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::bridge;
+use crate::channel::metadata;
+use crate::startup::AppState;
+use crate::storage::outbox;
+use crate::web::{ApiError, Form, read_body};
+
+/// Zendesk takes at most 200 resources per pull.
+const PULL_LIMIT: i64 = 200;
+
+#[derive(Serialize, Deserialize, Default, Debug, PartialEq)]
+struct PullState {
+    #[serde(default)]
+    ack: Vec<i64>,
+}
+
+impl PullState {
+    fn parse(raw: &str) -> Result<Self, ApiError> {
+        if raw.trim().is_empty() {
+            return Ok(Self::default());
+        }
+        let state: Self = serde_json::from_str(raw)
+            .map_err(|_| ApiError::invalid("state", "is not a state this service wrote"))?;
+        if state.ack.len() > PULL_LIMIT as usize {
+            return Err(ApiError::invalid("state", "lists too many resources"));
+        }
+        Ok(state)
+    }
+}
+
+pub async fn pull(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let body = read_body(&req, payload, state.settings.max_body_bytes).await?;
+    let form = Form::parse(&req, &body)?;
+    let account = metadata::verify(&state.db, form.required("metadata")?).await?;
+    let previous = PullState::parse(form.optional("state")?.unwrap_or(""))?;
+    if !account.active || account.delivers_by_push() {
+        // Nothing waits for a pull: the account is paused, or its resources are pushed.
+        return Ok(HttpResponse::Ok().json(json!({"external_resources": [], "state": ""})));
+    }
+    let acknowledged = outbox::acknowledge(&state.db, account.id, &previous.ack).await?;
+    let queued = outbox::pending_for_pull(&state.db, account.id, PULL_LIMIT).await?;
+    let mut resources = Vec::with_capacity(queued.len());
+    let mut sent = Vec::with_capacity(queued.len());
+    for row in &queued {
+        match bridge::build_resource(&state, &account, row).await {
+            Ok(resource) => {
+                resources.push(resource);
+                sent.push(row.seq);
+            }
+            Err(error) if error.is_permanent() => {
+                outbox::mark_failed(&state.db, row.seq, &error.code()).await?;
+            }
+            // A transient failure keeps this row, and every later one, for the next pull,
+            // so a thread's resources stay in order.
+            Err(error) => {
+                tracing::warn!(account = %account.id, seq = row.seq, code = %error.code(), "resource not built; kept for the next pull");
+                break;
+            }
+        }
+    }
+    tracing::info!(account = %account.id, acknowledged, sent = sent.len(), "pull answered");
+    state.metrics.record_pulled(sent.len());
+    let next_state = serde_json::to_string(&PullState { ack: sent }).map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().json(json!({
+        "external_resources": resources,
+        "state": next_state,
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_lists_at_most_a_pull_of_rows_and_fits_zendesk() {
+        let full = PullState {
+            ack: (1_000_000_000..1_000_000_200).collect(),
+        };
+        let encoded = serde_json::to_string(&full).unwrap_or_default();
+        assert!(encoded.len() <= 5000, "{}", encoded.len());
+        assert_eq!(PullState::parse(&encoded).ok(), Some(full));
+        assert_eq!(PullState::parse("").ok(), Some(PullState::default()));
+        assert!(PullState::parse("{\"ack\":\"x\"}").is_err());
+        assert!(PullState::parse("garbage").is_err());
+    }
+}

@@ -1,0 +1,135 @@
+//! The command line: `serve` (the default), `migrate`, `keys`, `zendesk-app`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{DatabaseSettings, KeySettings, Settings};
+use crate::crypto::KeyRing;
+use crate::startup::{Application, install_crypto_provider};
+use crate::storage::{Db, rotation};
+
+/// slackdesk: Slack channels to Zendesk tickets, through the Zendesk Channel Framework.
+///
+/// With no command it serves (same as `slackdesk serve`). Every setting is also an
+/// environment variable; see `slackdesk serve --help`.
+#[derive(Parser, Debug)]
+#[command(name = "slackdesk", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    #[command(flatten)]
+    serve: Settings,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the HTTP service and background workers (the default).
+    Serve(Box<Settings>),
+    /// Apply database migrations and exit.
+    Migrate(DatabaseSettings),
+    /// Manage the keys that encrypt stored credentials.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Build the Zendesk installer app.
+    #[command(subcommand, name = "zendesk-app")]
+    ZendeskApp(ZendeskAppCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysCommand {
+    /// Print a new key ring entry (`id:base64key`) to put first in SLACKDESK_KEYS.
+    Generate {
+        /// Name of the new key.
+        #[arg(long, default_value_t = default_key_id())]
+        id: String,
+    },
+    /// Re-encrypt every stored credential under the first (active) key. Safe while the
+    /// service runs, as long as the running service's key ring holds both keys.
+    Rotate(RotateArgs),
+}
+
+#[derive(Args, Debug)]
+struct RotateArgs {
+    #[command(flatten)]
+    database: DatabaseSettings,
+    #[command(flatten)]
+    keys: KeySettings,
+}
+
+#[derive(Subcommand, Debug)]
+enum ZendeskAppCommand {
+    /// Write an upload-ready zip with the channel manifest URL filled in.
+    Package {
+        /// Public https URL of this deployment's `/manifest.json`.
+        #[arg(long)]
+        manifest_url: String,
+        /// Folder of the app's sources.
+        #[arg(long, default_value = "zendesk-app")]
+        app_dir: PathBuf,
+        /// Where to write the zip.
+        #[arg(long, default_value = "dist/slackdesk-zendesk-app.zip")]
+        out: PathBuf,
+    },
+}
+
+fn default_key_id() -> String {
+    format!("k{}", chrono::Utc::now().format("%Y%m%d%H%M"))
+}
+
+impl Cli {
+    pub async fn run(self) -> anyhow::Result<()> {
+        match self.command {
+            None => serve(self.serve).await,
+            Some(Command::Serve(settings)) => serve(*settings).await,
+            Some(Command::Migrate(database)) => {
+                let db = Db::connect(&database).await?;
+                db.migrate().await?;
+                println!("database is up to date");
+                Ok(())
+            }
+            Some(Command::Keys(KeysCommand::Generate { id })) => {
+                println!("{}", crate::crypto::generate_key_line(&id)?);
+                Ok(())
+            }
+            Some(Command::Keys(KeysCommand::Rotate(args))) => rotate(args).await,
+            Some(Command::ZendeskApp(ZendeskAppCommand::Package {
+                manifest_url,
+                app_dir,
+                out,
+            })) => {
+                let summary = crate::zendesk_app::package(&app_dir, &manifest_url, &out)?;
+                println!(
+                    "wrote {} ({} files) for {}",
+                    summary.out_file.display(),
+                    summary.files.len(),
+                    summary.manifest_url
+                );
+                Ok(())
+            }
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = Application::build(settings).await?;
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn rotate(args: RotateArgs) -> anyhow::Result<()> {
+    install_crypto_provider();
+    let keys = KeyRing::load(&args.keys)?.ring;
+    let db = Db::connect(&args.database).await?;
+    db.migrate().await?;
+    let report = rotation::reseal_all(&db, &keys).await?;
+    println!(
+        "active key {}: {} credentials re-encrypted, {} already current, {} changed meanwhile",
+        keys.active_key().as_str(),
+        report.resealed,
+        report.current,
+        report.raced
+    );
+    Ok(())
+}

@@ -1,0 +1,56 @@
+//! Background work: the push delivery worker.
+//!
+//! ```text
+//!  loop: claim due rows (lease) ─▶ group by account ─▶ build ─▶ push ≤100 ─▶ per-result
+//!          ▲                                                            │
+//!          └──── woken by new work, or every WORKER_POLL_MS ◀───────────┘
+//! ```
+//!
+//! A failed round is logged and the loop goes on. [`deliver_once`] runs one round, so
+//! tests drain the queue without sleeping. Shutdown is through a cancellation token; a
+//! round in flight finishes, and anything not finished is still in the database.
+
+mod push;
+
+pub use push::{DeliveryRound, deliver_once};
+
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::startup::AppState;
+
+/// Starts the delivery worker; it stops when `cancel` fires.
+pub fn spawn_workers(state: AppState, cancel: CancellationToken) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let poll = state.settings.worker_poll_interval();
+        loop {
+            let busy = match deliver_once(&state).await {
+                Ok(round) => round.claimed > 0,
+                Err(error) => {
+                    tracing::error!(error = %crate::web::error_chain(&error), "delivery round failed");
+                    false
+                }
+            };
+            if busy {
+                if cancel.is_cancelled() {
+                    break;
+                }
+                continue;
+            }
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                () = state.delivery_wake.notified() => {}
+                () = tokio::time::sleep(poll) => {}
+            }
+        }
+        tracing::info!("delivery worker stopped");
+    })
+}
+
+/// Exponential backoff with a cap: 2s, 4s, 8s … 10 minutes.
+pub(crate) fn backoff(attempts: i64) -> Duration {
+    let exponent = attempts.clamp(1, 10) as u32;
+    Duration::from_secs(2u64.pow(exponent).min(600))
+}

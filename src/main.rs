@@ -1,0 +1,16 @@
+//! The `slackdesk` binary: parses the command line and runs it.
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    slackdesk::telemetry::init();
+    let cli = slackdesk::cli::Cli::parse();
+    match cli.run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("slackdesk: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! Building and running the application: the shared [`AppState`], the HTTP server with
+//! its routes and middleware, and the background workers.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::{Server, Service};
+use actix_web::{App, HttpServer, web};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Settings;
+use crate::crypto::KeyRing;
+use crate::ops::Metrics;
+use crate::slack::SlackClient;
+use crate::storage::Db;
+use crate::zendesk::ZendeskClient;
+
+/// Everything a request handler or worker needs; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: Db,
+    pub keys: Arc<KeyRing>,
+    pub settings: Arc<Settings>,
+    pub slack: SlackClient,
+    pub zendesk: ZendeskClient,
+    pub metrics: Arc<Metrics>,
+    /// Wakes the delivery worker when new work is queued.
+    pub delivery_wake: Arc<Notify>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Crypto(#[from] crate::crypto::CryptoError),
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
+    #[error("cannot build the HTTP client: {0}")]
+    HttpClient(#[from] reqwest::Error),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+impl AppState {
+    /// Connects to the database (migrating it), loads keys and builds the clients.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        install_crypto_provider();
+        let loaded = KeyRing::load(&settings.keys)?;
+        if let Some(path) = &loaded.created_file {
+            tracing::warn!(path = %path.display(), "no key configured: created a new key file; back it up, credentials cannot be read without it");
+        }
+        let db = Db::connect(&settings.database).await?;
+        db.migrate().await?;
+        Ok(Self {
+            db,
+            keys: Arc::new(loaded.ring),
+            slack: SlackClient::new(&settings)?,
+            zendesk: ZendeskClient::new(&settings)?,
+            settings: Arc::new(settings),
+            metrics: Arc::new(Metrics::default()),
+            delivery_wake: Arc::new(Notify::new()),
+        })
+    }
+}
+
+/// rustls needs exactly one crypto provider; we use ring (see STACK notes).
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// A built, bound application; `run_until_stopped` serves it.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+    workers: Option<JoinHandle<()>>,
+    cancel: CancellationToken,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let bind = settings.bind;
+        let state = AppState::build(settings).await?;
+        let listener = TcpListener::bind(bind).map_err(|source| StartupError::Bind {
+            addr: bind.to_string(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or(bind.port());
+        let server = http_server(listener, state.clone())?;
+        let cancel = CancellationToken::new();
+        let workers = (!state.settings.no_workers)
+            .then(|| crate::jobs::spawn_workers(state.clone(), cancel.clone()));
+        tracing::info!(port, workers = workers.is_some(), "slackdesk listening");
+        Ok(Self {
+            port,
+            server,
+            state,
+            workers,
+            cancel,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops the workers after in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        self.cancel.cancel();
+        if let Some(workers) = self.workers {
+            let _ = workers.await;
+        }
+        self.state.db.close().await;
+        result
+    }
+}
+
+fn http_server(listener: TcpListener, state: AppState) -> Result<Server, StartupError> {
+    let data = web::Data::new(state);
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let server = HttpServer::new(move || {
+        let metrics = data.metrics.clone();
+        App::new()
+            .app_data(data.clone())
+            .wrap_fn(move |req, srv| {
+                let metrics = metrics.clone();
+                let route = req
+                    .match_pattern()
+                    .unwrap_or_else(|| "unmatched".to_owned());
+                let call = srv.call(req);
+                async move {
+                    let mut response = call.await?;
+                    metrics.record_request(&route, response.status().as_u16());
+                    let headers = response.headers_mut();
+                    headers.insert(
+                        actix_web::http::header::X_CONTENT_TYPE_OPTIONS,
+                        actix_web::http::header::HeaderValue::from_static("nosniff"),
+                    );
+                    headers.insert(
+                        actix_web::http::header::REFERRER_POLICY,
+                        actix_web::http::header::HeaderValue::from_static("no-referrer"),
+                    );
+                    Ok(response)
+                }
+            })
+            .configure(crate::channel::configure)
+            .configure(crate::ops::configure)
+            .configure(crate::web::configure_assets)
+            .default_service(web::to(not_found))
+    })
+    .shutdown_timeout(30)
+    .listen(listener)
+    .map_err(|source| StartupError::Bind { addr, source })?
+    .run();
+    Ok(server)
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, crate::web::ApiError> {
+    Err(crate::web::ApiError::NotFound("route"))
+}

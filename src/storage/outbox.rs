@@ -1,0 +1,260 @@
+//! `outbox`: resources waiting to reach Zendesk, by ids only.
+//!
+//! ```text
+//!  enqueue ──▶ pending ──push ok / pull acked──▶ delivered
+//!                 │  ▲
+//!                 │  └── transient failure: attempts+1, run_after = now + backoff
+//!                 └── permanent failure ──▶ failed (last_error = code)
+//! ```
+//!
+//! Push workers claim rows with a lease (`lease_until`), so on PostgreSQL two replicas
+//! never push the same row at once (`FOR UPDATE SKIP LOCKED`, and the lease is checked
+//! again when the row is updated). Pull serves pending rows in `seq` order and a row
+//! leaves the queue when a later pull's `state` lists it (see `channel::pull`).
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Backend, Db, StorageError, now_ms, placeholders};
+use crate::domain::{
+    AccountId, ExternalId, SlackChannelId, SlackMessageRef, SlackTeamId, SlackTs, SlackUserId,
+};
+
+/// What a queued resource becomes in Zendesk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceKind {
+    /// A new message: a ticket (top level) or a comment (thread reply).
+    Message,
+    /// An edit of an earlier message, shown as a new comment.
+    Edit,
+    /// A deleted message, shown as an internal note.
+    Delete,
+}
+
+impl ResourceKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Message => "message",
+            Self::Edit => "edit",
+            Self::Delete => "delete",
+        }
+    }
+
+    fn parse(raw: &str) -> Result<Self, StorageError> {
+        match raw {
+            "message" => Ok(Self::Message),
+            "edit" => Ok(Self::Edit),
+            "delete" => Ok(Self::Delete),
+            _ => Err(StorageError::Corrupt("outbox.kind")),
+        }
+    }
+}
+
+pub struct NewResource {
+    pub account_id: AccountId,
+    pub external_id: ExternalId,
+    pub kind: ResourceKind,
+    pub message: SlackMessageRef,
+    pub thread_ts: SlackTs,
+    pub author: Option<SlackUserId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct QueuedResource {
+    pub seq: i64,
+    pub account_id: AccountId,
+    pub external_id: ExternalId,
+    pub kind: ResourceKind,
+    pub message: SlackMessageRef,
+    pub thread_ts: SlackTs,
+    pub attempts: i64,
+}
+
+const COLUMNS: &str = "seq, account_id, external_id, kind, slack_team, slack_channel, slack_ts, slack_thread_ts, attempts";
+
+fn corrupt(_: crate::domain::ParseError) -> StorageError {
+    StorageError::Corrupt("outbox ids")
+}
+
+fn from_row(row: &AnyRow) -> Result<QueuedResource, StorageError> {
+    let text = |name: &str| -> Result<String, StorageError> { Ok(row.try_get::<String, _>(name)?) };
+    Ok(QueuedResource {
+        seq: row.try_get("seq")?,
+        account_id: AccountId::parse(&text("account_id")?).map_err(corrupt)?,
+        external_id: ExternalId::parse(&text("external_id")?).map_err(corrupt)?,
+        kind: ResourceKind::parse(&text("kind")?)?,
+        message: SlackMessageRef {
+            team: SlackTeamId::parse(&text("slack_team")?).map_err(corrupt)?,
+            channel: SlackChannelId::parse(&text("slack_channel")?).map_err(corrupt)?,
+            ts: SlackTs::parse(&text("slack_ts")?).map_err(corrupt)?,
+        },
+        thread_ts: SlackTs::parse(&text("slack_thread_ts")?).map_err(corrupt)?,
+        attempts: row.try_get("attempts")?,
+    })
+}
+
+/// Queues a resource; returns false when that external id was already queued for the
+/// account (a duplicate event), which is not an error.
+pub async fn enqueue<'e, E>(executor: E, resource: &NewResource) -> Result<bool, StorageError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let now = now_ms();
+    let done = sqlx::query(
+        "INSERT INTO outbox (account_id, external_id, kind, slack_team, slack_channel, slack_ts, \
+         slack_thread_ts, slack_user, state, attempts, run_after, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9) \
+         ON CONFLICT (account_id, external_id) DO NOTHING",
+    )
+    .bind(resource.account_id.to_string())
+    .bind(resource.external_id.as_str())
+    .bind(resource.kind.as_str())
+    .bind(resource.message.team.as_str())
+    .bind(resource.message.channel.as_str())
+    .bind(resource.message.ts.as_str())
+    .bind(resource.thread_ts.as_str())
+    .bind(resource.author.as_ref().map(SlackUserId::as_str))
+    .bind(now)
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Marks as delivered the account's pending rows whose seq Zendesk acknowledged.
+pub async fn acknowledge(db: &Db, account: AccountId, seqs: &[i64]) -> Result<u64, StorageError> {
+    if seqs.is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "UPDATE outbox SET state = 'delivered', delivered_at = $2, lease_until = NULL \
+         WHERE account_id = $1 AND state = 'pending' AND seq IN ({})",
+        placeholders(2, seqs.len())
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(account.to_string())
+        .bind(now_ms());
+    for seq in seqs {
+        query = query.bind(*seq);
+    }
+    Ok(query.execute(db.pool()).await?.rows_affected())
+}
+
+/// The account's pending rows in order, for a pull.
+pub async fn pending_for_pull(
+    db: &Db,
+    account: AccountId,
+    limit: i64,
+) -> Result<Vec<QueuedResource>, StorageError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM outbox WHERE account_id = $1 AND state = 'pending' \
+         ORDER BY seq LIMIT $2"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(account.to_string())
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Claims up to `limit` due rows of push-mode accounts for `lease_ms`, oldest first.
+pub async fn claim_for_push(
+    db: &Db,
+    limit: i64,
+    lease_ms: i64,
+) -> Result<Vec<QueuedResource>, StorageError> {
+    let now = now_ms();
+    let lock = match db.backend() {
+        Backend::Postgres => "FOR UPDATE OF o SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE outbox SET lease_until = $1, attempts = attempts + 1 \
+         WHERE (lease_until IS NULL OR lease_until < $2) AND state = 'pending' AND seq IN ( \
+           SELECT o.seq FROM outbox o JOIN accounts a ON a.id = o.account_id \
+           WHERE o.state = 'pending' AND o.run_after <= $2 \
+             AND (o.lease_until IS NULL OR o.lease_until < $2) \
+             AND a.active = 1 AND a.push_token IS NOT NULL AND a.instance_push_id IS NOT NULL \
+             AND a.push_failure IS NULL AND a.settings NOT LIKE '%\"pull_only\"%' \
+           ORDER BY o.seq LIMIT $3 {lock}) \
+         RETURNING {COLUMNS}"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?;
+    let mut claimed: Vec<QueuedResource> = rows.iter().map(from_row).collect::<Result<_, _>>()?;
+    claimed.sort_by_key(|r| r.seq);
+    Ok(claimed)
+}
+
+pub async fn mark_delivered(db: &Db, seqs: &[i64]) -> Result<(), StorageError> {
+    if seqs.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE outbox SET state = 'delivered', delivered_at = $1, lease_until = NULL \
+         WHERE seq IN ({})",
+        placeholders(1, seqs.len())
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now_ms());
+    for seq in seqs {
+        query = query.bind(*seq);
+    }
+    query.execute(db.pool()).await?;
+    Ok(())
+}
+
+/// Releases a claimed row to be tried again after `delay_ms`, recording why.
+pub async fn retry_later(db: &Db, seq: i64, code: &str, delay_ms: i64) -> Result<(), StorageError> {
+    sqlx::query(
+        "UPDATE outbox SET lease_until = NULL, run_after = $2, last_error = $3 WHERE seq = $1",
+    )
+    .bind(seq)
+    .bind(now_ms() + delay_ms)
+    .bind(code)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Gives up on a row for good, keeping the error code for the admin.
+pub async fn mark_failed(db: &Db, seq: i64, code: &str) -> Result<(), StorageError> {
+    sqlx::query(
+        "UPDATE outbox SET state = 'failed', lease_until = NULL, last_error = $2 WHERE seq = $1",
+    )
+    .bind(seq)
+    .bind(code)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Rows still waiting to reach Zendesk, over all accounts.
+pub async fn depth(db: &Db) -> Result<i64, StorageError> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE state = 'pending'")
+        .fetch_one(db.pool())
+        .await?;
+    Ok(row.try_get("n")?)
+}
+
+/// Forgets which Slack user wrote the account's queued rows (GDPR erasure of an author).
+pub async fn forget_author(
+    db: &Db,
+    account: AccountId,
+    team: &SlackTeamId,
+    user: &SlackUserId,
+) -> Result<u64, StorageError> {
+    let done = sqlx::query(
+        "UPDATE outbox SET slack_user = NULL WHERE account_id = $1 AND slack_team = $2 \
+         AND slack_user = $3",
+    )
+    .bind(account.to_string())
+    .bind(team.as_str())
+    .bind(user.as_str())
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,112 @@
+//! `slack_workspaces`: connected Slack workspaces and their sealed bot tokens.
+
+use sqlx::Row;
+
+use super::{Db, StorageError, now_ms};
+use crate::config::Secret;
+use crate::crypto::{KeyRing, SealedFor};
+use crate::domain::{SlackTeamId, SlackUserId};
+
+pub(crate) fn bot_token_row(team: &str) -> SealedFor<'_> {
+    SealedFor {
+        table: "slack_workspaces",
+        column: "bot_token",
+        row: team,
+    }
+}
+
+pub struct WorkspaceInstall<'a> {
+    pub team: &'a SlackTeamId,
+    pub bot_user: Option<&'a SlackUserId>,
+    pub bot_id: Option<&'a str>,
+    pub app_id: Option<&'a str>,
+    pub bot_token: &'a Secret,
+}
+
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub team: SlackTeamId,
+    pub bot_user: Option<String>,
+    pub bot_id: Option<String>,
+    pub bot_token: Option<Secret>,
+    pub needs_attention: Option<String>,
+}
+
+/// Stores a workspace's bot token; a reinstall replaces the token and clears any alarm.
+pub async fn upsert(
+    db: &Db,
+    keys: &KeyRing,
+    install: &WorkspaceInstall<'_>,
+) -> Result<(), StorageError> {
+    let team = install.team.as_str();
+    let sealed = keys.seal(install.bot_token.expose().as_bytes(), bot_token_row(team))?;
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO slack_workspaces (team_id, bot_user_id, bot_id, app_id, bot_token, \
+         needs_attention, installed_at, updated_at) VALUES ($1, $2, $3, $4, $5, NULL, $6, $6) \
+         ON CONFLICT (team_id) DO UPDATE SET bot_user_id = excluded.bot_user_id, \
+         bot_id = excluded.bot_id, app_id = excluded.app_id, bot_token = excluded.bot_token, \
+         needs_attention = NULL, updated_at = excluded.updated_at",
+    )
+    .bind(team)
+    .bind(install.bot_user.map(SlackUserId::as_str))
+    .bind(install.bot_id)
+    .bind(install.app_id)
+    .bind(sealed)
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+pub async fn find(
+    db: &Db,
+    keys: &KeyRing,
+    team: &SlackTeamId,
+) -> Result<Option<Workspace>, StorageError> {
+    let row = sqlx::query(
+        "SELECT bot_user_id, bot_id, bot_token, needs_attention FROM slack_workspaces \
+         WHERE team_id = $1",
+    )
+    .bind(team.as_str())
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let sealed: Option<Vec<u8>> = row.try_get("bot_token")?;
+    Ok(Some(Workspace {
+        team: team.clone(),
+        bot_user: row.try_get("bot_user_id")?,
+        bot_id: row.try_get("bot_id")?,
+        bot_token: sealed
+            .map(|s| keys.open(&s, bot_token_row(team.as_str())))
+            .transpose()?,
+        needs_attention: row.try_get("needs_attention")?,
+    }))
+}
+
+/// Deletes a workspace's token at once (uninstalled or revoked) and flags it.
+pub async fn revoke(db: &Db, team: &SlackTeamId, reason: &str) -> Result<(), StorageError> {
+    sqlx::query(
+        "UPDATE slack_workspaces SET bot_token = NULL, needs_attention = $2, updated_at = $3 \
+         WHERE team_id = $1",
+    )
+    .bind(team.as_str())
+    .bind(reason)
+    .bind(now_ms())
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Flags a workspace an admin must look at, by error code.
+pub async fn flag(db: &Db, team: &SlackTeamId, code: &str) -> Result<(), StorageError> {
+    sqlx::query(
+        "UPDATE slack_workspaces SET needs_attention = $2, updated_at = $3 WHERE team_id = $1",
+    )
+    .bind(team.as_str())
+    .bind(code)
+    .bind(now_ms())
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}

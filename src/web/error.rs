@@ -1,0 +1,127 @@
+//! The one error type of the HTTP boundary.
+//!
+//! Every variant maps to a status code and a stable snake_case `code`; the JSON body is
+//! `{"error": {"code": "...", "message": "...", "field": "..."}}`. Server errors log their
+//! cause chain and show nothing of it.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+use crate::storage::StorageError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A field is missing or malformed.
+    #[error("{field}: {message}")]
+    InvalidField { field: String, message: String },
+    #[error("request body must be {expected}")]
+    UnsupportedMediaType { expected: &'static str },
+    #[error("request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("not authorized: {0}")]
+    Unauthorized(&'static str),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request was fine but something it needs is not set up (e.g. Slack not connected).
+    #[error("{message}")]
+    Unprocessable { code: String, message: String },
+    /// Try again later: a transient failure upstream or a concurrent duplicate.
+    #[error("temporarily unavailable: {code}")]
+    RetryLater { code: String, retry_after_secs: u64 },
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::InvalidField {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Internal(Box::new(error))
+    }
+
+    fn code(&self) -> &str {
+        match self {
+            Self::InvalidField { .. } => "invalid_field",
+            Self::UnsupportedMediaType { .. } => "unsupported_media_type",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::Unprocessable { code, .. } | Self::RetryLater { code, .. } => code,
+            Self::Internal(_) => "internal_error",
+        }
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(error: StorageError) -> Self {
+        match error {
+            StorageError::Database(sqlx::Error::PoolTimedOut) => Self::RetryLater {
+                code: "database_busy".into(),
+                retry_after_secs: 5,
+            },
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::InvalidField { .. } => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::RetryLater { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let message = match self {
+            Self::Internal(cause) => {
+                tracing::error!(error = %error_chain(cause.as_ref()), "request failed");
+                "internal error".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let mut body = json!({"error": {"code": self.code(), "message": message}});
+        if let Self::InvalidField { field, .. } = self {
+            body["error"]["field"] = json!(field);
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        if let Self::RetryLater {
+            retry_after_secs, ..
+        } = self
+        {
+            if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                response.insert_header((header::RETRY_AFTER, value));
+            }
+        }
+        response.json(body)
+    }
+}
+
+/// `outer: inner: innermost`, for logs.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

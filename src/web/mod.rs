@@ -1,0 +1,27 @@
+//! What every HTTP endpoint shares: the API error type (status code + stable JSON code),
+//! reading bodies under the size limit, and strict form and JSON parsing that names the
+//! field at fault.
+
+mod body;
+mod error;
+mod form;
+
+pub use body::{read_body, read_json};
+pub use error::{ApiError, error_chain};
+pub use form::Form;
+
+mod assets;
+pub use assets::configure as configure_assets;
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+
+/// Renders an askama page with a status; a render failure is a logged 500.
+pub fn html(status: StatusCode, page: &impl askama::Template) -> HttpResponse {
+    match page.render() {
+        Ok(body) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body),
+        Err(error) => actix_web::ResponseError::error_response(&ApiError::internal(error)),
+    }
+}

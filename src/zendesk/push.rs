@@ -1,0 +1,209 @@
+//! `POST /api/v2/any_channel/push`: hands resources to Zendesk (SPEC 1.5).
+//!
+//! The caller sends batches of at most [`MAX_PUSH_BATCH`]; each resource gets its own
+//! result, which says whether it is done, should be retried, or failed for good.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use super::ExternalResource;
+use crate::config::{Secret, Settings, ZendeskUrlTemplate};
+use crate::domain::Subdomain;
+use crate::outbound::{self, retry_after, transport_code};
+
+pub const MAX_PUSH_BATCH: usize = 100;
+
+/// Talks to Zendesk accounts; one connection pool for all of them.
+#[derive(Clone, Debug)]
+pub struct ZendeskClient {
+    http: reqwest::Client,
+    template: ZendeskUrlTemplate,
+}
+
+/// What Zendesk said about one resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushResultStatus {
+    /// Imported now or before: done.
+    Delivered,
+    /// Try again later (e.g. the parent is not there yet, or an earlier one failed).
+    RetryLater(String),
+    /// Zendesk refused it for good; the code is kept for the admin.
+    Failed(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct PushOutcome {
+    /// One per resource sent, in order.
+    pub results: Vec<(String, PushResultStatus)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    #[error("Zendesk rate limit; retry after {retry_after:?}")]
+    RateLimited { retry_after: Duration },
+    #[error("Zendesk is unavailable ({code})")]
+    Transient { code: String },
+    #[error("Zendesk refused the push credentials ({status})")]
+    Unauthorized { status: u16 },
+    #[error("Zendesk rejected the push ({status})")]
+    Rejected { status: u16 },
+}
+
+#[derive(Serialize)]
+struct PushBody<'a> {
+    instance_push_id: &'a str,
+    request_id: &'a str,
+    external_resources: &'a [ExternalResource],
+}
+
+#[derive(Deserialize)]
+struct PushResponse {
+    #[serde(default)]
+    results: Vec<PushResult>,
+}
+
+#[derive(Deserialize)]
+struct PushResult {
+    external_resource_id: Option<String>,
+    status: PushStatus,
+}
+
+#[derive(Deserialize)]
+struct PushStatus {
+    code: String,
+}
+
+impl ZendeskClient {
+    pub fn new(settings: &Settings) -> Result<Self, reqwest::Error> {
+        Ok(Self {
+            http: outbound::http_client(settings)?,
+            template: settings.zendesk_url_template.clone(),
+        })
+    }
+
+    pub fn base_url(&self, subdomain: &Subdomain) -> String {
+        self.template.for_subdomain(subdomain)
+    }
+
+    /// Pushes one batch (at most [`MAX_PUSH_BATCH`] resources).
+    pub async fn push(
+        &self,
+        subdomain: &Subdomain,
+        token: &Secret,
+        instance_push_id: &str,
+        request_id: &str,
+        resources: &[ExternalResource],
+    ) -> Result<PushOutcome, PushError> {
+        let url = format!("{}/api/v2/any_channel/push", self.base_url(subdomain));
+        let body = PushBody {
+            instance_push_id,
+            request_id,
+            external_resources: resources,
+        };
+        let response = self
+            .http
+            .post(url)
+            .bearer_auth(token.expose())
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| PushError::Transient {
+                code: transport_code(&e).into(),
+            })?;
+        let status = response.status();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            return Err(PushError::RateLimited {
+                retry_after: retry_after(response.headers()).unwrap_or(Duration::from_secs(60)),
+            });
+        }
+        if status.is_server_error() {
+            return Err(PushError::Transient {
+                code: format!("http_{}", status.as_u16()),
+            });
+        }
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            return Err(PushError::Unauthorized {
+                status: status.as_u16(),
+            });
+        }
+        if !status.is_success() {
+            return Err(PushError::Rejected {
+                status: status.as_u16(),
+            });
+        }
+        let parsed: PushResponse = response.json().await.map_err(|_| PushError::Transient {
+            code: "unreadable_push_response".into(),
+        })?;
+        Ok(match_results(resources, parsed.results))
+    }
+}
+
+/// Pairs each resource with its result; a resource without one is retried.
+fn match_results(resources: &[ExternalResource], results: Vec<PushResult>) -> PushOutcome {
+    let mut statuses: Vec<(String, PushResultStatus)> = resources
+        .iter()
+        .map(|r| {
+            (
+                r.external_id.clone(),
+                PushResultStatus::RetryLater("no_result".into()),
+            )
+        })
+        .collect();
+    for (index, result) in results.into_iter().enumerate() {
+        let slot = match &result.external_resource_id {
+            Some(id) => statuses.iter_mut().find(|(ext, _)| ext == id),
+            None => statuses.get_mut(index),
+        };
+        if let Some((_, status)) = slot {
+            *status = classify(&result.status.code);
+        }
+    }
+    PushOutcome { results: statuses }
+}
+
+fn classify(code: &str) -> PushResultStatus {
+    match code {
+        "success" | "already_imported" => PushResultStatus::Delivered,
+        "could_not_locate_parent_external_resource" | "halted" => {
+            PushResultStatus::RetryLater(code.to_owned())
+        }
+        other => PushResultStatus::Failed(sanitize_code(other)),
+    }
+}
+
+/// Codes are stored and shown; keep them short identifiers.
+fn sanitize_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(64)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn result_codes_map_to_what_the_queue_does() {
+        assert_eq!(classify("success"), PushResultStatus::Delivered);
+        assert_eq!(classify("already_imported"), PushResultStatus::Delivered);
+        assert!(matches!(
+            classify("halted"),
+            PushResultStatus::RetryLater(_)
+        ));
+        assert!(matches!(
+            classify("could_not_locate_parent_external_resource"),
+            PushResultStatus::RetryLater(_)
+        ));
+        assert_eq!(
+            classify("processing_error"),
+            PushResultStatus::Failed("processing_error".into())
+        );
+        assert_eq!(
+            classify("we<ird code!"),
+            PushResultStatus::Failed("weirdcode".into())
+        );
+    }
+}
