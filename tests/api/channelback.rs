@@ -1,0 +1,165 @@
+use serde_json::Value;
+
+use crate::support::fake_slack::{self, field};
+use crate::support::schemas::assert_matches_schema;
+use crate::support::{BOT_TOKEN, Backend, TestApp, spawn_app};
+
+const THREAD: &str = "slack:T0TEAM:C0CHAN:1700000000.000100";
+
+async fn channelback(app: &TestApp, metadata: &str, request_id: &str) -> reqwest::Response {
+    let body = format!(
+        "message={}&thread_id={}&parent_id={}&recipient_id=slack%3AT0TEAM%3AU0ALICE&metadata={}&state=&request_unique_identifier={request_id}\
+         &file_urls%5B%5D=https%3A%2F%2Facme.zendesk.com%2Fa%2F1&file_urls[]=https%3A%2F%2Facme.zendesk.com%2Fa%2F2",
+        urlencode("Hi <@U0ALICE> & team"),
+        urlencode(THREAD),
+        urlencode(THREAD),
+        urlencode(metadata)
+    );
+    app.http
+        .post(app.url("/channel/channelback"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn urlencode(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+async fn a_reply_lands_in_the_slack_thread_escaped(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let metadata = app.create_account(false).await;
+    app.connect_slack(&metadata).await;
+    fake_slack::accept_posts(&app.slack, "1700000099.000900").await;
+
+    let response = channelback(&app, &metadata, "req-1").await;
+
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_matches_schema("channelback_payload_v2.json", &body);
+    assert_eq!(body["external_id"], "slack:T0TEAM:C0CHAN:1700000099.000900");
+    let posts = fake_slack::received(&app.slack, "chat.postMessage").await;
+    assert_eq!(posts.len(), 1);
+    assert_eq!(field(&posts[0], "channel"), Some("C0CHAN"));
+    assert_eq!(field(&posts[0], "thread_ts"), Some("1700000000.000100"));
+    assert_eq!(
+        field(&posts[0], "text"),
+        Some("Hi &lt;@U0ALICE&gt; &amp; team")
+    );
+    let auth = app.slack.received_requests().await.unwrap()[0].headers["authorization"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(auth, format!("Bearer {BOT_TOKEN}"));
+}
+
+async fn a_retried_channelback_answers_the_same_and_posts_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let metadata = app.create_account(false).await;
+    app.connect_slack(&metadata).await;
+    fake_slack::accept_posts(&app.slack, "1700000099.000900").await;
+
+    let first: Value = channelback(&app, &metadata, "req-same")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let second: Value = channelback(&app, &metadata, "req-same")
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    assert_eq!(first, second);
+    assert_eq!(
+        fake_slack::received(&app.slack, "chat.postMessage")
+            .await
+            .len(),
+        1
+    );
+}
+
+async fn permanent_slack_errors_are_4xx_and_rate_limits_are_retryable(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let metadata = app.create_account(false).await;
+    app.connect_slack(&metadata).await;
+    fake_slack::refuse_posts(&app.slack, "is_archived").await;
+
+    let refused = channelback(&app, &metadata, "req-a").await;
+    assert_eq!(refused.status(), 422);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "slack_is_archived");
+
+    app.slack.reset().await;
+    fake_slack::rate_limit_posts(&app.slack, 7).await;
+    let limited = channelback(&app, &metadata, "req-a").await;
+    assert_eq!(limited.status(), 503);
+    assert_eq!(limited.headers()["retry-after"], "7");
+
+    app.slack.reset().await;
+    fake_slack::accept_posts(&app.slack, "1700000100.000100").await;
+    let retried = channelback(&app, &metadata, "req-a").await;
+    assert_eq!(retried.status(), 200, "a failed request id can be retried");
+}
+
+async fn a_thread_in_an_unlinked_channel_is_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let linked = app.create_account(false).await;
+    app.connect_slack(&linked).await;
+    let other = app.create_account(false).await;
+    fake_slack::accept_posts(&app.slack, "1700000099.000900").await;
+
+    let response = channelback(&app, &other, "req-x").await;
+
+    assert_eq!(response.status(), 422);
+    assert!(
+        fake_slack::received(&app.slack, "chat.postMessage")
+            .await
+            .is_empty(),
+        "accounts stay isolated"
+    );
+}
+
+async fn a_malformed_channelback_names_the_field(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let metadata = app.create_account(false).await;
+
+    let missing = app
+        .post_form(
+            "/channel/channelback",
+            &[("metadata", &metadata), ("thread_id", THREAD)],
+        )
+        .await;
+    assert_eq!(missing.status(), 400);
+    assert_eq!(
+        missing.json::<Value>().await.unwrap()["error"]["field"],
+        "message"
+    );
+
+    let bad_files = app
+        .post_form(
+            "/channel/channelback",
+            &[
+                ("metadata", &metadata),
+                ("thread_id", THREAD),
+                ("message", "x"),
+                ("file_urls[]", "javascript:alert(1)"),
+            ],
+        )
+        .await;
+    assert_eq!(bad_files.status(), 400);
+    assert_eq!(
+        bad_files.json::<Value>().await.unwrap()["error"]["field"],
+        "file_urls[]"
+    );
+}
+
+on_both_databases!(
+    a_reply_lands_in_the_slack_thread_escaped,
+    a_retried_channelback_answers_the_same_and_posts_once,
+    permanent_slack_errors_are_4xx_and_rate_limits_are_retryable,
+    a_thread_in_an_unlinked_channel_is_refused,
+    a_malformed_channelback_names_the_field
+);

@@ -1,0 +1,19 @@
+//! Black-box tests: the real service on a loopback port, a real database (SQLite file or a
+//! fresh PostgreSQL database), and fake Slack and Zendesk servers speaking their wire
+//! formats. Most tests run once per database (`on_both_databases!`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[macro_use]
+mod support;
+
+mod admin_ui;
+mod browser;
+mod channelback;
+mod clickthrough;
+mod events;
+mod keys;
+mod manifest;
+mod operations;
+mod pull;
+mod push;

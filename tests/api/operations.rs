@@ -1,0 +1,74 @@
+use serde_json::Value;
+
+use crate::support::{Backend, Options, spawn_app, spawn_app_with};
+
+async fn health_readiness_and_metrics_answer(backend: Backend) {
+    let app = spawn_app(backend).await;
+
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    assert_eq!(app.get("/readyz").await.status(), 200);
+    assert_eq!(app.get("/channel/healthcheck").await.status(), 200);
+    let about = app.get("/channel/about").await;
+    assert_eq!(about.status(), 200);
+    assert!(about.text().await.unwrap().contains("stores only ids"));
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("slackdesk_http_requests_total{route=\"/healthz\",status=\"200\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("slackdesk_queue_depth 0"));
+}
+
+async fn oversized_bodies_get_413_json(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        Options {
+            max_body_bytes: Some(2048),
+            ..Options::default()
+        },
+    )
+    .await;
+    let big = "x".repeat(4096);
+
+    let response = app.post_form("/channel/pull", &[("metadata", &big)]).await;
+
+    assert_eq!(response.status(), 413);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["error"]["code"],
+        "payload_too_large"
+    );
+}
+
+async fn wrong_content_types_and_unknown_routes_are_clean_4xx(backend: Backend) {
+    let app = spawn_app(backend).await;
+
+    let json_to_form = app
+        .post_json("/channel/pull", &serde_json::json!({"metadata": "x"}))
+        .await;
+    assert_eq!(json_to_form.status(), 415);
+    let bad_utf8 = app
+        .http
+        .post(app.url("/channel/pull"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(b"metadata=%FF%FE&state=".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_utf8.status(), 400);
+    assert_eq!(
+        bad_utf8.json::<Value>().await.unwrap()["error"]["field"],
+        "metadata"
+    );
+    let unknown = app.get("/nope").await;
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(
+        unknown.json::<Value>().await.unwrap()["error"]["code"],
+        "not_found"
+    );
+}
+
+on_both_databases!(
+    health_readiness_and_metrics_answer,
+    oversized_bodies_get_413_json,
+    wrong_content_types_and_unknown_routes_are_clean_4xx
+);
