@@ -152,16 +152,14 @@ fn prepare_sqlite_url(url: &str) -> Result<String, StorageError> {
         .trim_start_matches("sqlite:");
     let file = path_part.split('?').next().unwrap_or_default();
     let in_memory = file.is_empty() || file == ":memory:";
-    if !in_memory {
-        if let Some(dir) = Path::new(file)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir).map_err(|source| StorageError::Folder {
-                path: dir.display().to_string(),
-                source,
-            })?;
-        }
+    let folder = Path::new(file)
+        .parent()
+        .filter(|d| !in_memory && !d.as_os_str().is_empty());
+    if let Some(dir) = folder {
+        std::fs::create_dir_all(dir).map_err(|source| StorageError::Folder {
+            path: dir.display().to_string(),
+            source,
+        })?;
     }
     if url.contains("mode=") || in_memory {
         Ok(url.to_owned())

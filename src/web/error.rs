@@ -105,10 +105,9 @@ impl ResponseError for ApiError {
         if let Self::RetryLater {
             retry_after_secs, ..
         } = self
+            && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
-            if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                response.insert_header((header::RETRY_AFTER, value));
-            }
+            response.insert_header((header::RETRY_AFTER, value));
         }
         response.json(body)
     }

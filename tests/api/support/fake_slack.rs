@@ -12,7 +12,7 @@ pub async fn serve_message(slack: &MockServer, ts: &str, thread_ts: &str, user: 
     Mock::given(method("POST"))
         .and(path("/api/conversations.replies"))
         .and(header("authorization", format!("Bearer {BOT_TOKEN}").as_str()))
-        .and(body_string_contains(format!("oldest={}", ts.replace('.', "."))))
+        .and(body_string_contains(format!("oldest={ts}")))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "ok": true,
             "messages": [{"type": "message", "ts": ts, "thread_ts": thread_ts, "user": user, "text": text}],

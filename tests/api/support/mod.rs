@@ -62,22 +62,12 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
+#[derive(Default)]
 pub struct Options {
     pub push_client_id: Option<&'static str>,
     pub workers: bool,
     pub extra_frame_ancestor: Option<String>,
     pub max_body_bytes: Option<usize>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            push_client_id: None,
-            workers: false,
-            extra_frame_ancestor: None,
-            max_body_bytes: None,
-        }
-    }
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
