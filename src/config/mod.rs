@@ -22,6 +22,7 @@ pub struct DatabaseSettings {
     #[arg(
         long,
         env = "DATABASE_URL",
+        hide_env_values = true,
         value_name = "DATABASE_URL",
         default_value = "sqlite://./data/slackdesk.db",
         value_parser = parse_database_url
@@ -43,7 +44,12 @@ pub struct DatabaseSettings {
 pub struct KeySettings {
     /// Key ring `id:base64key,id2:base64key2`; the first key encrypts, all of them decrypt.
     /// Keys are 32 random bytes (`slackdesk keys generate`).
-    #[arg(long, env = "SLACKDESK_KEYS", value_name = "SLACKDESK_KEYS")]
+    #[arg(
+        long,
+        env = "SLACKDESK_KEYS",
+        hide_env_values = true,
+        value_name = "SLACKDESK_KEYS"
+    )]
     pub keys: Option<Secret>,
 
     /// File holding the key ring in the same format, used when `SLACKDESK_KEYS` is unset.
@@ -87,13 +93,19 @@ pub struct Settings {
     pub slack_client_id: Option<String>,
 
     /// Slack app client secret (OAuth install).
-    #[arg(long, env = "SLACK_CLIENT_SECRET", value_name = "SLACK_CLIENT_SECRET")]
+    #[arg(
+        long,
+        env = "SLACK_CLIENT_SECRET",
+        hide_env_values = true,
+        value_name = "SLACK_CLIENT_SECRET"
+    )]
     pub slack_client_secret: Option<Secret>,
 
     /// Slack signing secret that signs Events API requests.
     #[arg(
         long,
         env = "SLACK_SIGNING_SECRET",
+        hide_env_values = true,
         value_name = "SLACK_SIGNING_SECRET"
     )]
     pub slack_signing_secret: Option<Secret>,
