@@ -14,13 +14,10 @@ use crate::storage::{Db, rotation};
 /// With no command it serves (same as `slackdesk serve`). Every setting is also an
 /// environment variable; see `slackdesk serve --help`.
 #[derive(Parser, Debug)]
-#[command(name = "slackdesk", version, args_conflicts_with_subcommands = true)]
+#[command(name = "slackdesk", version)]
 pub struct Cli {
     #[command(subcommand)]
-    command: Option<Command>,
-
-    #[command(flatten)]
-    serve: Settings,
+    command: Command,
 }
 
 #[derive(Subcommand, Debug)]
@@ -78,27 +75,42 @@ fn default_key_id() -> String {
     format!("k{}", chrono::Utc::now().format("%Y%m%d%H%M"))
 }
 
+const SUBCOMMANDS: [&str; 7] = [
+    "serve",
+    "migrate",
+    "keys",
+    "zendesk-app",
+    "help",
+    "--help",
+    "-h",
+];
+
 impl Cli {
+    /// Parses the process arguments; with no command, `serve` is meant, so only serve
+    /// reads the service's settings (a bad `BIND` never breaks `keys generate`).
+    pub fn parse_args() -> Self {
+        Self::parse_from(with_default_command(std::env::args_os().collect()))
+    }
+
     pub async fn run(self) -> anyhow::Result<()> {
         match self.command {
-            None => serve(self.serve).await,
-            Some(Command::Serve(settings)) => serve(*settings).await,
-            Some(Command::Migrate(database)) => {
+            Command::Serve(settings) => serve(*settings).await,
+            Command::Migrate(database) => {
                 let db = Db::connect(&database).await?;
                 db.migrate().await?;
                 println!("database is up to date");
                 Ok(())
             }
-            Some(Command::Keys(KeysCommand::Generate { id })) => {
+            Command::Keys(KeysCommand::Generate { id }) => {
                 println!("{}", crate::crypto::generate_key_line(&id)?);
                 Ok(())
             }
-            Some(Command::Keys(KeysCommand::Rotate(args))) => rotate(args).await,
-            Some(Command::ZendeskApp(ZendeskAppCommand::Package {
+            Command::Keys(KeysCommand::Rotate(args)) => rotate(args).await,
+            Command::ZendeskApp(ZendeskAppCommand::Package {
                 manifest_url,
                 app_dir,
                 out,
-            })) => {
+            }) => {
                 let summary = crate::zendesk_app::package(&app_dir, &manifest_url, &out)?;
                 println!(
                     "wrote {} ({} files) for {}",
@@ -112,6 +124,16 @@ impl Cli {
     }
 }
 
+/// Inserts `serve` when the first argument is not a command (`slackdesk --bind …`).
+fn with_default_command(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let first = args.get(1).and_then(|a| a.to_str()).unwrap_or("");
+    let names_a_command = SUBCOMMANDS.contains(&first) || first == "-V" || first == "--version";
+    if !names_a_command {
+        args.insert(1.min(args.len()), "serve".into());
+    }
+    args
+}
+
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(settings).await?;
     app.run_until_stopped().await?;
@@ -120,7 +142,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 
 async fn rotate(args: RotateArgs) -> anyhow::Result<()> {
     install_crypto_provider();
-    let keys = KeyRing::load(&args.keys)?.ring;
+    let keys = KeyRing::load_existing(&args.keys)?;
     let db = Db::connect(&args.database).await?;
     db.migrate().await?;
     let report = rotation::reseal_all(&db, &keys).await?;
@@ -132,4 +154,31 @@ async fn rotate(args: RotateArgs) -> anyhow::Result<()> {
         report.raced
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        let os: Vec<std::ffi::OsString> = list.iter().map(Into::into).collect();
+        with_default_command(os)
+            .into_iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn serve_is_the_default_command() {
+        assert_eq!(args(&["slackdesk"]), ["slackdesk", "serve"]);
+        assert_eq!(
+            args(&["slackdesk", "--bind", "x"]),
+            ["slackdesk", "serve", "--bind", "x"]
+        );
+        assert_eq!(
+            args(&["slackdesk", "keys", "generate"]),
+            ["slackdesk", "keys", "generate"]
+        );
+        assert_eq!(args(&["slackdesk", "--help"]), ["slackdesk", "--help"]);
+    }
 }

@@ -115,7 +115,8 @@ impl Application {
         &self.state
     }
 
-    /// Serves until SIGTERM or SIGINT, then stops the workers after in-flight requests.
+    /// Serves until SIGTERM (graceful: in-flight requests finish, then the workers stop).
+    /// SIGINT stops at once; accepted work is in the database either way.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         self.cancel.cancel();

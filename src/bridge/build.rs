@@ -81,7 +81,7 @@ pub async fn build_resource(
         .or(found.bot_id.clone())
         .unwrap_or_else(|| "unknown".into());
     let profile = match SlackUserId::parse(&author_id) {
-        Ok(user) => Some(state.slack.profile(&token, &user).await?),
+        Ok(user) => author_profile(state, &token, &user).await?,
         Err(_) => None,
     };
     let mut body = slack_to_plain(&found.text);
@@ -109,7 +109,7 @@ pub async fn build_resource(
             name: profile
                 .as_ref()
                 .map(|p| p.display_name.clone())
-                .unwrap_or_else(|| "Slack".to_owned()),
+                .unwrap_or_else(|| format!("Slack user {author_id}")),
             image_url: profile.and_then(|p| p.image_url),
             locale: None,
         },
@@ -117,6 +117,23 @@ pub async fn build_resource(
         fields,
         file_urls: Vec::new(),
     })
+}
+
+/// The author's name and picture. A user Slack cannot describe (deleted, or from another
+/// organisation) is shown by id rather than holding the message back forever.
+async fn author_profile(
+    state: &AppState,
+    token: &crate::config::Secret,
+    user: &SlackUserId,
+) -> Result<Option<crate::slack::SlackProfile>, BuildError> {
+    match state.slack.profile(token, user).await {
+        Ok(profile) => Ok(Some(profile)),
+        Err(error @ SlackError::Api { .. }) if !error.is_workspace_problem() => {
+            tracing::info!(user = %user, code = error.code(), "author profile unavailable; using the id");
+            Ok(None)
+        }
+        Err(error) => Err(error.into()),
+    }
 }
 
 struct ResourceBase {

@@ -20,7 +20,7 @@ const DEFAULT_KEY_FILE: &str = "data/master.key";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CryptoError {
-    #[error("SLACKDESK_KEYS: {0}")]
+    #[error("key ring: {0}")]
     BadKeyRing(String),
     #[error("key file {path}: {reason}")]
     KeyFile { path: PathBuf, reason: String },
@@ -158,6 +158,17 @@ impl KeyRing {
             ring: Self::parse(&line)?,
             created_file: Some(path),
         })
+    }
+
+    /// Loads a key ring that must already exist (for `keys rotate`): never creates one.
+    pub fn load_existing(settings: &KeySettings) -> Result<Self, CryptoError> {
+        let default = PathBuf::from(DEFAULT_KEY_FILE);
+        if settings.keys.is_none() && settings.key_file.is_none() && !default.exists() {
+            return Err(CryptoError::BadKeyRing(
+                "no key ring configured: set SLACKDESK_KEYS or SLACKDESK_KEY_FILE".into(),
+            ));
+        }
+        Self::load(settings).map(|loaded| loaded.ring)
     }
 
     fn read_file(path: &Path) -> Result<Self, CryptoError> {

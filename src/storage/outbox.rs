@@ -210,7 +210,8 @@ pub async fn mark_delivered(db: &Db, seqs: &[i64]) -> Result<(), StorageError> {
 /// Releases a claimed row to be tried again after `delay_ms`, recording why.
 pub async fn retry_later(db: &Db, seq: i64, code: &str, delay_ms: i64) -> Result<(), StorageError> {
     sqlx::query(
-        "UPDATE outbox SET lease_until = NULL, run_after = $2, last_error = $3 WHERE seq = $1",
+        "UPDATE outbox SET lease_until = NULL, run_after = $2, last_error = $3 \
+         WHERE seq = $1 AND state = 'pending'",
     )
     .bind(seq)
     .bind(now_ms() + delay_ms)
