@@ -8,20 +8,41 @@
 //!
 //! Content is fetched from Slack when a resource is built and dropped after it is sent.
 
+mod backfill;
 mod build;
 mod channelback;
+pub mod intake;
 mod text;
 
+pub use backfill::run_slack_job;
 pub use build::{BuildError, build_resource};
 pub use channelback::{ChannelbackError, ChannelbackReply, ChannelbackRequest, post_channelback};
 pub use text::{slack_to_plain, zendesk_to_slack};
 
-use crate::domain::{AccountId, SlackMessageRef, SlackTs, SlackUserId};
+use crate::domain::{AccountId, ExternalId, SlackMessageRef, SlackTs, SlackUserId};
 use crate::startup::AppState;
 use crate::storage::StorageError;
 use crate::storage::outbox::{self, NewResource, ResourceKind};
 
-/// Queues one Slack message for an account; false when it was queued before.
+/// The external id of a queued resource: the message's own id, or a derived one for an
+/// edit (one per edit, so every edit shows) or a deletion.
+pub fn external_id_for(
+    message: &SlackMessageRef,
+    kind: ResourceKind,
+    edit_ts: Option<&SlackTs>,
+) -> ExternalId {
+    match (kind, edit_ts) {
+        (ResourceKind::Message, _) => message.external_id(),
+        (ResourceKind::Edit, Some(edit_ts)) => {
+            message.derived_external_id(&format!("edit:{edit_ts}"))
+        }
+        (ResourceKind::Edit, None) => message.derived_external_id("edit"),
+        (ResourceKind::Delete, _) => message.derived_external_id("deleted"),
+    }
+}
+
+/// Queues one Slack message of a ticket thread for an account, bypassing the Events API
+/// (for tools and tests); false when it was queued before.
 pub async fn enqueue_message(
     state: &AppState,
     account: AccountId,
@@ -30,15 +51,11 @@ pub async fn enqueue_message(
     author: Option<SlackUserId>,
     kind: ResourceKind,
 ) -> Result<bool, StorageError> {
-    let external_id = match kind {
-        ResourceKind::Message => message.external_id(),
-        ResourceKind::Edit => message.derived_external_id("edited"),
-        ResourceKind::Delete => message.derived_external_id("deleted"),
-    };
     let resource = NewResource {
         account_id: account,
-        external_id,
+        external_id: external_id_for(&message, kind, None),
         kind,
+        parent_ts: thread_ts.clone(),
         message,
         thread_ts,
         author,

@@ -369,7 +369,7 @@ fn error_page(state: &AppState, error: &ApiError) -> HttpResponse {
         }
         other => other.to_string(),
     };
-    let page = super::info::MessagePage {
+    let page = crate::web::MessagePage {
         title: "This settings page could not be shown",
         message: &message,
     };

@@ -1,4 +1,4 @@
-//! Background work: the push delivery worker.
+//! Background work: the push delivery worker and the Slack-side jobs.
 //!
 //! ```text
 //!  loop: claim due rows (lease) ─▶ group by account ─▶ build ─▶ push ≤100 ─▶ per-result
@@ -11,8 +11,10 @@
 //! round in flight finishes, and anything not finished is still in the database.
 
 mod push;
+mod slack;
 
 pub use push::{DeliveryRound, deliver_once};
+pub use slack::run_slack_jobs_once;
 
 use std::time::Duration;
 
@@ -26,13 +28,21 @@ pub fn spawn_workers(state: AppState, cancel: CancellationToken) -> JoinHandle<(
     tokio::spawn(async move {
         let poll = state.settings.worker_poll_interval();
         loop {
-            let busy = match deliver_once(&state).await {
-                Ok(round) => round.claimed > 0,
+            let jobs = match run_slack_jobs_once(&state).await {
+                Ok(count) => count,
                 Err(error) => {
-                    tracing::error!(error = %crate::web::error_chain(&error), "delivery round failed");
-                    false
+                    tracing::error!(error = %crate::web::error_chain(&error), "Slack job round failed");
+                    0
                 }
             };
+            let delivered = match deliver_once(&state).await {
+                Ok(round) => round.claimed,
+                Err(error) => {
+                    tracing::error!(error = %crate::web::error_chain(&error), "delivery round failed");
+                    0
+                }
+            };
+            let busy = jobs + delivered > 0;
             if busy {
                 if cancel.is_cancelled() {
                     break;

@@ -11,8 +11,12 @@ pub mod channelbacks;
 pub mod outbox;
 pub mod rotation;
 pub mod setup_sessions;
+pub mod slack_events;
+pub mod slack_jobs;
 pub mod slack_workspaces;
+pub mod threads;
 pub mod ticket_links;
+pub mod workspace_grants;
 
 use std::path::Path;
 use std::str::FromStr;

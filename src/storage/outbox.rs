@@ -55,7 +55,10 @@ pub struct NewResource {
     pub external_id: ExternalId,
     pub kind: ResourceKind,
     pub message: SlackMessageRef,
+    /// The ticket thread (`thread_id` in Zendesk).
     pub thread_ts: SlackTs,
+    /// The Slack thread the message sits in (its own ts when top level).
+    pub parent_ts: SlackTs,
     pub author: Option<SlackUserId>,
 }
 
@@ -66,11 +69,15 @@ pub struct QueuedResource {
     pub external_id: ExternalId,
     pub kind: ResourceKind,
     pub message: SlackMessageRef,
+    /// The ticket thread (`thread_id` in Zendesk).
     pub thread_ts: SlackTs,
+    /// The Slack thread the message sits in, to read it from Slack.
+    pub parent_ts: SlackTs,
     pub attempts: i64,
 }
 
-const COLUMNS: &str = "seq, account_id, external_id, kind, slack_team, slack_channel, slack_ts, slack_thread_ts, attempts";
+const COLUMNS: &str = "seq, account_id, external_id, kind, slack_team, slack_channel, slack_ts, \
+                       slack_thread_ts, slack_parent_ts, attempts";
 
 fn corrupt(_: crate::domain::ParseError) -> StorageError {
     StorageError::Corrupt("outbox ids")
@@ -89,6 +96,13 @@ fn from_row(row: &AnyRow) -> Result<QueuedResource, StorageError> {
             ts: SlackTs::parse(&text("slack_ts")?).map_err(corrupt)?,
         },
         thread_ts: SlackTs::parse(&text("slack_thread_ts")?).map_err(corrupt)?,
+        parent_ts: {
+            let parent: Option<String> = row.try_get("slack_parent_ts")?;
+            match parent {
+                Some(parent) => SlackTs::parse(&parent).map_err(corrupt)?,
+                None => SlackTs::parse(&text("slack_thread_ts")?).map_err(corrupt)?,
+            }
+        },
         attempts: row.try_get("attempts")?,
     })
 }
@@ -102,8 +116,8 @@ where
     let now = now_ms();
     let done = sqlx::query(
         "INSERT INTO outbox (account_id, external_id, kind, slack_team, slack_channel, slack_ts, \
-         slack_thread_ts, slack_user, state, attempts, run_after, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9) \
+         slack_thread_ts, slack_user, slack_parent_ts, state, attempts, run_after, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, 'pending', 0, $9, $9) \
          ON CONFLICT (account_id, external_id) DO NOTHING",
     )
     .bind(resource.account_id.to_string())
@@ -115,6 +129,7 @@ where
     .bind(resource.thread_ts.as_str())
     .bind(resource.author.as_ref().map(SlackUserId::as_str))
     .bind(now)
+    .bind(resource.parent_ts.as_str())
     .execute(executor)
     .await?;
     Ok(done.rows_affected() > 0)

@@ -84,6 +84,27 @@ pub async fn find(
     }))
 }
 
+/// The ids our bot posts under in a workspace (to ignore our own messages).
+#[derive(Debug, Default, Clone)]
+pub struct BotIds {
+    pub bot_user: Option<String>,
+    pub bot_id: Option<String>,
+}
+
+pub async fn bot_ids(db: &Db, team: &SlackTeamId) -> Result<BotIds, StorageError> {
+    let row = sqlx::query("SELECT bot_user_id, bot_id FROM slack_workspaces WHERE team_id = $1")
+        .bind(team.as_str())
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(match row {
+        Some(row) => BotIds {
+            bot_user: row.try_get("bot_user_id")?,
+            bot_id: row.try_get("bot_id")?,
+        },
+        None => BotIds::default(),
+    })
+}
+
 /// Deletes a workspace's token at once (uninstalled or revoked) and flags it.
 pub async fn revoke(db: &Db, team: &SlackTeamId, reason: &str) -> Result<(), StorageError> {
     sqlx::query(
