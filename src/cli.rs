@@ -29,6 +29,9 @@ enum Command {
     /// Manage the keys that encrypt stored credentials.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Connect Slack and print the Slack app manifest.
+    #[command(subcommand)]
+    Slack(SlackCommand),
     /// Build the Zendesk installer app.
     #[command(subcommand, name = "zendesk-app")]
     ZendeskApp(ZendeskAppCommand),
@@ -56,6 +59,27 @@ struct RotateArgs {
 }
 
 #[derive(Subcommand, Debug)]
+enum SlackCommand {
+    /// Store a workspace's bot token (for a self-hosted Slack app installed by hand).
+    /// The token is checked with `auth.test` and stored encrypted.
+    Connect {
+        /// The bot token (`xoxb-…`).
+        #[arg(long, env = "SLACK_BOT_TOKEN", hide_env_values = true)]
+        bot_token: crate::config::Secret,
+        /// Zendesk subdomain allowed to link this workspace's channels (repeatable).
+        #[arg(long)]
+        subdomain: Vec<String>,
+        #[command(flatten)]
+        settings: Box<Settings>,
+    },
+    /// Print the Slack app manifest (YAML) for this deployment's PUBLIC_URL.
+    Manifest {
+        #[command(flatten)]
+        settings: Box<Settings>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum ZendeskAppCommand {
     /// Write an upload-ready zip with the channel manifest URL filled in.
     Package {
@@ -75,10 +99,11 @@ fn default_key_id() -> String {
     format!("k{}", chrono::Utc::now().format("%Y%m%d%H%M"))
 }
 
-const SUBCOMMANDS: [&str; 7] = [
+const SUBCOMMANDS: [&str; 8] = [
     "serve",
     "migrate",
     "keys",
+    "slack",
     "zendesk-app",
     "help",
     "--help",
@@ -106,6 +131,15 @@ impl Cli {
                 Ok(())
             }
             Command::Keys(KeysCommand::Rotate(args)) => rotate(args).await,
+            Command::Slack(SlackCommand::Manifest { settings }) => {
+                print!("{}", crate::slack::app_manifest::render(&settings));
+                Ok(())
+            }
+            Command::Slack(SlackCommand::Connect {
+                bot_token,
+                subdomain,
+                settings,
+            }) => connect_slack(*settings, bot_token, subdomain).await,
             Command::ZendeskApp(ZendeskAppCommand::Package {
                 manifest_url,
                 app_dir,
@@ -137,6 +171,26 @@ fn with_default_command(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsSt
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(settings).await?;
     app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn connect_slack(
+    settings: Settings,
+    bot_token: crate::config::Secret,
+    subdomains: Vec<String>,
+) -> anyhow::Result<()> {
+    let subdomains = subdomains
+        .iter()
+        .map(|s| {
+            crate::domain::Subdomain::parse(s).map_err(|e| anyhow::anyhow!("--subdomain {s}: {e}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let state = crate::startup::AppState::build(settings).await?;
+    let team = crate::bridge::connect_workspace(&state, &bot_token, &subdomains).await?;
+    println!(
+        "connected Slack workspace {team}; channels can now be linked from {} Zendesk account(s)",
+        subdomains.len()
+    );
     Ok(())
 }
 

@@ -160,6 +160,7 @@ fn http_server(listener: TcpListener, state: AppState) -> Result<Server, Startup
                 }
             })
             .configure(crate::channel::configure)
+            .configure(crate::slack::configure)
             .configure(crate::ops::configure)
             .configure(crate::web::configure_assets)
             .default_service(web::to(not_found))

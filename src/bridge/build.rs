@@ -2,16 +2,18 @@
 
 use chrono::{DateTime, SecondsFormat};
 
-use super::text::slack_to_plain;
 use crate::domain::{SlackMessageRef, SlackTs, SlackUserId};
 use crate::slack::SlackError;
 use crate::startup::AppState;
 use crate::storage::accounts::Account;
+use crate::storage::channel_links::{self, ChannelSettings};
 use crate::storage::outbox::{QueuedResource, ResourceKind};
 use crate::storage::{StorageError, slack_workspaces};
 use crate::zendesk::{Author, ExternalResource, FieldValue};
 
 const SUBJECT_MAX_CHARS: usize = 80;
+/// Zendesk takes at most 10 file URLs per resource.
+const MAX_FILES: usize = 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -70,9 +72,13 @@ pub async fn build_resource(
     if queued.kind == ResourceKind::Delete {
         return Ok(deleted_note(base, message));
     }
+    let settings = channel_links::find(&state.db, account.id, &message.team, &message.channel)
+        .await?
+        .map(|link| link.settings)
+        .unwrap_or_default();
     let found = state
         .slack
-        .fetch_message(&token, &message.channel, &queued.thread_ts, &message.ts)
+        .fetch_message(&token, &message.channel, &queued.parent_ts, &message.ts)
         .await?
         .ok_or(BuildError::MessageGone)?;
     let author_id = found
@@ -84,24 +90,31 @@ pub async fn build_resource(
         Ok(user) => author_profile(state, &token, &user).await?,
         Err(_) => None,
     };
-    let mut body = slack_to_plain(&found.text);
+    let rendered = super::render::render_message(state, &token, &found.text).await;
+    let (mut body, mut html) = (rendered.plain, rendered.html);
     if queued.kind == ResourceKind::Edit {
         body = format!("(edited in Slack)\n{body}");
+        html = format!("<p><em>(edited in Slack)</em></p>{html}");
     }
     if body.trim().is_empty() {
-        body = "(a Slack message without text)".into();
+        body = if found.files.is_empty() {
+            "(a Slack message without text)".into()
+        } else {
+            "(files from Slack)".into()
+        };
+        html = String::new();
     }
     let is_ticket_start = message.ts == queued.thread_ts && queued.kind == ResourceKind::Message;
     let fields = if is_ticket_start {
-        ticket_fields(account, &body)
+        ticket_fields(account, &settings, &body)
     } else {
         Vec::new()
     };
     Ok(ExternalResource {
         external_id: base.external_id,
         message: body,
-        html_message: None,
-        internal_note: false,
+        html_message: (!html.trim().is_empty()).then_some(html),
+        internal_note: !is_ticket_start && settings.replies_as_internal_notes,
         thread_id: base.thread_id,
         created_at: base.created_at,
         author: Author {
@@ -115,8 +128,24 @@ pub async fn build_resource(
         },
         allow_channelback: true,
         fields,
-        file_urls: Vec::new(),
+        file_urls: file_urls(state, &message.team, &found.files),
     })
+}
+
+/// Each file of the message as a signed, expiring slackdesk URL (Zendesk takes 10).
+fn file_urls(
+    state: &AppState,
+    team: &crate::domain::SlackTeamId,
+    files: &[serde_json::Value],
+) -> Vec<String> {
+    let now = chrono::Utc::now().timestamp();
+    files
+        .iter()
+        .filter(|file| file.get("mode").and_then(serde_json::Value::as_str) != Some("tombstone"))
+        .filter_map(|file| file.get("id").and_then(serde_json::Value::as_str))
+        .filter_map(|id| crate::slack::signed_file_url(&state.settings, &state.keys, team, id, now))
+        .take(MAX_FILES)
+        .collect()
 }
 
 /// The author's name and picture. A user Slack cannot describe (deleted, or from another
@@ -162,7 +191,7 @@ fn deleted_note(base: ResourceBase, message: &SlackMessageRef) -> ExternalResour
     }
 }
 
-fn ticket_fields(account: &Account, body: &str) -> Vec<FieldValue> {
+fn ticket_fields(account: &Account, settings: &ChannelSettings, body: &str) -> Vec<FieldValue> {
     let first_line = body
         .lines()
         .find(|l| !l.trim().is_empty())
@@ -172,10 +201,16 @@ fn ticket_fields(account: &Account, body: &str) -> Vec<FieldValue> {
         id: "subject".into(),
         value: serde_json::Value::String(subject),
     }];
-    if !account.settings.ticket_tags.is_empty() {
+    let mut tags = account.settings.ticket_tags.clone();
+    for tag in &settings.ticket_tags {
+        if !tags.contains(tag) {
+            tags.push(tag.clone());
+        }
+    }
+    if !tags.is_empty() {
         fields.push(FieldValue {
             id: "tags".into(),
-            value: serde_json::json!(account.settings.ticket_tags),
+            value: serde_json::json!(tags),
         });
     }
     fields

@@ -12,6 +12,7 @@ mod backfill;
 mod build;
 mod channelback;
 pub mod intake;
+mod render;
 mod text;
 
 pub use backfill::run_slack_job;
@@ -99,4 +100,43 @@ pub async fn clickthrough_target(
         "https://slack.com/app_redirect?team={}&channel={}",
         message.team, message.channel
     )))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("Slack refused the token: {0}")]
+    Slack(#[from] crate::slack::SlackError),
+    #[error("Slack reported an unexpected team id")]
+    BadTeam,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Stores a bot token after checking it with `auth.test`, and grants the workspace to
+/// the given Zendesk accounts.
+pub async fn connect_workspace(
+    state: &AppState,
+    token: &crate::config::Secret,
+    subdomains: &[crate::domain::Subdomain],
+) -> Result<crate::domain::SlackTeamId, ConnectError> {
+    let identity = state.slack.auth_test(token).await?;
+    let team =
+        crate::domain::SlackTeamId::parse(&identity.team_id).map_err(|_| ConnectError::BadTeam)?;
+    let bot_user = SlackUserId::parse(&identity.user_id).ok();
+    crate::storage::slack_workspaces::upsert(
+        &state.db,
+        &state.keys,
+        &crate::storage::slack_workspaces::WorkspaceInstall {
+            team: &team,
+            bot_user: bot_user.as_ref(),
+            bot_id: identity.bot_id.as_deref(),
+            app_id: None,
+            bot_token: token,
+        },
+    )
+    .await?;
+    for subdomain in subdomains {
+        crate::storage::workspace_grants::grant(&state.db, subdomain, &team).await?;
+    }
+    Ok(team)
 }

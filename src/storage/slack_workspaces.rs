@@ -131,3 +131,19 @@ pub async fn flag(db: &Db, team: &SlackTeamId, code: &str) -> Result<(), Storage
     .await?;
     Ok(())
 }
+
+/// Whether a workspace the account links channels from lost its token (uninstalled,
+/// revoked): the admin must connect Slack again.
+pub async fn account_needs_reconnect(
+    db: &Db,
+    account: crate::domain::AccountId,
+) -> Result<bool, StorageError> {
+    let row = sqlx::query(
+        "SELECT 1 AS hit FROM channel_links l JOIN slack_workspaces w ON w.team_id = l.team_id \
+         WHERE l.account_id = $1 AND w.bot_token IS NULL",
+    )
+    .bind(account.to_string())
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(row.is_some())
+}
