@@ -15,6 +15,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
 use url::Url;
 
+use super::admin_slack::{self, SlackSection};
 use crate::channel::metadata::{self, Metadata};
 use crate::config::Secret;
 use crate::crypto::tokens;
@@ -39,6 +40,7 @@ struct AdminPage<'a> {
     pull_only: bool,
     has_push: bool,
     error: Option<&'a str>,
+    slack: SlackSection,
 }
 
 #[derive(Template)]
@@ -114,6 +116,8 @@ async fn open_inner(
         .map(|a| a.settings.clone())
         .unwrap_or_default();
     let has_push = push_token.is_some() || account.as_ref().is_some_and(|a| a.has_push_token());
+    let slack =
+        admin_slack::load(state, &subdomain, account.as_ref().map(|a| a.id), &session).await?;
     tracing::info!(subdomain = %subdomain, account = ?account.as_ref().map(|a| a.id), "admin UI opened");
     let page = AdminPage {
         subdomain: subdomain.as_str(),
@@ -124,6 +128,7 @@ async fn open_inner(
         pull_only: settings.delivery == DeliveryMode::PullOnly,
         has_push,
         error: None,
+        slack,
     };
     Ok(framed(state, None, html(StatusCode::OK, &page)))
 }
@@ -154,29 +159,25 @@ async fn save_inner(
         ));
     };
     let name = form.optional("name")?.unwrap_or("").trim().to_owned();
-    let settings = match parse_settings(&form).and_then(|s| check_name(&name).map(|_| s)) {
-        Ok(settings) => settings,
+    let checked = match parse_settings(&form).and_then(|s| check_name(&name).map(|_| s)) {
+        Ok(settings) if name.is_empty() => Err(("name: is required".to_owned(), settings)),
+        Ok(settings) => match admin_slack::parse_links(state, &session.subdomain, &form).await {
+            Ok(links) => Ok((settings, links)),
+            Err(ApiError::InvalidField { message, field }) => {
+                Err((format!("{field}: {message}"), settings))
+            }
+            Err(other) => return Err(other),
+        },
         Err(ApiError::InvalidField { message, field }) => {
-            return Ok(resubmit_page(
-                state,
-                &session,
-                token,
-                &form,
-                &format!("{field}: {message}"),
-            ));
+            Err((format!("{field}: {message}"), AccountSettings::default()))
         }
         Err(other) => return Err(other),
     };
-    if name.is_empty() {
-        return Ok(resubmit_page(
-            state,
-            &session,
-            token,
-            &form,
-            "name: is required",
-        ));
-    }
-    let metadata = store_account(state, &session, &settings).await?;
+    let (settings, links) = match checked {
+        Ok(valid) => valid,
+        Err((problem, _)) => return resubmit_page(state, &session, token, &form, &problem).await,
+    };
+    let metadata = store_account(state, &session, &settings, &links).await?;
     let page = AdminDonePage {
         return_url: &session.return_url,
         name: &name,
@@ -195,6 +196,7 @@ async fn store_account(
     state: &AppState,
     session: &SetupSession,
     settings: &AccountSettings,
+    links: &admin_slack::Links,
 ) -> Result<String, ApiError> {
     let mut tx = state.db.begin_write().await?;
     let (account_id, metadata) = match (session.account_id, &session.metadata) {
@@ -222,6 +224,7 @@ async fn store_account(
     if let (Some(push_id), Some(token)) = (&session.instance_push_id, &session.push_token) {
         accounts::set_push_credentials(&mut tx, &state.keys, account_id, push_id, token).await?;
     }
+    admin_slack::save_links(&mut tx, account_id, links).await?;
     setup_sessions::delete(&mut tx, &session.id_hash).await?;
     tx.commit()
         .await
@@ -229,13 +232,15 @@ async fn store_account(
     Ok(metadata)
 }
 
-fn resubmit_page(
+/// The form again with the problem named (channel choices show what is stored).
+async fn resubmit_page(
     state: &AppState,
     session: &SetupSession,
     token: &str,
     form: &Form,
     problem: &str,
-) -> HttpResponse {
+) -> Result<HttpResponse, ApiError> {
+    let slack = admin_slack::load(state, &session.subdomain, session.account_id, token).await?;
     let pull_only = form.optional("delivery").ok().flatten() == Some("pull_only");
     let page = AdminPage {
         subdomain: session.subdomain.as_str(),
@@ -251,8 +256,9 @@ fn resubmit_page(
         pull_only,
         has_push: session.push_token.is_some(),
         error: Some(problem),
+        slack,
     };
-    framed(state, None, html(StatusCode::BAD_REQUEST, &page))
+    Ok(framed(state, None, html(StatusCode::BAD_REQUEST, &page)))
 }
 
 fn parse_settings(form: &Form) -> Result<AccountSettings, ApiError> {
@@ -268,7 +274,7 @@ fn parse_settings(form: &Form) -> Result<AccountSettings, ApiError> {
 }
 
 /// Zendesk tags: lower case, no spaces; we allow letters, digits and `_ - / : .`.
-fn parse_tags(raw: &str) -> Result<Vec<String>, ApiError> {
+pub(super) fn parse_tags(raw: &str) -> Result<Vec<String>, ApiError> {
     let mut tags: Vec<String> = Vec::new();
     for tag in raw
         .split(|c: char| c.is_whitespace() || c == ',')

@@ -14,7 +14,7 @@ pub use api::{
     AuthIdentity, Conversation, FileUpload, OauthInstall, SlackClient, SlackError, SlackFile,
     SlackMessage, SlackProfile,
 };
-pub use events::{EventEnvelope, MessageEvent, SlackEvent, classify};
+pub use events::{EventEnvelope, MessageEvent, SlackEvent, classify, is_emoji_name};
 pub use files::signed_file_url;
 pub use install::BOT_SCOPES;
 
