@@ -44,6 +44,8 @@ pub const TEAM: &str = "T0TEAM";
 pub const CHANNEL: &str = "C0CHAN";
 pub const BOT_TOKEN: &str = "xoxb-test-bot-token-4f1d";
 pub const PUSH_TOKEN: &str = "zdpush-test-token-9a7e";
+pub const SIGNING_SECRET: &str = "slack-signing-secret-for-tests";
+pub const SLACK_CLIENT_ID: &str = "1234.5678";
 
 #[derive(Parser)]
 struct SettingsArgs {
@@ -85,6 +87,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
     let key_ring = slackdesk::crypto::generate_key_line("test1").expect("key");
     let zendesk_template = format!("{}/z/{{subdomain}}", zendesk.uri());
     let slack_api = format!("{}/api", slack.uri());
+    let slack_oauth = format!("{}/oauth/v2/authorize", slack.uri());
     let mut args: Vec<String> = [
         "slackdesk",
         "--public-url",
@@ -101,6 +104,14 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         &zendesk_template,
         "--worker-poll-ms",
         "50",
+        "--slack-signing-secret",
+        SIGNING_SECRET,
+        "--slack-client-id",
+        SLACK_CLIENT_ID,
+        "--slack-client-secret",
+        "slack-client-secret-for-tests",
+        "--slack-oauth-url",
+        &slack_oauth,
         "--http-timeout-secs",
         "5",
     ]
@@ -287,6 +298,66 @@ impl TestApp {
         .unwrap()
     }
 
+    /// Posts an Events API payload signed as Slack signs it.
+    pub async fn post_slack_event(&self, body: &serde_json::Value) -> reqwest::Response {
+        self.post_slack_raw(
+            body.to_string().into_bytes(),
+            chrono::Utc::now().timestamp(),
+            None,
+        )
+        .await
+    }
+
+    pub async fn post_slack_raw(
+        &self,
+        body: Vec<u8>,
+        timestamp: i64,
+        retry: Option<u32>,
+    ) -> reqwest::Response {
+        let timestamp = timestamp.to_string();
+        let signature =
+            slackdesk::slack::signature::sign(&Secret::from(SIGNING_SECRET), &timestamp, &body);
+        let mut request = self
+            .http
+            .post(self.url("/slack/events"))
+            .header("content-type", "application/json")
+            .header("x-slack-request-timestamp", &timestamp)
+            .header("x-slack-signature", signature)
+            .body(body);
+        if let Some(retry) = retry {
+            request = request.header("x-slack-retry-num", retry.to_string());
+        }
+        request.send().await.expect("request reaches the app")
+    }
+
+    /// Links the test channel to the account with the given settings.
+    pub async fn link_channel_with(
+        &self,
+        metadata: &str,
+        settings: slackdesk::storage::channel_links::ChannelSettings,
+    ) {
+        let mut tx = self.state.db.begin_write().await.unwrap();
+        channel_links::replace_for_team(
+            &mut tx,
+            Self::account_id(metadata),
+            &team(),
+            &[(channel(), settings)],
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// Rows waiting in the outbox, with their external and thread ids, in order.
+    pub async fn queued(&self) -> Vec<(String, String)> {
+        sqlx::query_as::<_, (String, String)>(
+            "SELECT external_id, slack_thread_ts FROM outbox ORDER BY seq",
+        )
+        .fetch_all(self.state.db.pool())
+        .await
+        .unwrap()
+    }
+
     /// All raw bytes of the database files (SQLite only; WAL included).
     pub fn sqlite_bytes(&self) -> Vec<u8> {
         let mut all = Vec::new();
@@ -356,4 +427,29 @@ where
         );
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
+}
+
+static EVENT_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// An `event_callback` envelope around an inner event, with a fresh event id.
+pub fn event_callback(event: serde_json::Value) -> serde_json::Value {
+    let n = EVENT_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    serde_json::json!({
+        "token": "unused", "team_id": TEAM, "api_app_id": "A0APP", "type": "event_callback",
+        "event_id": format!("Ev{n:08}"), "event_time": 1_700_000_000, "event": event
+    })
+}
+
+/// A message event in the test channel.
+pub fn message_event(
+    user: &str,
+    ts: &str,
+    thread_ts: Option<&str>,
+    text: &str,
+) -> serde_json::Value {
+    let mut event = serde_json::json!({"type": "message", "channel": CHANNEL, "user": user, "ts": ts, "text": text, "channel_type": "channel"});
+    if let Some(thread) = thread_ts {
+        event["thread_ts"] = serde_json::json!(thread);
+    }
+    event_callback(event)
 }
