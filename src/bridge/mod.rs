@@ -12,13 +12,14 @@ mod backfill;
 mod build;
 mod channelback;
 pub mod intake;
+pub mod mrkdwn;
 mod render;
 mod text;
 
 pub use backfill::run_slack_job;
 pub use build::{BuildError, build_resource};
 pub use channelback::{ChannelbackError, ChannelbackReply, ChannelbackRequest, post_channelback};
-pub use text::{slack_to_plain, zendesk_to_slack};
+pub use text::zendesk_to_slack;
 
 use crate::domain::{AccountId, ExternalId, SlackMessageRef, SlackTs, SlackUserId};
 use crate::startup::AppState;

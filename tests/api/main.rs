@@ -17,4 +17,5 @@ mod manifest;
 mod operations;
 mod pull;
 mod push;
+mod slack_connect;
 mod slack_events;

@@ -87,6 +87,7 @@ async fn a_top_level_message_and_its_reply_reach_zendesk_as_one_ticket(backend: 
     )
     .await;
     fake_slack::serve_message(&app.slack, REPLY, TOP, "U0ALICE", "still down").await;
+    fake_slack::serve_user(&app.slack, "U0BOB", "Bob").await;
 
     assert_eq!(
         app.post_slack_event(&message_event("U0ALICE", TOP, None, "VPN is down"))
@@ -113,6 +114,16 @@ async fn a_top_level_message_and_its_reply_reach_zendesk_as_one_ticket(backend: 
     );
     assert!(resources.iter().all(|r| r["thread_id"] == thread));
     assert_eq!(resources[0]["author"]["name"], "Alice");
+    assert_eq!(
+        resources[0]["message"], "VPN is down for @Bob",
+        "mrkdwn rendered, mention resolved"
+    );
+    assert!(
+        resources[0]["html_message"]
+            .as_str()
+            .unwrap()
+            .contains("<strong>down</strong>")
+    );
     assert!(
         resources[0]["fields"]
             .as_array()
