@@ -8,6 +8,7 @@
 //!
 //! Content is fetched from Slack when a resource is built and dropped after it is sent.
 
+mod attachments;
 mod backfill;
 mod build;
 mod channelback;

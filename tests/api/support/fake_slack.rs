@@ -182,3 +182,25 @@ pub async fn serve_file(slack: &MockServer, file_id: &str, name: &str, bytes: &'
         .mount(slack)
         .await;
 }
+
+/// Slack's external upload flow: an upload URL on this fake, the upload, the completion.
+pub async fn accept_uploads(slack: &MockServer) {
+    Mock::given(method("POST"))
+        .and(path("/api/files.getUploadURLExternal"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true, "upload_url": format!("{}/upload/F0UP", slack.uri()), "file_id": "F0UP"})))
+        .mount(slack)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/upload/F0UP"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("OK - 13"))
+        .mount(slack)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/files.completeUploadExternal"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": true, "files": [{"id": "F0UP"}]})),
+        )
+        .mount(slack)
+        .await;
+}
