@@ -8,6 +8,7 @@
 mod support;
 
 mod admin_ui;
+mod at_rest;
 mod browser;
 mod channelback;
 mod clickthrough;
