@@ -18,5 +18,6 @@ mod manifest;
 mod operations;
 mod pull;
 mod push;
+mod replicas;
 mod slack_connect;
 mod slack_events;

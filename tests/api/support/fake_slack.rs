@@ -204,3 +204,24 @@ pub async fn accept_uploads(slack: &MockServer) {
         .mount(slack)
         .await;
 }
+
+/// `conversations.replies` answering with whatever message the request asks for (its
+/// `oldest`), for tests with many messages.
+pub async fn echo_messages(slack: &MockServer) {
+    struct Echo;
+    impl wiremock::Respond for Echo {
+        fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+            let form: Vec<(String, String)> =
+                form_urlencoded::parse(&request.body).into_owned().collect();
+            let ts = field(&form, "oldest").unwrap_or("1.000000").to_owned();
+            let thread = field(&form, "ts").unwrap_or("1.000000").to_owned();
+            ResponseTemplate::new(200).set_body_json(json!({"ok": true, "messages": [
+                {"type": "message", "ts": ts, "thread_ts": thread, "user": "U0ALICE", "text": format!("message {ts}")}]}))
+        }
+    }
+    Mock::given(method("POST"))
+        .and(path("/api/conversations.replies"))
+        .respond_with(Echo)
+        .mount(slack)
+        .await;
+}

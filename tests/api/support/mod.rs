@@ -61,6 +61,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub database_url: String,
     pub key_ring: String,
+    /// The command line the app was built from, to start replicas of it.
+    args: Vec<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -130,7 +132,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
     if let Some(limit) = options.max_body_bytes {
         args.extend(["--max-body-bytes".into(), limit.to_string()]);
     }
-    let settings = SettingsArgs::try_parse_from(args)
+    let settings = SettingsArgs::try_parse_from(args.clone())
         .expect("test settings parse")
         .settings;
     let app = Application::build(settings).await.expect("app builds");
@@ -148,6 +150,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
             .expect("client"),
         database_url,
         key_ring,
+        args,
         _dir: dir,
     }
 }
@@ -174,6 +177,19 @@ async fn fresh_postgres_database() -> String {
 }
 
 impl TestApp {
+    /// Another instance of the service on the same database, keys and fakes (a replica
+    /// behind the same load balancer); returns its address and state.
+    pub async fn spawn_replica(&self) -> (String, AppState) {
+        let settings = SettingsArgs::try_parse_from(self.args.clone())
+            .expect("settings")
+            .settings;
+        let app = Application::build(settings).await.expect("replica builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state().clone();
+        tokio::spawn(app.run_until_stopped());
+        (address, state)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
