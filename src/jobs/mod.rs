@@ -10,9 +10,11 @@
 //! tests drain the queue without sleeping. Shutdown is through a cancellation token; a
 //! round in flight finishes, and anything not finished is still in the database.
 
+mod housekeeping;
 mod push;
 mod slack;
 
+pub use housekeeping::housekeeping_once;
 pub use push::{DeliveryRound, deliver_once};
 pub use slack::run_slack_jobs_once;
 
@@ -27,7 +29,14 @@ use crate::startup::AppState;
 pub fn spawn_workers(state: AppState, cancel: CancellationToken) -> JoinHandle<()> {
     tokio::spawn(async move {
         let poll = state.settings.worker_poll_interval();
+        let mut next_housekeeping = tokio::time::Instant::now();
         loop {
+            if tokio::time::Instant::now() >= next_housekeeping {
+                if let Err(error) = housekeeping_once(&state).await {
+                    tracing::error!(error = %crate::web::error_chain(&error), "housekeeping failed");
+                }
+                next_housekeeping += HOUSEKEEPING_EVERY;
+            }
             let jobs = match run_slack_jobs_once(&state).await {
                 Ok(count) => count,
                 Err(error) => {
@@ -58,6 +67,9 @@ pub fn spawn_workers(state: AppState, cancel: CancellationToken) -> JoinHandle<(
         tracing::info!("delivery worker stopped");
     })
 }
+
+/// How often expired ids are forgotten.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60 * 60);
 
 /// Exponential backoff with a cap: 2s, 4s, 8s … 10 minutes.
 pub(crate) fn backoff(attempts: i64) -> Duration {

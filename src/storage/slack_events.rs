@@ -15,12 +15,3 @@ pub async fn first_delivery(tx: &mut Tx, event_id: &str, team: &str) -> Result<b
     .await?;
     Ok(done.rows_affected() == 1)
 }
-
-/// Forgets ids older than `age_ms` (Slack retries within minutes).
-pub async fn prune(db: &super::Db, age_ms: i64) -> Result<u64, StorageError> {
-    let done = sqlx::query("DELETE FROM slack_events WHERE received_at < $1")
-        .bind(now_ms() - age_ms)
-        .execute(db.pool())
-        .await?;
-    Ok(done.rows_affected())
-}
