@@ -38,6 +38,14 @@ impl BuildError {
         }
     }
 
+    /// How long to wait before trying again, when Slack said so.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Self::Slack(error @ SlackError::RateLimited { .. }) => Some(error.retry_after()),
+            _ => None,
+        }
+    }
+
     /// Whether trying again can never succeed.
     pub fn is_permanent(&self) -> bool {
         match self {

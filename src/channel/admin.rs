@@ -22,6 +22,7 @@ use crate::crypto::tokens;
 use crate::domain::{AccountId, Subdomain};
 use crate::startup::AppState;
 use crate::storage::accounts::{self, AccountSettings, DeliveryMode, NewAccount};
+use crate::storage::outbox;
 use crate::storage::setup_sessions::{self, NewSetupSession, SetupSession};
 use crate::web::{ApiError, Form, html, read_body};
 
@@ -41,6 +42,9 @@ struct AdminPage<'a> {
     has_push: bool,
     error: Option<&'a str>,
     slack: SlackSection,
+    /// Resources Zendesk never got, by error code.
+    failures: Vec<(String, i64)>,
+    push_failure: Option<String>,
 }
 
 #[derive(Template)]
@@ -118,6 +122,10 @@ async fn open_inner(
     let has_push = push_token.is_some() || account.as_ref().is_some_and(|a| a.has_push_token());
     let slack =
         admin_slack::load(state, &subdomain, account.as_ref().map(|a| a.id), &session).await?;
+    let failures = match &account {
+        Some(account) => outbox::failures(&state.db, account.id).await?,
+        None => Vec::new(),
+    };
     tracing::info!(subdomain = %subdomain, account = ?account.as_ref().map(|a| a.id), "admin UI opened");
     let page = AdminPage {
         subdomain: subdomain.as_str(),
@@ -129,6 +137,8 @@ async fn open_inner(
         has_push,
         error: None,
         slack,
+        failures,
+        push_failure: account.as_ref().and_then(|a| a.push_failure.clone()),
     };
     Ok(framed(state, None, html(StatusCode::OK, &page)))
 }
@@ -257,6 +267,8 @@ async fn resubmit_page(
         has_push: session.push_token.is_some(),
         error: Some(problem),
         slack,
+        failures: Vec::new(),
+        push_failure: None,
     };
     Ok(framed(state, None, html(StatusCode::BAD_REQUEST, &page)))
 }

@@ -132,8 +132,10 @@ async fn build_batch<'a>(
             }
             Err(error) => {
                 tracing::warn!(account = %account.id, seq = row.seq, code = %error.code(), "resource not built; it and later ones wait");
+                let delay =
+                    super::backoff(row.attempts).max(error.retry_after().unwrap_or_default());
                 let stop = Stop {
-                    delay: super::backoff(row.attempts),
+                    delay,
                     code: error.code(),
                 };
                 built.held_back = Some((index, stop));

@@ -274,3 +274,17 @@ pub async fn forget_author(
     .await?;
     Ok(done.rows_affected())
 }
+
+/// The account's resources Zendesk never got, counted by error code (for the admin).
+pub async fn failures(db: &Db, account: AccountId) -> Result<Vec<(String, i64)>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT COALESCE(last_error, 'unknown') AS code, COUNT(*) AS n FROM outbox \
+         WHERE account_id = $1 AND state = 'failed' GROUP BY COALESCE(last_error, 'unknown') ORDER BY n DESC",
+    )
+    .bind(account.to_string())
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("code")?, row.try_get("n")?)))
+        .collect()
+}
