@@ -114,8 +114,9 @@ pub enum ConnectError {
     Storage(#[from] StorageError),
 }
 
-/// Stores a bot token after checking it with `auth.test`, and grants the workspace to
-/// the given Zendesk accounts.
+/// Stores a bot token after checking it with `auth.test`, and grants the workspace to the
+/// integration accounts that exist now for the given Zendesk subdomains (the operator's
+/// decision; accounts opened later do not inherit it).
 pub async fn connect_workspace(
     state: &AppState,
     token: &crate::config::Secret,
@@ -138,7 +139,9 @@ pub async fn connect_workspace(
     )
     .await?;
     for subdomain in subdomains {
-        crate::storage::workspace_grants::grant(&state.db, subdomain, &team).await?;
+        for account in crate::storage::accounts::find_by_subdomain(&state.db, subdomain).await? {
+            crate::storage::workspace_grants::grant(&state.db, account.id, &team).await?;
+        }
     }
     Ok(team)
 }

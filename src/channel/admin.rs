@@ -22,8 +22,8 @@ use crate::crypto::tokens;
 use crate::domain::{AccountId, Subdomain};
 use crate::startup::AppState;
 use crate::storage::accounts::{self, AccountSettings, DeliveryMode, NewAccount};
-use crate::storage::outbox;
 use crate::storage::setup_sessions::{self, NewSetupSession, SetupSession};
+use crate::storage::{outbox, workspace_grants};
 use crate::web::{ApiError, Form, html, read_body};
 
 const NAME_MAX_CHARS: usize = 255;
@@ -120,8 +120,7 @@ async fn open_inner(
         .map(|a| a.settings.clone())
         .unwrap_or_default();
     let has_push = push_token.is_some() || account.as_ref().is_some_and(|a| a.has_push_token());
-    let slack =
-        admin_slack::load(state, &subdomain, account.as_ref().map(|a| a.id), &session).await?;
+    let slack = admin_slack::load(state, account.as_ref().map(|a| a.id), &session).await?;
     let failures = match &account {
         Some(account) => outbox::failures(&state.db, account.id).await?,
         None => Vec::new(),
@@ -171,13 +170,16 @@ async fn save_inner(
     let name = form.optional("name")?.unwrap_or("").trim().to_owned();
     let checked = match parse_settings(&form).and_then(|s| check_name(&name).map(|_| s)) {
         Ok(settings) if name.is_empty() => Err(("name: is required".to_owned(), settings)),
-        Ok(settings) => match admin_slack::parse_links(state, &session.subdomain, &form).await {
-            Ok(links) => Ok((settings, links)),
-            Err(ApiError::InvalidField { message, field }) => {
-                Err((format!("{field}: {message}"), settings))
+        Ok(settings) => {
+            match admin_slack::parse_links(state, session.account_id, &session.id_hash, &form).await
+            {
+                Ok(links) => Ok((settings, links)),
+                Err(ApiError::InvalidField { message, field }) => {
+                    Err((format!("{field}: {message}"), settings))
+                }
+                Err(other) => return Err(other),
             }
-            Err(other) => return Err(other),
-        },
+        }
         Err(ApiError::InvalidField { message, field }) => {
             Err((format!("{field}: {message}"), AccountSettings::default()))
         }
@@ -234,6 +236,7 @@ async fn store_account(
     if let (Some(push_id), Some(token)) = (&session.instance_push_id, &session.push_token) {
         accounts::set_push_credentials(&mut tx, &state.keys, account_id, push_id, token).await?;
     }
+    workspace_grants::adopt_session(&mut tx, &session.id_hash, account_id).await?;
     admin_slack::save_links(&mut tx, account_id, links).await?;
     setup_sessions::delete(&mut tx, &session.id_hash).await?;
     tx.commit()
@@ -250,7 +253,7 @@ async fn resubmit_page(
     form: &Form,
     problem: &str,
 ) -> Result<HttpResponse, ApiError> {
-    let slack = admin_slack::load(state, &session.subdomain, session.account_id, token).await?;
+    let slack = admin_slack::load(state, session.account_id, token).await?;
     let pull_only = form.optional("delivery").ok().flatten() == Some("pull_only");
     let page = AdminPage {
         subdomain: session.subdomain.as_str(),

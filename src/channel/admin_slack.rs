@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::domain::{AccountId, SlackChannelId, SlackTeamId, Subdomain};
+use crate::domain::{AccountId, SlackChannelId, SlackTeamId};
 use crate::slack::is_emoji_name;
 use crate::startup::AppState;
 use crate::storage::channel_links::{self, ChannelSettings, StartMode};
@@ -48,7 +48,6 @@ pub struct ChannelRow {
 /// Loads the workspaces granted to the subdomain and their channels.
 pub async fn load(
     state: &AppState,
-    subdomain: &Subdomain,
     account: Option<AccountId>,
     session_token: &str,
 ) -> Result<SlackSection, StorageError> {
@@ -57,7 +56,8 @@ pub async fn load(
         None => Vec::new(),
     };
     let mut workspaces = Vec::new();
-    for team in workspace_grants::teams_for(&state.db, subdomain).await? {
+    let session_hash = crate::crypto::tokens::hash_secret(session_token);
+    for team in workspace_grants::teams_for(&state.db, account, &session_hash).await? {
         workspaces.push(workspace_view(state, &team, &links).await?);
     }
     let install_url = state
@@ -124,11 +124,12 @@ async fn workspace_view(
 /// channels could not be listed is left out, so its existing links stay as they are.
 pub async fn parse_links(
     state: &AppState,
-    subdomain: &Subdomain,
+    account: Option<AccountId>,
+    session_hash: &str,
     form: &Form,
 ) -> Result<Links, ApiError> {
     let mut visible: BTreeMap<SlackTeamId, Vec<String>> = BTreeMap::new();
-    for team in workspace_grants::teams_for(&state.db, subdomain).await? {
+    for team in workspace_grants::teams_for(&state.db, account, session_hash).await? {
         let token = slack_workspaces::find(&state.db, &state.keys, &team)
             .await?
             .and_then(|w| w.bot_token);
@@ -142,7 +143,10 @@ pub async fn parse_links(
         .keys()
         .map(|team| (team.clone(), Vec::new()))
         .collect();
-    for key in form.all("link") {
+    let mut keys = form.all("link");
+    keys.sort_unstable();
+    keys.dedup();
+    for key in keys {
         let (team, channel) = parse_key(key)?;
         let seen = visible
             .get(&team)

@@ -91,6 +91,13 @@ struct RawEvent {
     deleted_ts: Option<String>,
     reaction: Option<String>,
     item: Option<RawItem>,
+    tokens: Option<RawTokens>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawTokens {
+    #[serde(default)]
+    bot: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -134,7 +141,10 @@ pub fn classify(event: &Value) -> SlackEvent {
         "message" => classify_message(raw),
         "reaction_added" => classify_reaction(raw),
         "app_uninstalled" => SlackEvent::Uninstalled,
-        "tokens_revoked" => SlackEvent::TokensRevoked,
+        "tokens_revoked" if raw.tokens.is_some_and(|t| !t.bot.is_empty()) => {
+            SlackEvent::TokensRevoked
+        }
+        "tokens_revoked" => SlackEvent::Ignored("only user tokens were revoked"),
         _ => SlackEvent::Ignored("event type not used"),
     }
 }
@@ -357,6 +367,17 @@ mod tests {
             &json!({"type": "reaction_added", "reaction": "x", "item": {"type": "file", "file": "F1"}}),
         );
         assert!(matches!(file, SlackEvent::Ignored(_)));
+    }
+
+    #[test]
+    fn only_revoked_bot_tokens_disconnect_the_workspace() {
+        let bot =
+            classify(&json!({"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["U0BOT"]}}));
+        assert_eq!(bot, SlackEvent::TokensRevoked);
+        let user = classify(
+            &json!({"type": "tokens_revoked", "tokens": {"oauth": ["U0ADMIN"], "bot": []}}),
+        );
+        assert!(matches!(user, SlackEvent::Ignored(_)));
     }
 
     #[test]

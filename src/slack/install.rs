@@ -16,7 +16,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 
-use crate::domain::{SlackTeamId, SlackUserId, Subdomain};
+use crate::domain::{SlackTeamId, SlackUserId};
 use crate::startup::AppState;
 use crate::storage::slack_workspaces::{self, WorkspaceInstall};
 use crate::storage::{setup_sessions, workspace_grants};
@@ -64,9 +64,9 @@ pub async fn install(query: web::Query<InstallQuery>, state: web::Data<AppState>
             "This slackdesk has no SLACK_CLIENT_ID; ask its operator to configure the Slack app.",
         );
     };
-    let subdomain = match &query.session {
+    let session = match &query.session {
         Some(token) => match setup_sessions::find(&state.db, &state.keys, token).await {
-            Ok(Some(session)) => Some(session.subdomain),
+            Ok(Some(session)) => Some(session.id_hash),
             Ok(None) => {
                 return page(
                     StatusCode::UNAUTHORIZED,
@@ -79,7 +79,7 @@ pub async fn install(query: web::Query<InstallQuery>, state: web::Data<AppState>
         None => None,
     };
     let expires = chrono::Utc::now().timestamp() + STATE_TTL_SECS;
-    let signed = sign_state(&state, expires, subdomain.as_ref());
+    let signed = sign_state(&state, expires, session.as_deref());
     let mut target = state.settings.slack_oauth_url.clone();
     target
         .query_pairs_mut()
@@ -105,7 +105,7 @@ pub async fn callback(
             "The request was cancelled in Slack. Nothing was changed.",
         );
     }
-    let Some(subdomain) = query.state.as_deref().and_then(|s| verify_state(&state, s)) else {
+    let Some(session) = query.state.as_deref().and_then(|s| verify_state(&state, s)) else {
         return page(
             StatusCode::BAD_REQUEST,
             "This Slack sign-in has expired",
@@ -141,9 +141,9 @@ pub async fn callback(
             );
         }
     };
-    match store_install(&state, &installed, subdomain.as_ref()).await {
+    match store_install(&state, &installed, session.as_deref()).await {
         Ok(team) => {
-            tracing::info!(team = %team, granted = subdomain.is_some(), "Slack workspace connected");
+            tracing::info!(team = %team, granted = session.is_some(), "Slack workspace connected");
             page(
                 StatusCode::OK,
                 "Slack is connected",
@@ -158,7 +158,7 @@ pub async fn callback(
 async fn store_install(
     state: &AppState,
     installed: &crate::slack::OauthInstall,
-    subdomain: Option<&Subdomain>,
+    session_hash: Option<&str>,
 ) -> Result<SlackTeamId, crate::web::ApiError> {
     let team = SlackTeamId::parse(&installed.team.id)
         .map_err(|e| crate::web::ApiError::invalid("team", e.0))?;
@@ -180,8 +180,12 @@ async fn store_install(
         },
     )
     .await?;
-    if let Some(subdomain) = subdomain {
-        workspace_grants::grant(&state.db, subdomain, &team).await?;
+    if let Some(hash) = session_hash {
+        // The account being edited gets the workspace now; a new one when it is saved.
+        match setup_sessions::account_of(&state.db, hash).await? {
+            Some(account) => workspace_grants::grant(&state.db, account, &team).await?,
+            None => workspace_grants::grant_to_session(&state.db, hash, &team).await?,
+        }
     }
     Ok(team)
 }
@@ -190,19 +194,17 @@ fn redirect_uri(state: &AppState) -> String {
     state.settings.public_url_for("/slack/oauth/callback")
 }
 
-/// `base64url(expires:subdomain:nonce).{signature}`.
-fn sign_state(state: &AppState, expires: i64, subdomain: Option<&Subdomain>) -> String {
+/// `base64url(expires:session hash:nonce).{signature}`.
+fn sign_state(state: &AppState, expires: i64, session_hash: Option<&str>) -> String {
     let nonce = crate::crypto::tokens::random_secret();
-    let payload = format!(
-        "{expires}:{}:{nonce}",
-        subdomain.map(Subdomain::as_str).unwrap_or("-")
-    );
+    let payload = format!("{expires}:{}:{nonce}", session_hash.unwrap_or("-"));
     let encoded = URL_SAFE_NO_PAD.encode(payload.as_bytes());
     format!("{encoded}.{}", state.keys.sign(STATE_PURPOSE, &encoded))
 }
 
-/// The subdomain a valid, unexpired state names (`Some(None)` for an install without one).
-fn verify_state(state: &AppState, raw: &str) -> Option<Option<Subdomain>> {
+/// The set-up session a valid, unexpired state names (`Some(None)` for an install
+/// started without one).
+fn verify_state(state: &AppState, raw: &str) -> Option<Option<String>> {
     let (encoded, signature) = raw.split_once('.')?;
     if !state.keys.verify(STATE_PURPOSE, encoded, signature) {
         return None;
@@ -215,6 +217,9 @@ fn verify_state(state: &AppState, raw: &str) -> Option<Option<Subdomain>> {
     }
     match parts.next()? {
         "-" => Some(None),
-        subdomain => Subdomain::parse(subdomain).ok().map(Some),
+        hash if hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Some(Some(hash.to_owned()))
+        }
+        _ => None,
     }
 }

@@ -1,6 +1,5 @@
 //! Connecting Slack: the OAuth install from the admin UI, and linking channels there.
 
-use slackdesk::domain::Subdomain;
 use slackdesk::storage::{channel_links, slack_workspaces, workspace_grants};
 
 use crate::support::fake_slack;
@@ -62,7 +61,7 @@ async fn the_admin_installs_slack_from_the_settings_and_links_a_channel(backend:
     assert_eq!(workspace.bot_token.unwrap().expose(), BOT_TOKEN);
     assert_eq!(workspace.bot_id.as_deref(), Some("B0BOT"));
     assert!(
-        workspace_grants::is_granted(&app.state.db, &Subdomain::parse("acme").unwrap(), &team())
+        workspace_grants::is_granted(&app.state.db, TestApp::account_id(&metadata), &team())
             .await
             .unwrap()
     );
@@ -180,11 +179,62 @@ async fn forged_states_and_channels_are_refused(backend: Backend) {
     assert!(hidden_channel.text().await.unwrap().contains("cannot see"));
 }
 
+async fn a_stranger_opening_a_new_account_for_the_same_subdomain_sees_no_workspace(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let owner = app.create_account(false).await;
+    app.connect_slack(&owner).await;
+    fake_slack::serve_conversations(&app.slack, &[("C0CHAN", "support")]).await;
+    fake_slack::accept_posts(&app.slack, "1700000099.000900").await;
+
+    // Anyone can open the admin UI for any subdomain: it must not reveal the owner's Slack.
+    let page = app.open_admin("", "", false).await.text().await.unwrap();
+    assert!(
+        !page.contains("#support") && !page.contains("T0TEAM"),
+        "no workspace of another account is shown"
+    );
+    let session = hidden_value(&page, "session").unwrap();
+    let forged = app
+        .post_form(
+            "/channel/admin/save",
+            &[
+                ("session", session.as_str()),
+                ("name", "x"),
+                ("link", "T0TEAM:C0CHAN"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        forged.status(),
+        400,
+        "linking another account's channel is refused"
+    );
+    let stranger = app.create_account(false).await;
+    let reply = app
+        .post_form(
+            "/channel/channelback",
+            &[
+                ("metadata", stranger.as_str()),
+                ("thread_id", "slack:T0TEAM:C0CHAN:1700000000.000100"),
+                ("message", "spam"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status(), 422);
+    assert!(
+        fake_slack::received(&app.slack, "chat.postMessage")
+            .await
+            .is_empty()
+    );
+}
+
 fn urlencode(value: &str) -> String {
     form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
 on_both_databases!(
     the_admin_installs_slack_from_the_settings_and_links_a_channel,
-    forged_states_and_channels_are_refused
+    forged_states_and_channels_are_refused,
+    a_stranger_opening_a_new_account_for_the_same_subdomain_sees_no_workspace
 );

@@ -298,10 +298,13 @@ impl TestApp {
         )
         .await
         .unwrap();
-        let subdomain = slackdesk::domain::Subdomain::parse(SUBDOMAIN).unwrap();
-        slackdesk::storage::workspace_grants::grant(&self.state.db, &subdomain, &team)
-            .await
-            .unwrap();
+        slackdesk::storage::workspace_grants::grant(
+            &self.state.db,
+            Self::account_id(metadata),
+            &team,
+        )
+        .await
+        .unwrap();
     }
 
     /// Queues a Slack message for the account, as the Slack bridge does.
