@@ -28,6 +28,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Wakes the delivery worker when new work is queued.
     pub delivery_wake: Arc<Notify>,
+    /// Message content between the Slack event and the push (memory only).
+    pub content: Arc<crate::bridge::content::ContentCache>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +65,7 @@ impl AppState {
             settings: Arc::new(settings),
             metrics: Arc::new(Metrics::default()),
             delivery_wake: Arc::new(Notify::new()),
+            content: Arc::new(crate::bridge::content::ContentCache::default()),
         })
     }
 }

@@ -84,21 +84,24 @@ pub async fn build_resource(
         .await?
         .map(|link| link.settings)
         .unwrap_or_default();
-    let found = state
-        .slack
-        .fetch_message(&token, &message.channel, &queued.parent_ts, &message.ts)
-        .await?
-        .ok_or(BuildError::MessageGone)?;
+    let found = match state.content.message(message) {
+        Some(cached) => cached,
+        None => state
+            .slack
+            .fetch_message(&token, &message.channel, &queued.parent_ts, &message.ts)
+            .await?
+            .ok_or(BuildError::MessageGone)?,
+    };
     let author_id = found
         .user
         .clone()
         .or(found.bot_id.clone())
         .unwrap_or_else(|| "unknown".into());
     let profile = match SlackUserId::parse(&author_id) {
-        Ok(user) => author_profile(state, &token, &user).await?,
+        Ok(user) => author_profile(state, &token, &message.team, &user).await?,
         Err(_) => None,
     };
-    let rendered = super::render::render_message(state, &token, &found.text).await;
+    let rendered = super::render::render_message(state, &token, &message.team, &found.text).await;
     let (mut body, mut html) = (rendered.plain, rendered.html);
     if queued.kind == ResourceKind::Edit {
         body = format!("(edited in Slack)\n{body}");
@@ -161,10 +164,19 @@ fn file_urls(
 async fn author_profile(
     state: &AppState,
     token: &crate::config::Secret,
+    team: &crate::domain::SlackTeamId,
     user: &SlackUserId,
 ) -> Result<Option<crate::slack::SlackProfile>, BuildError> {
+    if let Some(profile) = state.content.profile(team.as_str(), user.as_str()) {
+        return Ok(Some(profile));
+    }
     match state.slack.profile(token, user).await {
-        Ok(profile) => Ok(Some(profile)),
+        Ok(profile) => {
+            state
+                .content
+                .remember_profile(team.as_str(), user.as_str(), profile.clone());
+            Ok(Some(profile))
+        }
         Err(error @ SlackError::Api { .. }) if !error.is_workspace_problem() => {
             tracing::info!(user = %user, code = error.code(), "author profile unavailable; using the id");
             Ok(None)

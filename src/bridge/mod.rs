@@ -12,6 +12,7 @@ mod attachments;
 mod backfill;
 mod build;
 mod channelback;
+pub mod content;
 pub mod intake;
 pub mod mrkdwn;
 mod render;

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use super::mrkdwn::{self, Names};
 use crate::config::Secret;
-use crate::domain::SlackUserId;
+use crate::domain::{SlackTeamId, SlackUserId};
 use crate::startup::AppState;
 
 /// Zendesk's limit for `message` and `html_message`, in characters.
@@ -37,14 +37,24 @@ impl Names for LookedUp {
 }
 
 /// The message as Zendesk shows it.
-pub async fn render_message(state: &AppState, token: &Secret, text: &str) -> RenderedText {
+pub async fn render_message(
+    state: &AppState,
+    token: &Secret,
+    team: &SlackTeamId,
+    text: &str,
+) -> RenderedText {
     let (users, channels) = mrkdwn::mentioned_ids(text);
     let mut names = LookedUp::default();
     for user in users.iter().take(MAX_LOOKUPS) {
         let Ok(id) = SlackUserId::parse(user) else {
             continue;
         };
-        if let Ok(profile) = state.slack.profile(token, &id).await {
+        if let Some(profile) = state.content.profile(team.as_str(), user) {
+            names.users.insert(user.clone(), profile.display_name);
+        } else if let Ok(profile) = state.slack.profile(token, &id).await {
+            state
+                .content
+                .remember_profile(team.as_str(), user, profile.clone());
             names.users.insert(user.clone(), profile.display_name);
         }
     }

@@ -255,6 +255,20 @@ fn message_event(
     })
 }
 
+/// The content a message event carries (a new message, or the new text of an edit), to
+/// hold in memory until the resource is built. `None` for anything else.
+pub fn message_content(event: &Value) -> Option<super::SlackMessage> {
+    let inner = match event.get("subtype").and_then(Value::as_str) {
+        Some("message_changed") => event.get("message")?,
+        Some(subtype) if !MESSAGE_SUBTYPES.contains(&subtype) => return None,
+        _ => event,
+    };
+    if event.get("type").and_then(Value::as_str) != Some("message") {
+        return None;
+    }
+    super::SlackMessage::deserialize(inner).ok()
+}
+
 /// Emoji names as Slack writes them: lower-case letters, digits, `_ + - '`.
 pub fn is_emoji_name(name: &str) -> bool {
     (1..=100).contains(&name.len())

@@ -58,7 +58,9 @@ pub async fn events(
             {
                 return Err(ApiError::invalid("event_id", "is not a Slack event id"));
             }
-            let outcome = intake::accept(&state, &team, &event_id, classify(&event)).await?;
+            let classified = classify(&event);
+            remember_content(&state, &team, &classified, &event);
+            let outcome = intake::accept(&state, &team, &event_id, classified).await?;
             let retry = header("x-slack-retry-num").unwrap_or("0");
             tracing::debug!(team = %team, event_id = %event_id, retry, outcome = ?outcome, "Slack event accepted");
             state.metrics.record_slack_event(match outcome {
@@ -73,5 +75,28 @@ pub async fn events(
             Ok(HttpResponse::Ok().finish())
         }
         EventEnvelope::Other => Ok(HttpResponse::Ok().finish()),
+    }
+}
+
+/// Keeps the message's content in memory for the push, so it need not be read back from
+/// Slack (see `bridge::content`). Done before the ids are committed, so the worker never
+/// looks for it too early.
+fn remember_content(
+    state: &AppState,
+    team: &SlackTeamId,
+    event: &crate::slack::SlackEvent,
+    raw: &serde_json::Value,
+) {
+    use crate::slack::SlackEvent;
+    let (SlackEvent::Message(message) | SlackEvent::Edited { message, .. }) = event else {
+        return;
+    };
+    if let Some(content) = crate::slack::message_content(raw) {
+        let reference = crate::domain::SlackMessageRef {
+            team: team.clone(),
+            channel: message.channel.clone(),
+            ts: message.ts.clone(),
+        };
+        state.content.remember_message(&reference, content);
     }
 }

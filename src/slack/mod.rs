@@ -14,7 +14,9 @@ pub use api::{
     AuthIdentity, Conversation, FileUpload, OauthInstall, SlackClient, SlackError, SlackFile,
     SlackMessage, SlackProfile,
 };
-pub use events::{EventEnvelope, MessageEvent, SlackEvent, classify, is_emoji_name};
+pub use events::{
+    EventEnvelope, MessageEvent, SlackEvent, classify, is_emoji_name, message_content,
+};
 pub use files::signed_file_url;
 pub use install::BOT_SCOPES;
 

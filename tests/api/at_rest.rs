@@ -104,6 +104,60 @@ async fn no_message_text_name_email_file_name_or_token_is_stored_or_logged() {
     let log_path = dir.path().join("slackdesk.log");
     let log = File::create(&log_path).unwrap();
 
+    let _service = Service {
+        child: slackdesk(dir.path(), &slack, &zendesk, port)
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log.try_clone().unwrap()))
+            .spawn()
+            .unwrap(),
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    eventually("the service to be ready", 30, || async {
+        http.get(format!("{base}/readyz"))
+            .send()
+            .await
+            .ok()
+            .filter(|r| r.status() == 200)
+            .map(|_| ())
+    })
+    .await;
+
+    // An admin sets up the integration with a push token; the operator connects Slack for
+    // it; the admin links the channel.
+    let return_url = format!("{}/z/acme/return", zendesk.uri());
+    let first = http
+        .post(format!("{base}/channel/admin"))
+        .form(&[
+            ("name", "MARKER-ACCOUNT-NAME"),
+            ("metadata", ""),
+            ("state", ""),
+            ("return_url", &return_url),
+            ("subdomain", "acme"),
+            ("locale", "en"),
+            ("instance_push_id", "push-1"),
+            ("zendesk_access_token", "zdpush-MARKER-PUSH-TOKEN"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let first_session = hidden_value(&first, "session").unwrap();
+    let created = http
+        .post(format!("{base}/channel/admin/save"))
+        .form(&[
+            ("session", first_session.as_str()),
+            ("name", "MARKER-ACCOUNT-NAME"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let metadata = hidden_value(&created, "metadata").unwrap();
     let connect = slackdesk(dir.path(), &slack, &zendesk, port)
         .args([
             "slack",
@@ -126,38 +180,16 @@ async fn no_message_text_name_email_file_name_or_token_is_stored_or_logged() {
         dir.path().join("data/master.key").exists(),
         "the first start created the key file"
     );
-    let _service = Service {
-        child: slackdesk(dir.path(), &slack, &zendesk, port)
-            .stdout(Stdio::from(log.try_clone().unwrap()))
-            .stderr(Stdio::from(log))
-            .spawn()
-            .unwrap(),
-    };
-    let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
-    eventually("the service to be ready", 30, || async {
-        http.get(format!("{base}/readyz"))
-            .send()
-            .await
-            .ok()
-            .filter(|r| r.status() == 200)
-            .map(|_| ())
-    })
-    .await;
 
-    // An admin sets up the integration with a push token and links the channel.
-    let return_url = format!("{}/z/acme/return", zendesk.uri());
     let page = http
         .post(format!("{base}/channel/admin"))
         .form(&[
             ("name", "MARKER-ACCOUNT-NAME"),
-            ("metadata", ""),
+            ("metadata", metadata.as_str()),
             ("state", ""),
             ("return_url", &return_url),
             ("subdomain", "acme"),
             ("locale", "en"),
-            ("instance_push_id", "push-1"),
-            ("zendesk_access_token", "zdpush-MARKER-PUSH-TOKEN"),
         ])
         .send()
         .await
@@ -167,7 +199,13 @@ async fn no_message_text_name_email_file_name_or_token_is_stored_or_logged() {
         .unwrap();
     assert!(
         page.contains("marker-channel-name"),
-        "the channel picker shows Slack's names"
+        "the channel picker shows Slack's names; page: {page}; log: {}",
+        std::fs::read_to_string(&log_path)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.contains("DEBUG"))
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     let session = hidden_value(&page, "session").unwrap();
     let done = http

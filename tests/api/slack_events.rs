@@ -90,9 +90,14 @@ async fn a_top_level_message_and_its_reply_reach_zendesk_as_one_ticket(backend: 
     fake_slack::serve_user(&app.slack, "U0BOB", "Bob").await;
 
     assert_eq!(
-        app.post_slack_event(&message_event("U0ALICE", TOP, None, "VPN is down"))
-            .await
-            .status(),
+        app.post_slack_event(&message_event(
+            "U0ALICE",
+            TOP,
+            None,
+            "VPN is *down* for <@U0BOB>"
+        ))
+        .await
+        .status(),
         200
     );
     assert_eq!(
@@ -123,6 +128,12 @@ async fn a_top_level_message_and_its_reply_reach_zendesk_as_one_ticket(backend: 
             .as_str()
             .unwrap()
             .contains("<strong>down</strong>")
+    );
+    assert!(
+        fake_slack::received(&app.slack, "conversations.replies")
+            .await
+            .is_empty(),
+        "the content came with the events: Slack was not read again"
     );
     assert!(
         resources[0]["fields"]
@@ -421,6 +432,7 @@ async fn files_reach_zendesk_through_signed_expiring_links(backend: Backend) {
         .await;
     let mut event = message_event("U0ALICE", TOP, None, "log attached");
     event["event"]["subtype"] = json!("file_share");
+    event["event"]["files"] = json!([{"id": "F0LOG", "name": "vpn.log", "mode": "hosted"}]);
 
     app.post_slack_event(&event).await;
     deliver_once(&app.state).await.unwrap();
@@ -462,7 +474,32 @@ async fn files_reach_zendesk_through_signed_expiring_links(backend: Backend) {
     let _ = metadata;
 }
 
+async fn after_a_restart_content_is_read_back_from_slack_by_id(backend: Backend) {
+    let (app, metadata) = linked_app(backend, false, ChannelSettings::default()).await;
+    app.post_slack_event(&message_event("U0ALICE", TOP, None, "kept in memory only"))
+        .await;
+    fake_slack::serve_message(&app.slack, TOP, TOP, "U0ALICE", "read back from Slack").await;
+    let (replica, _) = app.spawn_replica().await;
+
+    let body: Value = app
+        .http
+        .post(format!("{replica}/channel/pull"))
+        .form(&[("metadata", metadata.as_str()), ("state", "")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    assert_eq!(
+        body["external_resources"][0]["message"], "read back from Slack",
+        "a fresh process has no content in memory"
+    );
+}
+
 on_both_databases!(
+    after_a_restart_content_is_read_back_from_slack_by_id,
     url_verification_is_answered_and_bad_signatures_refused,
     a_top_level_message_and_its_reply_reach_zendesk_as_one_ticket,
     a_reply_in_a_thread_that_is_not_a_ticket_is_ignored,
