@@ -32,7 +32,7 @@ pub async fn forward(
     let push_token = account.push_token(&state.keys).ok().flatten();
     let mut failures = Vec::new();
     for url in file_urls {
-        let outcome = match download(state, push_token.as_ref(), url).await {
+        let outcome = match download(state, account, push_token.as_ref(), url).await {
             Ok(upload) => state
                 .slack
                 .upload_to_thread(slack_token, channel, thread_ts, upload)
@@ -51,9 +51,13 @@ pub async fn forward(
 
 async fn download(
     state: &AppState,
+    account: &Account,
     push_token: Option<&Secret>,
     url: &str,
 ) -> Result<FileUpload, String> {
+    if !on_accounts_zendesk(state, account, url) {
+        return Err("attachment_not_on_zendesk".into());
+    }
     let mut request = state.zendesk.http().get(url);
     if let Some(token) = push_token {
         request = request.bearer_auth(token.expose());
@@ -75,6 +79,18 @@ async fn download(
         }),
         None => buffered(filename, response).await,
     }
+}
+
+/// Attachments are fetched only from the account's own Zendesk host, so a crafted
+/// `file_urls[]` can neither reach internal addresses nor carry the push token elsewhere.
+fn on_accounts_zendesk(state: &AppState, account: &Account, url: &str) -> bool {
+    let (Ok(target), Ok(zendesk)) = (
+        url::Url::parse(url),
+        url::Url::parse(&state.zendesk.base_url(&account.subdomain)),
+    ) else {
+        return false;
+    };
+    target.origin() == zendesk.origin()
 }
 
 /// Reads a body of unknown length into memory, up to the limit.

@@ -68,10 +68,8 @@ async fn backfill(state: &AppState, job: &SlackJob, token: &Secret) -> Result<()
     let mut queued = 0;
     for found in &thread {
         let from_bot = found.bot_id.is_some() && found.bot_id == bot.bot_id;
-        let (Ok(ts), false) = (
-            SlackTs::parse(&found.ts),
-            from_bot || found.user == bot.bot_user.clone().filter(|_| found.user.is_some()),
-        ) else {
+        let by_bot_user = found.user.is_some() && found.user == bot.bot_user;
+        let (Ok(ts), false) = (SlackTs::parse(&found.ts), from_bot || by_bot_user) else {
             continue;
         };
         let reference = SlackMessageRef {

@@ -125,7 +125,7 @@ pub async fn build_resource(
         external_id: base.external_id,
         message: body,
         html_message: (!html.trim().is_empty()).then_some(html),
-        internal_note: !is_ticket_start && settings.replies_as_internal_notes,
+        internal_note: queued.parent_ts != message.ts && settings.replies_as_internal_notes,
         thread_id: base.thread_id,
         created_at: base.created_at,
         author: Author {

@@ -17,6 +17,7 @@ use crate::startup::AppState;
 use crate::storage::channel_links::{self, ChannelLink, StartMode};
 use crate::storage::outbox::{self, NewResource, ResourceKind};
 use crate::storage::slack_jobs::{self, JobKind};
+use crate::storage::slack_workspaces::BotIds;
 use crate::storage::threads::{self, Place};
 use crate::storage::{StorageError, Tx, channelbacks, slack_events, slack_workspaces};
 
@@ -71,12 +72,13 @@ async fn route(tx: &mut Tx, team: &SlackTeamId, event: &SlackEvent) -> Result<us
         SlackEvent::Reaction { channel, .. } => channel,
         _ => return Ok(0),
     };
+    let bot = slack_workspaces::bot_ids(&mut **tx, team).await?;
     let links = channel_links::links_of_channel(tx, team, channel).await?;
     if links.is_empty() {
         return Ok(0);
     }
     if let SlackEvent::Message(m) | SlackEvent::Edited { message: m, .. } = event
-        && is_ours(tx, team, m).await?
+        && is_ours(tx, team, &bot, m).await?
     {
         return Ok(0);
     }
@@ -90,9 +92,9 @@ async fn route(tx: &mut Tx, team: &SlackTeamId, event: &SlackEvent) -> Result<us
             SlackEvent::Deleted(message) if link.settings.sync_deletes => {
                 on_change(tx, link, message, ResourceKind::Delete, None).await?
             }
-            SlackEvent::Reaction { ts, reaction, .. } => {
-                on_reaction(tx, link, ts, reaction).await?
-            }
+            SlackEvent::Reaction {
+                ts, reaction, user, ..
+            } if !by_bot(&bot, user.as_ref()) => on_reaction(tx, link, ts, reaction).await?,
             _ => 0,
         };
     }
@@ -100,16 +102,17 @@ async fn route(tx: &mut Tx, team: &SlackTeamId, event: &SlackEvent) -> Result<us
 }
 
 /// Our bot's own messages, and the replies we posted for agents.
+fn by_bot(bot: &BotIds, user: Option<&crate::domain::SlackUserId>) -> bool {
+    user.is_some_and(|u| bot.bot_user.as_deref() == Some(u.as_str()))
+}
+
 async fn is_ours(
     tx: &mut Tx,
     team: &SlackTeamId,
+    bot: &BotIds,
     message: &MessageEvent,
 ) -> Result<bool, StorageError> {
-    let bot = slack_workspaces::bot_ids(&mut **tx, team).await?;
-    let by_bot_user = message
-        .user
-        .as_ref()
-        .is_some_and(|u| bot.bot_user.as_deref() == Some(u.as_str()));
+    let by_bot_user = by_bot(bot, message.user.as_ref());
     let by_bot_id = message.bot_id.is_some() && message.bot_id == bot.bot_id;
     if by_bot_user || by_bot_id {
         return Ok(true);

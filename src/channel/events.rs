@@ -163,8 +163,8 @@ async fn forget_author(
         Some(_) => vec![account_of(state, event, subdomain).await?],
         None => accounts::find_by_subdomain(&state.db, subdomain).await?,
     };
-    threads::forget_sender(&state.db, &team, &user).await?;
     for account in accounts {
+        threads::forget_sender(&state.db, account.id, &team, &user).await?;
         let forgotten = outbox::forget_author(&state.db, account.id, &team, &user).await?;
         tracing::info!(account = %account.id, forgotten, "author identity forgotten");
     }

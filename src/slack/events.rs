@@ -67,6 +67,8 @@ pub enum SlackEvent {
         channel: SlackChannelId,
         ts: SlackTs,
         reaction: String,
+        /// Who reacted (our own bot's reactions never start tickets).
+        user: Option<SlackUserId>,
     },
     /// The app was removed from the workspace.
     Uninstalled,
@@ -102,6 +104,7 @@ struct RawTokens {
 
 #[derive(Deserialize, Default)]
 struct RawMessage {
+    subtype: Option<String>,
     ts: Option<String>,
     thread_ts: Option<String>,
     user: Option<String>,
@@ -195,6 +198,14 @@ fn classify_edit(
     let Some(message) = message else {
         return SlackEvent::Ignored("edit without a message");
     };
+    // Deleting a thread's first message while it has replies leaves a tombstone.
+    if message.subtype.as_deref() == Some("tombstone") {
+        let thread_ts = message.thread_ts.clone();
+        return message_event(channel, message.ts, thread_ts, None, None).map_or(
+            SlackEvent::Ignored("tombstone without ids"),
+            SlackEvent::Deleted,
+        );
+    }
     let Some(edit_ts) = message
         .edited
         .as_ref()
@@ -233,6 +244,7 @@ fn classify_reaction(raw: RawEvent) -> SlackEvent {
                 channel,
                 ts,
                 reaction,
+                user: raw.user.as_deref().and_then(|u| SlackUserId::parse(u).ok()),
             }
         }
         _ => SlackEvent::Ignored("reaction without ids"),
@@ -349,6 +361,16 @@ mod tests {
     }
 
     #[test]
+    fn a_deleted_thread_root_leaves_a_tombstone_that_counts_as_a_deletion() {
+        let tombstone = classify(
+            &json!({"type": "message", "subtype": "message_changed", "channel": "C1",
+            "message": {"type": "message", "subtype": "tombstone", "ts": "1.000001", "thread_ts": "1.000001", "text": "This message was deleted."},
+            "previous_message": {"ts": "1.000001", "user": "U1", "text": "question"}}),
+        );
+        assert!(matches!(tombstone, SlackEvent::Deleted(ref m) if m.ts == ts("1.000001")));
+    }
+
+    #[test]
     fn deletions_keep_their_thread() {
         let deleted = classify(
             &json!({"type": "message", "subtype": "message_deleted", "channel": "C1",
@@ -374,7 +396,8 @@ mod tests {
             SlackEvent::Reaction {
                 channel: SlackChannelId::parse("C1").unwrap(),
                 ts: ts("1.000001"),
-                reaction: "ticket".into()
+                reaction: "ticket".into(),
+                user: SlackUserId::parse("U1").ok()
             }
         );
         let file = classify(

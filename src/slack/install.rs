@@ -23,7 +23,7 @@ use crate::storage::{setup_sessions, workspace_grants};
 use crate::web::{MessagePage, html};
 
 /// The bot scopes slackdesk asks for (SPEC 2).
-pub const BOT_SCOPES: [&str; 10] = [
+pub const BOT_SCOPES: [&str; 11] = [
     "channels:history",
     "channels:read",
     "groups:history",
@@ -33,6 +33,7 @@ pub const BOT_SCOPES: [&str; 10] = [
     "users:read",
     "files:read",
     "files:write",
+    "reactions:read",
     "reactions:write",
 ];
 

@@ -34,7 +34,10 @@ pub fn verify(
         .trim()
         .parse()
         .map_err(|_| SignatureError::Stale)?;
-    if (now - sent_at).abs() > MAX_SKEW_SECS {
+    if now
+        .checked_sub(sent_at)
+        .is_none_or(|skew| skew.abs() > MAX_SKEW_SECS)
+    {
         return Err(SignatureError::Stale);
     }
     let Some(given) = signature

@@ -56,7 +56,8 @@ where
     let done = sqlx::query(
         "INSERT INTO slack_jobs (account_id, kind, team_id, channel_id, ts, state, attempts, run_after, created_at) \
          VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6) \
-         ON CONFLICT (account_id, kind, team_id, channel_id, ts) DO NOTHING",
+         ON CONFLICT (account_id, kind, team_id, channel_id, ts) DO UPDATE SET state = 'pending', \
+         attempts = 0, run_after = excluded.run_after, last_error = NULL WHERE slack_jobs.state = 'failed'",
     )
     .bind(account.to_string())
     .bind(kind.as_str())

@@ -112,16 +112,20 @@ pub async fn touch_sender(
     Ok(())
 }
 
-/// Forgets a sender everywhere (GDPR erasure).
+/// Forgets a sender for one account (GDPR erasure).
 pub async fn forget_sender(
     db: &super::Db,
+    account: AccountId,
     team: &SlackTeamId,
     user: &SlackUserId,
 ) -> Result<u64, StorageError> {
-    let done = sqlx::query("DELETE FROM sender_windows WHERE team_id = $1 AND user_id = $2")
-        .bind(team.as_str())
-        .bind(user.as_str())
-        .execute(db.pool())
-        .await?;
+    let done = sqlx::query(
+        "DELETE FROM sender_windows WHERE account_id = $1 AND team_id = $2 AND user_id = $3",
+    )
+    .bind(account.to_string())
+    .bind(team.as_str())
+    .bind(user.as_str())
+    .execute(db.pool())
+    .await?;
     Ok(done.rows_affected())
 }

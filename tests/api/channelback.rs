@@ -70,6 +70,7 @@ async fn attachments_are_streamed_into_the_thread_and_failures_reported(backend:
             "{}/attachments/token/gone/?name=missing.txt",
             app.zendesk_base()
         ),
+        "http://127.0.0.1:9/metrics".to_owned(),
     ];
 
     let response = channelback_with_files(&app, &metadata, "req-files", &files).await;
@@ -101,7 +102,17 @@ async fn attachments_are_streamed_into_the_thread_and_failures_reported(backend:
         .filter(|r| r.url.path().ends_with("/channelback/report_error"))
         .map(|r| serde_json::from_slice(&r.body).unwrap())
         .collect();
-    assert_eq!(reports.len(), 1, "the missing file is reported to Zendesk");
+    assert_eq!(
+        reports.len(),
+        2,
+        "the missing file and the off-host URL are reported to Zendesk"
+    );
+    assert!(
+        reports[1]["description"]
+            .as_str()
+            .unwrap()
+            .contains("attachment_not_on_zendesk")
+    );
     assert_matches_schema("report_channelback_error.json", &reports[0]);
     assert_eq!(
         reports[0]["external_id"],
