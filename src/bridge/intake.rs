@@ -15,7 +15,7 @@ use crate::domain::{SlackMessageRef, SlackTeamId, SlackTs};
 use crate::slack::{MessageEvent, SlackEvent};
 use crate::startup::AppState;
 use crate::storage::channel_links::{self, ChannelLink, StartMode};
-use crate::storage::outbox::{self, NewResource, ResourceKind};
+use crate::storage::outbox::{self, NewResource, ResourceKind, Withdrawal};
 use crate::storage::slack_jobs::{self, JobKind};
 use crate::storage::slack_workspaces::BotIds;
 use crate::storage::threads::{self, Place};
@@ -142,7 +142,7 @@ async fn on_message(
     } else {
         match threads::ticket_thread(tx, place, message.slack_thread()).await? {
             Some(thread) => thread,
-            None => return Ok(0),
+            None => return adopt_thread_then_enqueue(tx, link, message).await,
         }
     };
     enqueue(
@@ -175,6 +175,42 @@ async fn ticket_thread_for_new_message(
     Ok(thread)
 }
 
+/// A reply whose thread is not (yet) a ticket: when its first message was posted after the
+/// channel was linked, in a channel where every message starts a ticket, that message's
+/// own event is late (a Slack retry) or in flight; start the ticket from it now, so the
+/// reply is not lost. Its event does nothing when it comes (same external id).
+async fn adopt_thread_then_enqueue(
+    tx: &mut Tx,
+    link: &ChannelLink,
+    reply: &MessageEvent,
+) -> Result<usize, StorageError> {
+    let root = reply.slack_thread().clone();
+    let posted_after_link =
+        ts_millis(&root).is_some_and(|at| at >= link.created_at - CLOCK_TOLERANCE_MS);
+    if link.settings.start != StartMode::EveryMessage || !posted_after_link {
+        return Ok(0);
+    }
+    threads::start(tx, place_of(link), &root, &root).await?;
+    let first = MessageEvent {
+        channel: reply.channel.clone(),
+        ts: root.clone(),
+        thread_ts: None,
+        user: None,
+        bot_id: None,
+    };
+    let queued = enqueue(tx, link, &first, root.clone(), ResourceKind::Message, None).await?;
+    Ok(queued + enqueue(tx, link, reply, root, ResourceKind::Message, None).await?)
+}
+
+/// How far Slack's clock (message ts) and ours may disagree.
+const CLOCK_TOLERANCE_MS: i64 = 60_000;
+
+/// A Slack ts in unix milliseconds.
+fn ts_millis(ts: &SlackTs) -> Option<i64> {
+    let (secs, micros) = ts.as_str().split_once('.')?;
+    Some(secs.parse::<i64>().ok()? * 1000 + micros.parse::<i64>().ok()? / 1000)
+}
+
 async fn on_change(
     tx: &mut Tx,
     link: &ChannelLink,
@@ -182,10 +218,19 @@ async fn on_change(
     kind: ResourceKind,
     edit_ts: Option<&SlackTs>,
 ) -> Result<usize, StorageError> {
-    match threads::ticket_thread(tx, place_of(link), message.slack_thread()).await? {
-        Some(thread) => enqueue(tx, link, message, thread, kind, edit_ts).await,
-        None => Ok(0),
+    let Some(thread) = threads::ticket_thread(tx, place_of(link), message.slack_thread()).await?
+    else {
+        return Ok(0);
+    };
+    if kind == ResourceKind::Delete {
+        let original =
+            super::external_id_for(&reference_of(link, message), ResourceKind::Message, None);
+        // A message Zendesk never got is withdrawn, not followed by a lone "deleted" note.
+        if outbox::withdraw(tx, link.account, &original).await? != Withdrawal::AlreadySent {
+            return Ok(0);
+        }
     }
+    enqueue(tx, link, message, thread, kind, edit_ts).await
 }
 
 async fn on_reaction(
@@ -229,6 +274,14 @@ async fn enqueue(
         message: reference,
     };
     Ok(usize::from(outbox::enqueue(&mut **tx, &resource).await?))
+}
+
+fn reference_of(link: &ChannelLink, message: &MessageEvent) -> SlackMessageRef {
+    SlackMessageRef {
+        team: link.team.clone(),
+        channel: link.channel.clone(),
+        ts: message.ts.clone(),
+    }
 }
 
 fn place_of(link: &ChannelLink) -> Place<'_> {

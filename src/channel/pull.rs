@@ -80,6 +80,7 @@ pub async fn pull(
         }
     }
     tracing::info!(account = %account.id, acknowledged, sent = sent.len(), "pull answered");
+    outbox::mark_offered(&state.db, &sent).await?;
     state.metrics.record_pulled(sent.len());
     let next_state = serde_json::to_string(&PullState { ack: sent }).map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok().json(json!({

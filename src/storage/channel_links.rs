@@ -64,6 +64,8 @@ pub struct ChannelLink {
     pub team: SlackTeamId,
     pub channel: SlackChannelId,
     pub settings: ChannelSettings,
+    /// When the link was made, unix milliseconds.
+    pub created_at: i64,
 }
 
 fn settings_json(settings: &ChannelSettings) -> String {
@@ -82,6 +84,7 @@ fn link_from_row(row: &sqlx::any::AnyRow) -> Result<ChannelLink, StorageError> {
         channel: SlackChannelId::parse(&channel).map_err(corrupt)?,
         settings: serde_json::from_str(&settings)
             .map_err(|_| StorageError::Corrupt("channel_links.settings"))?,
+        created_at: row.try_get("created_at")?,
     })
 }
 
@@ -137,7 +140,7 @@ pub async fn replace_for_team(
 /// The account's links, all workspaces.
 pub async fn for_account(db: &Db, account: AccountId) -> Result<Vec<ChannelLink>, StorageError> {
     let rows = sqlx::query(
-        "SELECT account_id, team_id, channel_id, settings FROM channel_links WHERE account_id = $1 \
+        "SELECT account_id, team_id, channel_id, settings, created_at FROM channel_links WHERE account_id = $1 \
          ORDER BY created_at",
     )
     .bind(account.to_string())
@@ -154,7 +157,7 @@ pub async fn find(
     channel: &SlackChannelId,
 ) -> Result<Option<ChannelLink>, StorageError> {
     let row = sqlx::query(
-        "SELECT account_id, team_id, channel_id, settings FROM channel_links \
+        "SELECT account_id, team_id, channel_id, settings, created_at FROM channel_links \
          WHERE account_id = $1 AND team_id = $2 AND channel_id = $3",
     )
     .bind(account.to_string())
@@ -189,7 +192,7 @@ pub async fn links_of_channel(
     channel: &SlackChannelId,
 ) -> Result<Vec<ChannelLink>, StorageError> {
     let rows = sqlx::query(
-        "SELECT l.account_id, l.team_id, l.channel_id, l.settings FROM channel_links l \
+        "SELECT l.account_id, l.team_id, l.channel_id, l.settings, l.created_at FROM channel_links l \
          JOIN accounts a ON a.id = l.account_id \
          WHERE l.team_id = $1 AND l.channel_id = $2 AND a.active = 1 ORDER BY l.created_at",
     )

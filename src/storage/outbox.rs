@@ -288,3 +288,71 @@ pub async fn failures(db: &Db, account: AccountId) -> Result<Vec<(String, i64)>,
         .map(|row| Ok((row.try_get("code")?, row.try_get("n")?)))
         .collect()
 }
+
+/// What happened to a queued message that was then deleted in Slack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Withdrawal {
+    /// It never reached Zendesk and now never will.
+    Cancelled,
+    /// Zendesk has it (or it failed for good): a deletion note makes sense.
+    AlreadySent,
+    /// It was never queued.
+    NotQueued,
+}
+
+/// Withdraws a resource (and its edits) never yet offered to Zendesk (by a push or in a
+/// pull response).
+pub async fn withdraw(
+    tx: &mut super::Tx,
+    account: AccountId,
+    external_id: &ExternalId,
+) -> Result<Withdrawal, StorageError> {
+    let cancel = |pattern: &'static str| {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE outbox SET state = 'failed', last_error = 'deleted_in_slack', lease_until = NULL \
+             WHERE account_id = $1 AND state = 'pending' AND attempts = 0 AND external_id {pattern} $2"
+        )))
+    };
+    let cancelled = cancel("=")
+        .bind(account.to_string())
+        .bind(external_id.as_str())
+        .execute(&mut **tx)
+        .await?;
+    if cancelled.rows_affected() > 0 {
+        cancel("LIKE")
+            .bind(account.to_string())
+            .bind(format!("{}:edit:%", external_id.as_str()))
+            .execute(&mut **tx)
+            .await?;
+        return Ok(Withdrawal::Cancelled);
+    }
+    let exists =
+        sqlx::query("SELECT 1 AS hit FROM outbox WHERE account_id = $1 AND external_id = $2")
+            .bind(account.to_string())
+            .bind(external_id.as_str())
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(if exists.is_some() {
+        Withdrawal::AlreadySent
+    } else {
+        Withdrawal::NotQueued
+    })
+}
+
+/// Notes that a pull response offered these rows to Zendesk (they stay pending until the
+/// next pull acknowledges them, but may already be in Zendesk).
+pub async fn mark_offered(db: &Db, seqs: &[i64]) -> Result<(), StorageError> {
+    if seqs.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE outbox SET attempts = attempts + 1 WHERE seq IN ({})",
+        placeholders(0, seqs.len())
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for seq in seqs {
+        query = query.bind(*seq);
+    }
+    query.execute(db.pool()).await?;
+    Ok(())
+}

@@ -233,26 +233,28 @@ async fn edits_and_deletions_follow_the_channel_settings(backend: Backend) {
         "deleted_ts": TOP, "previous_message": {"type": "message", "user": "U0ALICE", "ts": TOP, "text": "fixed text"}}),
     );
 
+    let first = pull(&app, &metadata, "").await;
+    let state = first["state"].as_str().unwrap().to_owned();
     app.post_slack_event(&edit).await;
     app.post_slack_event(&delete).await;
 
-    let body = pull(&app, &metadata, "").await;
+    let body = pull(&app, &metadata, &state).await;
     assert_matches_schema("pull_payload.json", &body);
     let resources = body["external_resources"].as_array().unwrap();
-    assert_eq!(resources.len(), 3);
+    assert_eq!(resources.len(), 2);
     assert_eq!(
-        resources[1]["external_id"],
+        resources[0]["external_id"],
         format!("slack:T0TEAM:C0CHAN:{TOP}:edit:1700000020.000000")
     );
     assert!(
-        resources[1]["message"]
+        resources[0]["message"]
             .as_str()
             .unwrap()
             .starts_with("(edited in Slack)")
     );
-    assert_eq!(resources[2]["internal_note"], true);
+    assert_eq!(resources[1]["internal_note"], true);
     assert!(
-        resources[2]["message"]
+        resources[1]["message"]
             .as_str()
             .unwrap()
             .contains("deleted")
@@ -474,6 +476,59 @@ async fn files_reach_zendesk_through_signed_expiring_links(backend: Backend) {
     let _ = metadata;
 }
 
+async fn a_message_deleted_before_zendesk_got_it_never_reaches_zendesk(backend: Backend) {
+    let (app, metadata) = linked_app(backend, false, ChannelSettings::default()).await;
+    app.post_slack_event(&message_event("U0ALICE", TOP, None, "oops, wrong channel"))
+        .await;
+    let delete = event_callback(
+        json!({"type": "message", "subtype": "message_deleted", "channel": "C0CHAN",
+        "deleted_ts": TOP, "previous_message": {"type": "message", "user": "U0ALICE", "ts": TOP}}),
+    );
+
+    app.post_slack_event(&delete).await;
+
+    let body = pull(&app, &metadata, "").await;
+    assert_eq!(
+        body["external_resources"].as_array().unwrap().len(),
+        0,
+        "no ticket, and no lone deletion note"
+    );
+}
+
+async fn a_reply_that_arrives_before_its_first_message_is_not_lost(backend: Backend) {
+    let (app, metadata) = linked_app(backend, false, ChannelSettings::default()).await;
+    let now = chrono::Utc::now().timestamp();
+    let (root, reply) = (format!("{now}.000100"), format!("{}.000200", now + 1));
+    fake_slack::serve_message(&app.slack, &root, &root, "U0ALICE", "the question").await;
+
+    // Slack's first delivery of the root failed; the reply comes first, the root's retry later.
+    app.post_slack_event(&message_event(
+        "U0ALICE",
+        &reply,
+        Some(&root),
+        "more detail",
+    ))
+    .await;
+    app.post_slack_event(&message_event("U0ALICE", &root, None, "the question"))
+        .await;
+
+    let body = pull(&app, &metadata, "").await;
+    let ids: Vec<&str> = body["external_resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["external_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![
+            format!("slack:T0TEAM:C0CHAN:{root}"),
+            format!("slack:T0TEAM:C0CHAN:{reply}")
+        ],
+        "the ticket starts with its first message"
+    );
+}
+
 async fn after_a_restart_content_is_read_back_from_slack_by_id(backend: Backend) {
     let (app, metadata) = linked_app(backend, false, ChannelSettings::default()).await;
     app.post_slack_event(&message_event("U0ALICE", TOP, None, "kept in memory only"))
@@ -499,6 +554,8 @@ async fn after_a_restart_content_is_read_back_from_slack_by_id(backend: Backend)
 }
 
 on_both_databases!(
+    a_message_deleted_before_zendesk_got_it_never_reaches_zendesk,
+    a_reply_that_arrives_before_its_first_message_is_not_lost,
     after_a_restart_content_is_read_back_from_slack_by_id,
     url_verification_is_answered_and_bad_signatures_refused,
     a_top_level_message_and_its_reply_reach_zendesk_as_one_ticket,
