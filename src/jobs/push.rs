@@ -4,7 +4,6 @@
 //! reason, it and every later row of the account wait for the next round, so a thread
 //! reaches Zendesk in order (a reply never arrives before the message that starts it).
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::bridge;
@@ -16,8 +15,10 @@ use crate::storage::accounts::{self, Account};
 use crate::storage::outbox::{self, QueuedResource};
 use crate::zendesk::{ExternalResource, MAX_PUSH_BATCH, PushError, PushResultStatus};
 
-/// Rows claimed per round.
+/// Rows claimed per account per round.
 const CLAIM_LIMIT: i64 = 500;
+/// Accounts delivered per round (then the loop looks for Slack jobs again).
+const ACCOUNTS_PER_ROUND: usize = 20;
 /// How long a claim lasts before another worker may take the rows.
 const LEASE_MS: i64 = 60_000;
 
@@ -33,24 +34,32 @@ struct Stop {
     code: String,
 }
 
-/// Claims due rows and pushes them, account by account, in order.
+/// Delivers due rows account by account: each account is leased first, so on several
+/// replicas one worker at a time delivers an account's queue, in order.
 pub async fn deliver_once(state: &AppState) -> Result<DeliveryRound, StorageError> {
-    let claimed = outbox::claim_for_push(&state.db, CLAIM_LIMIT, LEASE_MS).await?;
-    let mut round = DeliveryRound {
-        claimed: claimed.len(),
-        delivered: 0,
-    };
-    let mut by_account: BTreeMap<AccountId, Vec<QueuedResource>> = BTreeMap::new();
-    for row in claimed {
-        by_account.entry(row.account_id).or_default().push(row);
-    }
-    for (account_id, rows) in by_account {
-        let Some(account) = accounts::find(&state.db, account_id).await? else {
-            continue;
+    let mut round = DeliveryRound::default();
+    for _ in 0..ACCOUNTS_PER_ROUND {
+        let Some(account_id) = outbox::lease_account(&state.db, LEASE_MS).await? else {
+            break;
         };
-        round.delivered += deliver_account(state, &account, &rows).await?;
+        let delivered = deliver_leased(state, account_id, &mut round).await;
+        outbox::release_account(&state.db, account_id).await?;
+        round.delivered += delivered?;
     }
     Ok(round)
+}
+
+async fn deliver_leased(
+    state: &AppState,
+    account_id: AccountId,
+    round: &mut DeliveryRound,
+) -> Result<usize, StorageError> {
+    let rows = outbox::claim_for_push(&state.db, account_id, CLAIM_LIMIT, LEASE_MS).await?;
+    round.claimed += rows.len();
+    match accounts::find(&state.db, account_id).await? {
+        Some(account) => deliver_account(state, &account, &rows).await,
+        None => Ok(0),
+    }
 }
 
 async fn deliver_account(

@@ -172,32 +172,73 @@ pub async fn pending_for_pull(
     rows.iter().map(from_row).collect()
 }
 
-/// Claims up to `limit` due rows of push-mode accounts for `lease_ms`, oldest first.
+/// Leases one push-mode account that has due rows, so that only this worker delivers its
+/// queue until the lease ends or is released (on PostgreSQL, `SKIP LOCKED` keeps two
+/// replicas from taking the same account; the lease is checked again on update).
+pub async fn lease_account(db: &Db, lease_ms: i64) -> Result<Option<AccountId>, StorageError> {
+    let now = now_ms();
+    let lock = match db.backend() {
+        Backend::Postgres => "FOR UPDATE OF a SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE accounts SET delivery_lease_until = $1 \
+         WHERE (delivery_lease_until IS NULL OR delivery_lease_until < $2) AND id = ( \
+           SELECT a.id FROM accounts a \
+           WHERE a.active = 1 AND a.push_token IS NOT NULL AND a.instance_push_id IS NOT NULL \
+             AND a.push_failure IS NULL AND a.settings NOT LIKE '%\"pull_only\"%' \
+             AND (a.delivery_lease_until IS NULL OR a.delivery_lease_until < $2) \
+             AND EXISTS (SELECT 1 FROM outbox o WHERE o.account_id = a.id AND o.state = 'pending' \
+                         AND o.run_after <= $2 AND (o.lease_until IS NULL OR o.lease_until < $2)) \
+           ORDER BY a.delivery_lease_until IS NOT NULL, a.delivery_lease_until LIMIT 1 {lock}) \
+         RETURNING id"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(now + lease_ms)
+        .bind(now)
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(|row| {
+        let id: String = row.try_get("id")?;
+        AccountId::parse(&id).map_err(|_| StorageError::Corrupt("accounts.id"))
+    })
+    .transpose()
+}
+
+/// Ends an account's delivery lease early (its round is over).
+pub async fn release_account(db: &Db, account: AccountId) -> Result<(), StorageError> {
+    sqlx::query("UPDATE accounts SET delivery_lease_until = NULL WHERE id = $1")
+        .bind(account.to_string())
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Claims up to `limit` due rows of one (leased) account for `lease_ms`, oldest first.
 pub async fn claim_for_push(
     db: &Db,
+    account: AccountId,
     limit: i64,
     lease_ms: i64,
 ) -> Result<Vec<QueuedResource>, StorageError> {
     let now = now_ms();
     let lock = match db.backend() {
-        Backend::Postgres => "FOR UPDATE OF o SKIP LOCKED",
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
     let sql = format!(
         "UPDATE outbox SET lease_until = $1, attempts = attempts + 1 \
          WHERE (lease_until IS NULL OR lease_until < $2) AND state = 'pending' AND seq IN ( \
-           SELECT o.seq FROM outbox o JOIN accounts a ON a.id = o.account_id \
-           WHERE o.state = 'pending' AND o.run_after <= $2 \
-             AND (o.lease_until IS NULL OR o.lease_until < $2) \
-             AND a.active = 1 AND a.push_token IS NOT NULL AND a.instance_push_id IS NOT NULL \
-             AND a.push_failure IS NULL AND a.settings NOT LIKE '%\"pull_only\"%' \
-           ORDER BY o.seq LIMIT $3 {lock}) \
+           SELECT seq FROM outbox WHERE account_id = $4 AND state = 'pending' AND run_after <= $2 \
+             AND (lease_until IS NULL OR lease_until < $2) \
+           ORDER BY seq LIMIT $3 {lock}) \
          RETURNING {COLUMNS}"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(now + lease_ms)
         .bind(now)
         .bind(limit)
+        .bind(account.to_string())
         .fetch_all(db.pool())
         .await?;
     let mut claimed: Vec<QueuedResource> = rows.iter().map(from_row).collect::<Result<_, _>>()?;

@@ -60,14 +60,21 @@ async fn two_replicas_push_every_resource_exactly_once(backend: Backend) {
 
     assert_eq!(outbox::depth(&app.state.db).await.unwrap(), 0);
     let mut pushed: HashMap<String, usize> = HashMap::new();
+    let mut order: Vec<String> = Vec::new();
     for request in app.zendesk.received_requests().await.unwrap() {
         let body: Value = serde_json::from_slice(&request.body).unwrap();
         for resource in body["external_resources"].as_array().unwrap() {
-            *pushed
-                .entry(resource["external_id"].as_str().unwrap().to_owned())
-                .or_default() += 1;
+            let id = resource["external_id"].as_str().unwrap().to_owned();
+            order.push(id.clone());
+            *pushed.entry(id).or_default() += 1;
         }
     }
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(
+        order, sorted,
+        "one account's resources reach Zendesk in queue order across replicas"
+    );
     assert_eq!(pushed.len(), 300, "every resource was pushed");
     let twice: Vec<_> = pushed.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "pushed more than once: {twice:?}");
