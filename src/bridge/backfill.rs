@@ -45,7 +45,9 @@ enum JobError {
 }
 
 /// Makes the reacted-to message's thread a ticket and queues every message in it so far;
-/// later replies follow through the thread mapping.
+/// later replies follow through the thread mapping. The thread is read again after the
+/// mapping is committed, so replies posted while it was being set up are not missed
+/// (queuing is idempotent by external id).
 async fn backfill(state: &AppState, job: &SlackJob, token: &Secret) -> Result<(), JobError> {
     let message = &job.message;
     let thread = state
@@ -57,6 +59,24 @@ async fn backfill(state: &AppState, job: &SlackJob, token: &Secret) -> Result<()
         .and_then(|m| m.thread_ts.as_deref().or(Some(m.ts.as_str())))
         .and_then(|ts| SlackTs::parse(ts).ok())
         .unwrap_or_else(|| message.ts.clone());
+    let mut queued = queue_thread(state, job, &root, &thread, true).await?;
+    let again = state.slack.thread(token, &message.channel, &root).await?;
+    queued += queue_thread(state, job, &root, &again, false).await?;
+    tracing::info!(account = %job.account, channel = %message.channel, thread = %root, queued, "thread brought in by reaction");
+    state.delivery_wake.notify_one();
+    Ok(())
+}
+
+/// Queues a thread's messages (not our bot's) in one transaction, starting the mapping
+/// first when asked.
+async fn queue_thread(
+    state: &AppState,
+    job: &SlackJob,
+    root: &SlackTs,
+    thread: &[crate::slack::SlackMessage],
+    start_mapping: bool,
+) -> Result<usize, JobError> {
+    let message = &job.message;
     let bot = slack_workspaces::bot_ids(state.db.pool(), &message.team).await?;
     let place = Place {
         account: job.account,
@@ -64,9 +84,11 @@ async fn backfill(state: &AppState, job: &SlackJob, token: &Secret) -> Result<()
         channel: &message.channel,
     };
     let mut tx = state.db.begin_write().await?;
-    threads::start(&mut tx, place, &root, &root).await?;
+    if start_mapping {
+        threads::start(&mut tx, place, root, root).await?;
+    }
     let mut queued = 0;
-    for found in &thread {
+    for found in thread {
         let from_bot = found.bot_id.is_some() && found.bot_id == bot.bot_id;
         let by_bot_user = found.user.is_some() && found.user == bot.bot_user;
         let (Ok(ts), false) = (SlackTs::parse(&found.ts), from_bot || by_bot_user) else {
@@ -91,9 +113,7 @@ async fn backfill(state: &AppState, job: &SlackJob, token: &Secret) -> Result<()
         queued += usize::from(outbox::enqueue(&mut *tx, &resource).await?);
     }
     tx.commit().await.map_err(StorageError::from)?;
-    tracing::info!(account = %job.account, channel = %message.channel, thread = %root, queued, "thread brought in by reaction");
-    state.delivery_wake.notify_one();
-    Ok(())
+    Ok(queued)
 }
 
 /// Adds the channel's "ticket created" reaction to the message that started a ticket.

@@ -9,7 +9,7 @@ const HOUR_MS: i64 = 60 * 60 * 1000;
 const DAY_MS: i64 = 24 * HOUR_MS;
 
 /// How long each kind of row is kept after it stopped mattering.
-const RETENTION: [(&str, &str, i64); 5] = [
+const RETENTION: [(&str, &str, i64); 6] = [
     // Slack retries an event for minutes; a day is plenty to recognise retries.
     ("slack_events", "received_at", DAY_MS),
     // Delivered resources: kept a week to match late ticket events to accounts.
@@ -17,6 +17,8 @@ const RETENTION: [(&str, &str, i64); 5] = [
     // Answered channelbacks: Zendesk's retries of one request come within hours.
     ("channelbacks", "finished_at", 30 * DAY_MS),
     ("setup_sessions", "expires_at", 0),
+    // Same-sender windows are at most a day long.
+    ("sender_windows", "last_at", DAY_MS),
     ("slack_jobs", "run_after", 7 * DAY_MS),
 ];
 
