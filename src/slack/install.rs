@@ -11,7 +11,7 @@
 //! the admin came from. Every outcome is a readable page.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
@@ -39,6 +39,8 @@ pub const BOT_SCOPES: [&str; 11] = [
 
 const STATE_PURPOSE: &str = "slack-oauth-state";
 const STATE_TTL_SECS: i64 = 10 * 60;
+/// Cookie that ties the OAuth callback to the browser that started the install.
+const BROWSER_COOKIE: &str = "slackdesk_oauth";
 
 #[derive(Deserialize)]
 pub struct InstallQuery {
@@ -80,7 +82,8 @@ pub async fn install(query: web::Query<InstallQuery>, state: web::Data<AppState>
         None => None,
     };
     let expires = chrono::Utc::now().timestamp() + STATE_TTL_SECS;
-    let signed = sign_state(&state, expires, session.as_deref());
+    let nonce = crate::crypto::tokens::random_secret();
+    let signed = sign_state(&state, expires, session.as_deref(), &nonce);
     let mut target = state.settings.slack_oauth_url.clone();
     target
         .query_pairs_mut()
@@ -88,14 +91,23 @@ pub async fn install(query: web::Query<InstallQuery>, state: web::Data<AppState>
         .append_pair("scope", &BOT_SCOPES.join(","))
         .append_pair("state", &signed)
         .append_pair("redirect_uri", &redirect_uri(&state));
+    let cookie = actix_web::cookie::Cookie::build(BROWSER_COOKIE, nonce)
+        .path("/slack/oauth")
+        .http_only(true)
+        .secure(state.settings.public_url.scheme() == "https")
+        .same_site(actix_web::cookie::SameSite::Lax)
+        .max_age(actix_web::cookie::time::Duration::seconds(STATE_TTL_SECS))
+        .finish();
     HttpResponse::Found()
         .insert_header(("Location", target.as_str()))
         .insert_header(("Cache-Control", "no-store"))
+        .cookie(cookie)
         .finish()
 }
 
 /// `GET /slack/oauth/callback`: Slack sends the admin back with a code (or an error).
 pub async fn callback(
+    req: HttpRequest,
     query: web::Query<CallbackQuery>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
@@ -106,7 +118,15 @@ pub async fn callback(
             "The request was cancelled in Slack. Nothing was changed.",
         );
     }
-    let Some(session) = query.state.as_deref().and_then(|s| verify_state(&state, s)) else {
+    let browser = req
+        .cookie(BROWSER_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    let Some(session) = query
+        .state
+        .as_deref()
+        .and_then(|s| verify_state(&state, s, &browser))
+    else {
         return page(
             StatusCode::BAD_REQUEST,
             "This Slack sign-in has expired",
@@ -195,9 +215,9 @@ fn redirect_uri(state: &AppState) -> String {
     state.settings.public_url_for("/slack/oauth/callback")
 }
 
-/// `base64url(expires:session hash:nonce).{signature}`.
-fn sign_state(state: &AppState, expires: i64, session_hash: Option<&str>) -> String {
-    let nonce = crate::crypto::tokens::random_secret();
+/// `base64url(expires:session hash:nonce).{signature}`; the nonce is also in a cookie of
+/// the browser that started the install.
+fn sign_state(state: &AppState, expires: i64, session_hash: Option<&str>, nonce: &str) -> String {
     let payload = format!("{expires}:{}:{nonce}", session_hash.unwrap_or("-"));
     let encoded = URL_SAFE_NO_PAD.encode(payload.as_bytes());
     format!("{encoded}.{}", state.keys.sign(STATE_PURPOSE, &encoded))
@@ -205,7 +225,7 @@ fn sign_state(state: &AppState, expires: i64, session_hash: Option<&str>) -> Str
 
 /// The set-up session a valid, unexpired state names (`Some(None)` for an install
 /// started without one).
-fn verify_state(state: &AppState, raw: &str) -> Option<Option<String>> {
+fn verify_state(state: &AppState, raw: &str, browser_nonce: &str) -> Option<Option<String>> {
     let (encoded, signature) = raw.split_once('.')?;
     if !state.keys.verify(STATE_PURPOSE, encoded, signature) {
         return None;
@@ -216,7 +236,13 @@ fn verify_state(state: &AppState, raw: &str) -> Option<Option<String>> {
     if expires < chrono::Utc::now().timestamp() {
         return None;
     }
-    match parts.next()? {
+    let session = parts.next()?;
+    let nonce = parts.next()?;
+    // The callback must come back to the browser that started the install.
+    if !crate::crypto::tokens::constant_time_eq(nonce.as_bytes(), browser_nonce.as_bytes()) {
+        return None;
+    }
+    match session {
         "-" => Some(None),
         hash if hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
             Some(Some(hash.to_owned()))

@@ -39,13 +39,30 @@ async fn the_admin_installs_slack_from_the_settings_and_links_a_channel(backend:
         "https://slackdesk.example.com/slack/oauth/callback"
     );
     let state = &query["state"];
+    let cookie = install.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Secure"),
+        "{cookie}"
+    );
+    let browser_cookie = cookie.split(';').next().unwrap().to_owned();
+    let callback_url = app.url(&format!(
+        "/slack/oauth/callback?code=abc&state={}",
+        urlencode(state)
+    ));
 
+    let other_browser = app.http.get(&callback_url).send().await.unwrap();
+    assert_eq!(
+        other_browser.status(),
+        400,
+        "the callback only works in the browser that started the install"
+    );
     let callback = app
-        .get(&format!(
-            "/slack/oauth/callback?code=abc&state={}",
-            urlencode(state)
-        ))
-        .await;
+        .http
+        .get(&callback_url)
+        .header("cookie", &browser_cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(callback.status(), 200);
     assert!(
         callback
