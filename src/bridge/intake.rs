@@ -156,8 +156,9 @@ async fn on_message(
     .await
 }
 
-/// A new top-level message starts a ticket, unless the same person started one in this
-/// channel within the grouping window: then it joins that ticket.
+/// A new top-level message starts a ticket, unless it follows, within the grouping window
+/// and with nobody else posting in between, a top-level message from the same person:
+/// then it joins that message's ticket.
 async fn ticket_thread_for_new_message(
     tx: &mut Tx,
     link: &ChannelLink,
@@ -165,13 +166,16 @@ async fn ticket_thread_for_new_message(
 ) -> Result<SlackTs, StorageError> {
     let place = place_of(link);
     let window_ms = i64::from(link.settings.same_sender_minutes) * 60_000;
-    let (Some(user), true) = (&message.user, window_ms > 0) else {
+    if window_ms == 0 {
         return Ok(message.ts.clone());
+    }
+    let posted_at = ts_millis(&message.ts).unwrap_or_else(crate::storage::now_ms);
+    let joined = match &message.user {
+        Some(user) => threads::recent_sender_thread(tx, place, user, posted_at - window_ms).await?,
+        None => None,
     };
-    let thread = threads::recent_sender_thread(tx, place, user, window_ms)
-        .await?
-        .unwrap_or_else(|| message.ts.clone());
-    threads::touch_sender(tx, place, user, &thread).await?;
+    let thread = joined.unwrap_or_else(|| message.ts.clone());
+    threads::touch_sender(tx, place, message.user.as_ref(), &thread, posted_at).await?;
     Ok(thread)
 }
 

@@ -63,12 +63,13 @@ pub async fn start(
     Ok(done.rows_affected() == 1)
 }
 
-/// The ticket thread of the sender's last top-level message, if newer than `window_ms`.
+/// The ticket thread of the sender's last top-level message in the channel, if it was
+/// posted at or after `since_ms` (Slack's message time, unix milliseconds).
 pub async fn recent_sender_thread(
     tx: &mut Tx,
     place: Place<'_>,
     user: &SlackUserId,
-    window_ms: i64,
+    since_ms: i64,
 ) -> Result<Option<SlackTs>, StorageError> {
     let row = sqlx::query(
         "SELECT ticket_thread_ts FROM sender_windows WHERE account_id = $1 AND team_id = $2 \
@@ -78,7 +79,7 @@ pub async fn recent_sender_thread(
     .bind(place.team.as_str())
     .bind(place.channel.as_str())
     .bind(user.as_str())
-    .bind(now_ms() - window_ms)
+    .bind(since_ms)
     .fetch_optional(&mut **tx)
     .await?;
     row.map(|row| {
@@ -88,13 +89,23 @@ pub async fn recent_sender_thread(
     .transpose()
 }
 
-/// Notes the sender's latest top-level message and the ticket thread it went to.
+/// Notes the sender's latest top-level message (its Slack time) and the ticket thread it
+/// went to, and ends everyone else's run in the channel: only consecutive messages group.
 pub async fn touch_sender(
     tx: &mut Tx,
     place: Place<'_>,
-    user: &SlackUserId,
+    user: Option<&SlackUserId>,
     ticket_thread: &SlackTs,
+    at_ms: i64,
 ) -> Result<(), StorageError> {
+    sqlx::query("DELETE FROM sender_windows WHERE account_id = $1 AND team_id = $2 AND channel_id = $3 AND user_id <> $4")
+        .bind(place.account.to_string())
+        .bind(place.team.as_str())
+        .bind(place.channel.as_str())
+        .bind(user.map(SlackUserId::as_str).unwrap_or(""))
+        .execute(&mut **tx)
+        .await?;
+    let Some(user) = user else { return Ok(()) };
     sqlx::query(
         "INSERT INTO sender_windows (account_id, team_id, channel_id, user_id, ticket_thread_ts, last_at) \
          VALUES ($1, $2, $3, $4, $5, $6) \
@@ -106,7 +117,7 @@ pub async fn touch_sender(
     .bind(place.channel.as_str())
     .bind(user.as_str())
     .bind(ticket_thread.as_str())
-    .bind(now_ms())
+    .bind(at_ms)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -360,13 +360,39 @@ async fn one_persons_messages_within_the_window_join_one_ticket(backend: Backend
     ))
     .await;
 
+    app.post_slack_event(&message_event(
+        "U0ALICE",
+        "1700000050.000100",
+        None,
+        "after Bob spoke",
+    ))
+    .await;
+    app.post_slack_event(&message_event(
+        "U0ALICE",
+        "1700001000.000100",
+        None,
+        "much later",
+    ))
+    .await;
+
     let threads: Vec<String> = app
         .queued()
         .await
         .into_iter()
         .map(|(_, thread)| thread)
         .collect();
-    assert_eq!(threads, vec![TOP, TOP, "1700000030.000100", TOP]);
+    assert_eq!(
+        threads,
+        vec![
+            TOP,
+            TOP,
+            "1700000030.000100",
+            TOP,
+            "1700000050.000100",
+            "1700001000.000100"
+        ],
+        "only consecutive messages within the window group"
+    );
 }
 
 async fn removing_the_app_deletes_the_token_and_asks_for_a_new_connection(backend: Backend) {
