@@ -1,13 +1,19 @@
-//! The command line: `serve` (the default), `migrate`, `keys`, `zendesk-app`.
+//! The command line: `serve` (the default), `migrate`, `keys`, `zendesk-app`, `zendesk`
+//! (connect an account for statuses) and `api-keys` (status API keys).
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{DatabaseSettings, KeySettings, Settings};
+use crate::config::{DatabaseSettings, KeySettings, Secret, Settings};
 use crate::crypto::KeyRing;
+use crate::domain::{Subdomain, ZendeskUserId};
+use crate::startup::AppState;
 use crate::startup::{Application, install_crypto_provider};
+use crate::statuses::{connect, keys};
+use crate::storage::api_keys;
 use crate::storage::{Db, rotation};
+use crate::zendesk::ZendeskAuth;
 
 /// slackdesk: Slack channels to Zendesk tickets, through the Zendesk Channel Framework.
 ///
@@ -35,6 +41,65 @@ enum Command {
     /// Build the Zendesk installer app.
     #[command(subcommand, name = "zendesk-app")]
     ZendeskApp(ZendeskAppCommand),
+    /// Connect a Zendesk account's REST API (for statuses and routing).
+    #[command(subcommand)]
+    Zendesk(ZendeskCommand),
+    /// Manage status API keys.
+    #[command(subcommand, name = "api-keys")]
+    ApiKeys(ApiKeysCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum ZendeskCommand {
+    /// Store an API token (checked with Zendesk first) and sync the account's agents.
+    Connect(Box<ConnectArgs>),
+}
+
+#[derive(Args, Debug)]
+struct ConnectArgs {
+    /// The account's subdomain (`acme` for acme.zendesk.com).
+    #[arg(long)]
+    subdomain: String,
+    /// Email of the Zendesk admin the token belongs to (kept only inside the sealed
+    /// credential).
+    #[arg(long, env = "ZENDESK_EMAIL", hide_env_values = true)]
+    email: String,
+    /// The API token (Admin Center > Apps and integrations > Zendesk API). Prefer the
+    /// environment variable: arguments are visible to other local users.
+    #[arg(long, env = "ZENDESK_API_TOKEN", hide_env_values = true)]
+    api_token: Secret,
+    #[command(flatten)]
+    settings: Settings,
+}
+
+#[derive(Subcommand, Debug)]
+enum ApiKeysCommand {
+    /// Create a key and print it once.
+    Create {
+        /// The account's subdomain.
+        #[arg(long)]
+        subdomain: String,
+        /// Zendesk user id of the key's owner, recorded as `updated_by`.
+        #[arg(long)]
+        user_id: String,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
+    /// List keys: prefix, account, owner, created, last used, revoked.
+    List {
+        /// Only this account's keys.
+        #[arg(long)]
+        subdomain: Option<String>,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
+    /// Revoke a key by its prefix.
+    Revoke {
+        /// The key's prefix, as `list` shows it.
+        prefix: String,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -108,8 +173,88 @@ impl Cli {
                 );
                 Ok(())
             }
+            Some(Command::Zendesk(ZendeskCommand::Connect(args))) => zendesk_connect(*args).await,
+            Some(Command::ApiKeys(command)) => api_keys_command(command).await,
         }
     }
+}
+
+async fn zendesk_connect(args: ConnectArgs) -> anyhow::Result<()> {
+    let subdomain = Subdomain::parse(&args.subdomain)?;
+    let state = AppState::build(args.settings).await?;
+    let auth = ZendeskAuth::ApiToken {
+        email: args.email,
+        api_token: args.api_token.expose().to_owned(),
+    };
+    let report = connect::connect(&state, &subdomain, &auth).await?;
+    println!(
+        "connected {subdomain} as user {}; {} agents synced",
+        report
+            .connected_as
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+        report.agents
+    );
+    Ok(())
+}
+
+async fn open_db(database: &DatabaseSettings) -> anyhow::Result<Db> {
+    let db = Db::connect(database).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+fn show_time(ms: Option<i64>) -> String {
+    ms.map(crate::statuses::wire::iso_ms)
+        .unwrap_or_else(|| "-".to_owned())
+}
+
+async fn api_keys_command(command: ApiKeysCommand) -> anyhow::Result<()> {
+    let now = crate::storage::now_ms();
+    match command {
+        ApiKeysCommand::Create {
+            subdomain,
+            user_id,
+            database,
+        } => {
+            let subdomain = Subdomain::parse(&subdomain)?;
+            let owner = ZendeskUserId::parse(&user_id)?;
+            let db = open_db(&database).await?;
+            let key = keys::create(&db, &subdomain, owner, now).await?;
+            println!("{}", key.key);
+            eprintln!(
+                "key {} for {subdomain} (owner {owner}); it is shown only now",
+                key.prefix
+            );
+        }
+        ApiKeysCommand::List {
+            subdomain,
+            database,
+        } => {
+            let subdomain = subdomain.as_deref().map(Subdomain::parse).transpose()?;
+            let db = open_db(&database).await?;
+            println!("prefix\tsubdomain\towner\tcreated\tlast_used\trevoked");
+            for key in api_keys::list(&db, subdomain.as_ref()).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    key.prefix,
+                    key.subdomain,
+                    key.owner,
+                    show_time(Some(key.created_at)),
+                    show_time(key.last_used_at),
+                    show_time(key.revoked_at)
+                );
+            }
+        }
+        ApiKeysCommand::Revoke { prefix, database } => {
+            let db = open_db(&database).await?;
+            if !api_keys::revoke(&db, prefix.trim(), now).await? {
+                anyhow::bail!("no active key has prefix {}", prefix.trim());
+            }
+            println!("revoked {}", prefix.trim());
+        }
+    }
+    Ok(())
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {

@@ -6,13 +6,17 @@
 //! bytes. Where the two need different SQL (row locking), [`Backend`] says which to use.
 
 pub mod accounts;
+pub mod agents;
+pub mod api_keys;
 pub mod channel_links;
 pub mod channelbacks;
 pub mod outbox;
 pub mod rotation;
 pub mod setup_sessions;
 pub mod slack_workspaces;
+pub mod statuses;
 pub mod ticket_links;
+pub mod zendesk_connections;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -32,6 +32,9 @@ pub enum ApiError {
     /// Try again later: a transient failure upstream or a concurrent duplicate.
     #[error("temporarily unavailable: {code}")]
     RetryLater { code: String, retry_after_secs: u64 },
+    /// Over a rate limit: 429 with `Retry-After`.
+    #[error("too many requests; retry after {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -57,6 +60,7 @@ impl ApiError {
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::Unprocessable { code, .. } | Self::RetryLater { code, .. } => code,
+            Self::TooManyRequests { .. } => "rate_limited",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -85,6 +89,7 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RetryLater { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -104,7 +109,8 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status_code());
         if let Self::RetryLater {
             retry_after_secs, ..
-        } = self
+        }
+        | Self::TooManyRequests { retry_after_secs } = self
             && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
             response.insert_header((header::RETRY_AFTER, value));

@@ -83,6 +83,10 @@ impl ZendeskClient {
         })
     }
 
+    pub(super) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     pub fn base_url(&self, subdomain: &Subdomain) -> String {
         self.template.for_subdomain(subdomain)
     }

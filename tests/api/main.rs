@@ -17,3 +17,4 @@ mod manifest;
 mod operations;
 mod pull;
 mod push;
+mod statuses;

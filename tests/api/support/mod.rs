@@ -59,6 +59,7 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub database_url: String,
     pub key_ring: String,
+    pub clock: slackdesk::clock::Clock,
     _dir: tempfile::TempDir,
 }
 
@@ -68,6 +69,11 @@ pub struct Options {
     pub workers: bool,
     pub extra_frame_ancestor: Option<String>,
     pub max_body_bytes: Option<usize>,
+    /// A manual clock for the status API (rate limits, status times); system otherwise.
+    pub clock: Option<slackdesk::clock::Clock>,
+    /// `--status-api-per-second` / `--status-api-per-day`.
+    pub status_limits: Option<(u32, u32)>,
+    pub zendesk_app_id: Option<i64>,
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
@@ -119,10 +125,24 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
     if let Some(limit) = options.max_body_bytes {
         args.extend(["--max-body-bytes".into(), limit.to_string()]);
     }
+    if let Some((per_second, per_day)) = options.status_limits {
+        args.extend([
+            "--status-api-per-second".into(),
+            per_second.to_string(),
+            "--status-api-per-day".into(),
+            per_day.to_string(),
+        ]);
+    }
+    if let Some(app_id) = options.zendesk_app_id {
+        args.extend(["--zendesk-app-id".into(), app_id.to_string()]);
+    }
     let settings = SettingsArgs::try_parse_from(args)
         .expect("test settings parse")
         .settings;
-    let app = Application::build(settings).await.expect("app builds");
+    let clock = options.clock.unwrap_or_default();
+    let app = Application::build_with_clock(settings, clock.clone())
+        .await
+        .expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
@@ -137,6 +157,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
             .expect("client"),
         database_url,
         key_ring,
+        clock,
         _dir: dir,
     }
 }

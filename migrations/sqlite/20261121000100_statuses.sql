@@ -1,0 +1,56 @@
+-- Agent statuses (SQLite). Ids only: Zendesk user and group ids, no names or emails.
+-- Times are unix milliseconds. Everything is keyed by the Zendesk subdomain, so a
+-- connection made here belongs to the channel account(s) with the same subdomain.
+
+CREATE TABLE zendesk_connections (
+    subdomain         TEXT PRIMARY KEY,
+    auth_kind         TEXT NOT NULL,
+    credential        BLOB NOT NULL,
+    connected_at      INTEGER NOT NULL,
+    synced_at         INTEGER,
+    sync_failure      TEXT
+);
+
+CREATE TABLE zendesk_agents (
+    subdomain         TEXT NOT NULL,
+    user_id           INTEGER NOT NULL,
+    role              TEXT NOT NULL,
+    default_group_id  INTEGER,
+    group_ids         TEXT NOT NULL DEFAULT '',
+    time_zone         TEXT,
+    active            INTEGER NOT NULL DEFAULT 1,
+    synced_at         INTEGER NOT NULL,
+    PRIMARY KEY (subdomain, user_id)
+);
+
+CREATE TABLE api_keys (
+    prefix            TEXT PRIMARY KEY,
+    subdomain         TEXT NOT NULL,
+    owner_user_id     INTEGER NOT NULL,
+    secret_hash       TEXT NOT NULL,
+    created_at        INTEGER NOT NULL,
+    last_used_at      INTEGER,
+    revoked_at        INTEGER,
+    usage_day         INTEGER NOT NULL DEFAULT 0,
+    usage_count       INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX api_keys_by_subdomain ON api_keys (subdomain);
+
+CREATE TABLE agent_statuses (
+    subdomain         TEXT NOT NULL,
+    user_id           INTEGER NOT NULL,
+    status            TEXT NOT NULL,
+    updated_at        INTEGER NOT NULL,
+    updated_by        INTEGER NOT NULL,
+    PRIMARY KEY (subdomain, user_id)
+);
+
+CREATE TABLE status_changes (
+    seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+    subdomain         TEXT NOT NULL,
+    user_id           INTEGER NOT NULL,
+    status            TEXT NOT NULL,
+    changed_at        INTEGER NOT NULL,
+    changed_by        INTEGER NOT NULL
+);
+CREATE INDEX status_changes_by_time ON status_changes (subdomain, changed_at, seq);
