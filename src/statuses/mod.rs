@@ -32,9 +32,34 @@ pub mod paths {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route(paths::CURRENT_ALL, web::get().to(api::current_all))
-        .route(paths::CURRENT_ONE, web::get().to(api::current_one))
-        .route(paths::CREATE_MANY, web::post().to(api::create_many))
-        .route(paths::INCREMENTAL, web::get().to(api::incremental))
-        .route(paths::OPENAPI, web::get().to(openapi::serve));
+    cfg.service(only(
+        paths::CURRENT_ALL,
+        "GET",
+        web::get().to(api::current_all),
+    ))
+    .service(only(
+        paths::CURRENT_ONE,
+        "GET",
+        web::get().to(api::current_one),
+    ))
+    .service(only(
+        paths::CREATE_MANY,
+        "POST",
+        web::post().to(api::create_many),
+    ))
+    .service(only(
+        paths::INCREMENTAL,
+        "GET",
+        web::get().to(api::incremental),
+    ))
+    .service(only(paths::OPENAPI, "GET", web::get().to(openapi::serve)));
+}
+
+/// A path served by one method; any other method gets 405 with `Allow`.
+fn only(path: &str, allow: &'static str, route: actix_web::Route) -> actix_web::Resource {
+    web::resource(path)
+        .route(route)
+        .default_service(web::to(move || async move {
+            Err::<actix_web::HttpResponse, _>(crate::web::ApiError::MethodNotAllowed { allow })
+        }))
 }

@@ -35,6 +35,11 @@ fn ok(schema: &str) -> Value {
 }
 
 fn with_common_errors(mut responses: Value) -> Value {
+    responses["405"] = json!({
+        "description": "Method not allowed",
+        "headers": {"Allow": {"schema": {"type": "string"}}},
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    });
     responses["401"] = error_response("Missing or invalid X-API-Key");
     responses["429"] = json!({
         "description": "Over the key's rate limit",
@@ -122,7 +127,14 @@ pub fn document() -> Value {
             paths::CURRENT_ALL: {"get": {
                 "operationId": "currentStatuses",
                 "summary": "Current status of every agent of the key's account",
-                "responses": with_common_errors(json!({"200": ok("CurrentStatuses")}))
+                "responses": with_common_errors(json!({"200": {
+                    "description": "OK",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CurrentStatuses"}}},
+                    "links": {"CurrentStatus": {
+                        "operationId": "currentStatus",
+                        "parameters": {"user_id": "$response.body#/user_statuses/0/user_id"}
+                    }}
+                }}))
             }},
             paths::CURRENT_ONE: {"get": {
                 "operationId": "currentStatus",
@@ -142,6 +154,7 @@ pub fn document() -> Value {
                 "responses": with_common_errors(json!({
                     "200": ok("CreatedStatuses"),
                     "400": error_response("Invalid body; error.field names the item and field"),
+                    "422": error_response("A user id is not an agent of the key's account; error.field names the item"),
                     "413": error_response("Body too large"),
                     "415": error_response("Body is not JSON")
                 }))
@@ -151,8 +164,10 @@ pub fn document() -> Value {
                 "summary": "Status changes since start_time, oldest first, paged",
                 "parameters": [
                     {"name": "start_time", "in": "query", "required": true,
-                     "schema": {"type": "integer", "format": "int64", "minimum": 0}},
-                    {"name": "cursor", "in": "query", "required": false, "schema": {"type": "string"}},
+                     "schema": {"type": "integer", "format": "int64", "minimum": 0,
+                                "maximum": super::rules::MAX_START_TIME}},
+                    {"name": "cursor", "in": "query", "required": false,
+                     "schema": {"type": "string", "pattern": super::rules::CURSOR_PATTERN}},
                     {"name": "per_page", "in": "query", "required": false,
                      "schema": {"type": "integer", "minimum": 1, "maximum": super::rules::MAX_PAGE}}
                 ],

@@ -15,6 +15,12 @@ use crate::storage::statuses::{self, After, StatusRecord};
 use crate::storage::{StorageError, agents};
 use crate::web::ApiError;
 
+/// The form of a `cursor` (also in the OpenAPI document).
+pub const CURSOR_PATTERN: &str = "^[0-9]{1,15}\\.-?[0-9]{1,18}$";
+
+/// Latest `start_time` accepted (its milliseconds must fit in 64 bits).
+pub const MAX_START_TIME: i64 = i64::MAX / 1000;
+
 /// Largest incremental page.
 pub const MAX_PAGE: i64 = 1000;
 
@@ -88,10 +94,10 @@ pub async fn create_many(
     let ids: Vec<ZendeskUserId> = batch.items.iter().map(|(_, id, _)| *id).collect();
     let known = agents::active_among(&state.db, &caller.subdomain, &ids).await?;
     if let Some((index, _, _)) = batch.items.iter().find(|(_, id, _)| !known.contains(id)) {
-        return Err(ApiError::invalid(
-            format!("user_statuses[{index}].user_id"),
-            "is not an agent of this account",
-        ));
+        return Err(ApiError::UnknownReference {
+            field: format!("user_statuses[{index}].user_id"),
+            message: "is not an agent of this account".into(),
+        });
     }
     let now = state.clock.now_ms();
     let mut tx = state.db.begin_write().await?;
@@ -137,7 +143,7 @@ pub fn parse_page_start(query: &str) -> Result<PageStart, ApiError> {
         .ok_or_else(|| ApiError::invalid("start_time", "is required (unix seconds)"))?
         .parse::<i64>()
         .ok()
-        .filter(|t| (0..=i64::MAX / 1000).contains(t))
+        .filter(|t| (0..=MAX_START_TIME).contains(t))
         .ok_or_else(|| ApiError::invalid("start_time", "must be unix seconds"))?;
     let per_page = match form.optional("per_page")? {
         None => MAX_PAGE,
@@ -164,6 +170,12 @@ pub fn parse_page_start(query: &str) -> Result<PageStart, ApiError> {
 
 fn parse_cursor(raw: &str) -> Option<After> {
     let (at, seq) = raw.split_once('.')?;
+    let digits = |s: &str, most: usize| {
+        (1..=most).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    if !digits(at, 15) || !digits(seq.strip_prefix('-').unwrap_or(seq), 18) {
+        return None;
+    }
     Some(After {
         changed_at: at.parse().ok().filter(|t: &i64| *t >= 0)?,
         seq: seq.parse().ok()?,

@@ -12,6 +12,7 @@ mod browser;
 mod channelback;
 mod clickthrough;
 mod events;
+mod fuzz;
 mod keys;
 mod manifest;
 mod operations;

@@ -15,9 +15,9 @@ use crate::support::{
 };
 
 const ADMIN: i64 = 361_576_231_073;
-const AGENT: i64 = 12_345;
+pub(crate) const AGENT: i64 = 12_345;
 /// Above 2^53: a float would round it to ...992.
-const BIG: i64 = 9_007_199_254_740_993;
+pub(crate) const BIG: i64 = 9_007_199_254_740_993;
 const END_USER: i64 = 555;
 const EMAIL: &str = "admin@acme.example";
 const API_TOKEN: &str = "zd-api-token-31c9d";
@@ -30,7 +30,7 @@ fn subdomain(name: &str) -> Subdomain {
 
 /// Fakes Zendesk's users (two pages, with names and emails we must not keep), group
 /// memberships and `users/me` for `name`, then connects it with an API token.
-async fn connect_account(app: &TestApp, name: &str, agent_ids: &[i64]) {
+pub(crate) async fn connect_account(app: &TestApp, name: &str, agent_ids: &[i64]) {
     let base = format!("/z/{name}/api/v2");
     Mock::given(method("GET"))
         .and(path(format!("{base}/users/me.json")))
@@ -91,7 +91,7 @@ async fn connect_account(app: &TestApp, name: &str, agent_ids: &[i64]) {
     assert_eq!(report.agents, agent_ids.len() + 1);
 }
 
-async fn new_key(app: &TestApp, name: &str) -> String {
+pub(crate) async fn new_key(app: &TestApp, name: &str) -> String {
     keys::create(
         &app.state.db,
         &subdomain(name),
@@ -330,14 +330,6 @@ async fn a_bad_item_rejects_the_whole_batch_naming_item_and_field(backend: Backe
             "user_statuses[1].status",
         ),
         (
-            json!({"user_statuses": [ok, {"user_id": 999, "status": "away"}]}),
-            "user_statuses[1].user_id",
-        ),
-        (
-            json!({"user_statuses": [ok, {"user_id": END_USER, "status": "away"}]}),
-            "user_statuses[1].user_id",
-        ),
-        (
             json!({"user_statuses": [ok, {"user_id": "12345", "status": "away"}]}),
             "user_statuses[1].user_id",
         ),
@@ -373,6 +365,13 @@ async fn a_bad_item_rejects_the_whole_batch_naming_item_and_field(backend: Backe
         assert_eq!(answer["error"]["field"], field, "{body} -> {answer}");
     }
 
+    for unknown in [999, END_USER] {
+        app.clock.advance(1_000);
+        let body = json!({"user_statuses": [ok, {"user_id": unknown, "status": "away"}]});
+        let (status, answer) = post(&app, &key, &body).await;
+        assert_eq!(status, 422, "{body} -> {answer}");
+        assert_eq!(answer["error"]["field"], "user_statuses[1].user_id");
+    }
     let (_, current) = get(&app, &key, "/zendesk/user_statuses/current").await;
     assert_eq!(current, json!({"user_statuses": []}), "nothing was applied");
 }
@@ -463,7 +462,7 @@ async fn a_key_never_sees_or_changes_another_accounts_agents(backend: Backend) {
     .await;
     assert_eq!(
         (status, body["error"]["field"].clone()),
-        (400, json!("user_statuses[0].user_id"))
+        (422, json!("user_statuses[0].user_id"))
     );
     let (status, _) = get(
         &app,
