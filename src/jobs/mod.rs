@@ -1,4 +1,5 @@
-//! Background work: the push delivery worker.
+//! Background work: the push delivery worker, and the periodic agent sync
+//! ([`agent_sync`]) for statuses.
 //!
 //! ```text
 //!  loop: claim due rows (lease) ─▶ group by account ─▶ build ─▶ push ≤100 ─▶ per-result
@@ -10,8 +11,10 @@
 //! tests drain the queue without sleeping. Shutdown is through a cancellation token; a
 //! round in flight finishes, and anything not finished is still in the database.
 
+pub mod agent_sync;
 mod push;
 
+pub use agent_sync::{SyncRound, sync_agents_once};
 pub use push::{DeliveryRound, deliver_once};
 
 use std::time::Duration;
@@ -21,8 +24,18 @@ use tokio_util::sync::CancellationToken;
 
 use crate::startup::AppState;
 
-/// Starts the delivery worker; it stops when `cancel` fires.
+/// Starts the workers; the handle finishes when all of them stopped after `cancel`.
 pub fn spawn_workers(state: AppState, cancel: CancellationToken) -> JoinHandle<()> {
+    let delivery = spawn_delivery(state.clone(), cancel.clone());
+    let sync = tokio::spawn(agent_sync::run(state, cancel));
+    tokio::spawn(async move {
+        let _ = delivery.await;
+        let _ = sync.await;
+    })
+}
+
+/// The delivery worker; it stops when `cancel` fires.
+fn spawn_delivery(state: AppState, cancel: CancellationToken) -> JoinHandle<()> {
     tokio::spawn(async move {
         let poll = state.settings.worker_poll_interval();
         loop {

@@ -18,4 +18,5 @@ mod manifest;
 mod operations;
 mod pull;
 mod push;
+mod status_admin;
 mod statuses;

@@ -14,13 +14,13 @@ use crate::support::{
     Backend, Options, PUBLIC_URL, TestApp, eventually, spawn_app, spawn_app_with,
 };
 
-const ADMIN: i64 = 361_576_231_073;
+pub(crate) const ADMIN: i64 = 361_576_231_073;
 pub(crate) const AGENT: i64 = 12_345;
 /// Above 2^53: a float would round it to ...992.
 pub(crate) const BIG: i64 = 9_007_199_254_740_993;
 const END_USER: i64 = 555;
-const EMAIL: &str = "admin@acme.example";
-const API_TOKEN: &str = "zd-api-token-31c9d";
+pub(crate) const EMAIL: &str = "admin@acme.example";
+pub(crate) const API_TOKEN: &str = "zd-api-token-31c9d";
 /// 2026-03-29 00:30:00.250 UTC (the night Europe moves its clocks).
 const T0: i64 = 1_774_744_200_250;
 
@@ -118,7 +118,7 @@ async fn ready(backend: Backend, options: Options) -> (TestApp, String) {
     (app, key)
 }
 
-async fn get(app: &TestApp, key: &str, path: &str) -> (u16, Value) {
+pub(crate) async fn get(app: &TestApp, key: &str, path: &str) -> (u16, Value) {
     let response = app
         .http
         .get(app.url(path))
@@ -130,7 +130,7 @@ async fn get(app: &TestApp, key: &str, path: &str) -> (u16, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn post(app: &TestApp, key: &str, body: &Value) -> (u16, Value) {
+pub(crate) async fn post(app: &TestApp, key: &str, body: &Value) -> (u16, Value) {
     let response = app
         .http
         .post(app.url("/zendesk/user_statuses/create_many"))
@@ -143,7 +143,7 @@ async fn post(app: &TestApp, key: &str, body: &Value) -> (u16, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-fn statuses(body: &Value) -> Vec<(i64, String)> {
+pub(crate) fn statuses(body: &Value) -> Vec<(i64, String)> {
     body["user_statuses"]
         .as_array()
         .unwrap()
@@ -157,7 +157,7 @@ fn statuses(body: &Value) -> Vec<(i64, String)> {
         .collect()
 }
 
-fn pair(id: i64, status: &str) -> (i64, String) {
+pub(crate) fn pair(id: i64, status: &str) -> (i64, String) {
     (id, status.to_owned())
 }
 
