@@ -47,6 +47,50 @@ enum Command {
     /// Manage status API keys.
     #[command(subcommand, name = "api-keys")]
     ApiKeys(ApiKeysCommand),
+    /// Status rules of an account: automatic idle, out of office, schedules.
+    #[command(subcommand)]
+    Statuses(StatusesCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum StatusesCommand {
+    /// Show the account's rules, changing those given.
+    Rules {
+        /// The account's subdomain.
+        #[arg(long)]
+        subdomain: String,
+        /// Online agents with no activity for this many minutes (30 to 1440) become away.
+        #[arg(long, conflicts_with = "no_idle")]
+        idle_minutes: Option<i64>,
+        /// Turn automatic idle off.
+        #[arg(long)]
+        no_idle: bool,
+        /// Tag put on an agent's unsolved tickets when they leave online (e.g. agent_ooo).
+        #[arg(long, conflicts_with = "no_ooo")]
+        ooo_tag: Option<String>,
+        /// Turn out-of-office tagging off.
+        #[arg(long)]
+        no_ooo: bool,
+        /// Set agents online/offline at their schedule's shift starts and ends.
+        #[arg(long, value_parser = ["on", "off"])]
+        schedules: Option<String>,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
+    /// Give an agent a Zendesk business-hours schedule (or take it away with --none).
+    Schedule {
+        #[arg(long)]
+        subdomain: String,
+        #[arg(long)]
+        user_id: String,
+        /// Zendesk schedule id.
+        #[arg(long, conflicts_with = "none", required_unless_present = "none")]
+        schedule_id: Option<i64>,
+        #[arg(long)]
+        none: bool,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -175,6 +219,7 @@ impl Cli {
             }
             Some(Command::Zendesk(ZendeskCommand::Connect(args))) => zendesk_connect(*args).await,
             Some(Command::ApiKeys(command)) => api_keys_command(command).await,
+            Some(Command::Statuses(command)) => statuses_command(command).await,
         }
     }
 }
@@ -276,5 +321,69 @@ async fn rotate(args: RotateArgs) -> anyhow::Result<()> {
         report.current,
         report.raced
     );
+    Ok(())
+}
+
+async fn statuses_command(command: StatusesCommand) -> anyhow::Result<()> {
+    use crate::statuses::status_rules::{idle_minutes as check_idle, ticket_tag};
+    use crate::storage::status_rules;
+    let now = crate::storage::now_ms();
+    match command {
+        StatusesCommand::Rules {
+            subdomain,
+            idle_minutes,
+            no_idle,
+            ooo_tag,
+            no_ooo,
+            schedules,
+            database,
+        } => {
+            let subdomain = Subdomain::parse(&subdomain)?;
+            let db = open_db(&database).await?;
+            let mut rules = status_rules::find(&db, &subdomain).await?;
+            if let Some(minutes) = idle_minutes {
+                rules.idle_minutes = Some(check_idle(minutes)?);
+            }
+            if no_idle {
+                rules.idle_minutes = None;
+            }
+            if let Some(tag) = ooo_tag {
+                rules.ooo_tag = Some(ticket_tag(&tag)?);
+            }
+            if no_ooo {
+                rules.ooo_tag = None;
+            }
+            if let Some(value) = schedules {
+                rules.schedules_enabled = value == "on";
+            }
+            status_rules::save(&db, &subdomain, &rules, now).await?;
+            println!(
+                "{subdomain}: idle {}, out-of-office tag {}, schedules {}",
+                rules
+                    .idle_minutes
+                    .map_or("off".to_owned(), |m| format!("after {m} min")),
+                rules.ooo_tag.as_deref().unwrap_or("off"),
+                if rules.schedules_enabled { "on" } else { "off" }
+            );
+        }
+        StatusesCommand::Schedule {
+            subdomain,
+            user_id,
+            schedule_id,
+            none: _,
+            database,
+        } => {
+            let subdomain = Subdomain::parse(&subdomain)?;
+            let user = ZendeskUserId::parse(&user_id)?;
+            let db = open_db(&database).await?;
+            if !status_rules::set_agent_schedule(&db, &subdomain, user, schedule_id).await? {
+                anyhow::bail!("{user} is not a synced agent of {subdomain}");
+            }
+            match schedule_id {
+                Some(id) => println!("agent {user} follows schedule {id}"),
+                None => println!("agent {user} has no schedule"),
+            }
+        }
+    }
     Ok(())
 }

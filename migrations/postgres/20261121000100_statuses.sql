@@ -20,6 +20,10 @@ CREATE TABLE zendesk_agents (
     time_zone         TEXT,
     active            BIGINT NOT NULL DEFAULT 1,
     synced_at         BIGINT NOT NULL,
+    -- last status call or app heartbeat for this agent (automatic idle)
+    last_active_at    BIGINT,
+    -- the Zendesk schedule that sets this agent online/offline, when chosen
+    schedule_id       BIGINT,
     PRIMARY KEY (subdomain, user_id)
 );
 
@@ -51,6 +55,35 @@ CREATE TABLE status_changes (
     user_id           BIGINT NOT NULL,
     status            TEXT NOT NULL,
     changed_at        BIGINT NOT NULL,
-    changed_by        BIGINT NOT NULL
+    changed_by        BIGINT NOT NULL,
+    -- api, idle or schedule
+    source            TEXT NOT NULL DEFAULT 'api'
 );
 CREATE INDEX status_changes_by_time ON status_changes (subdomain, changed_at, seq);
+
+-- Optional status rules of an account.
+CREATE TABLE status_rules (
+    subdomain         TEXT PRIMARY KEY,
+    -- automatic idle: online agents with no activity for this long become away
+    idle_minutes      BIGINT,
+    -- out of office: tag put on an agent's open tickets when they leave online
+    ooo_tag           TEXT,
+    -- schedules: agents with a schedule go online/offline at its boundaries
+    schedules_enabled BIGINT NOT NULL DEFAULT 0,
+    -- schedule boundaries up to this time (unix ms) have been applied
+    schedules_checked_at BIGINT,
+    updated_at        BIGINT NOT NULL
+);
+
+-- Zendesk business-hours schedules: weekly intervals and holidays (dates only, no names).
+CREATE TABLE zendesk_schedules (
+    subdomain         TEXT NOT NULL,
+    schedule_id       BIGINT NOT NULL,
+    time_zone         TEXT NOT NULL,
+    -- "start-end,start-end": minutes from Sunday 00:00 local time
+    intervals         TEXT NOT NULL,
+    -- "YYYY-MM-DD/YYYY-MM-DD,...": inclusive holiday date ranges
+    holidays          TEXT NOT NULL DEFAULT '',
+    synced_at         BIGINT NOT NULL,
+    PRIMARY KEY (subdomain, schedule_id)
+);

@@ -1,5 +1,5 @@
-//! Background work: the push delivery worker, and the periodic agent sync
-//! ([`agent_sync`]) for statuses.
+//! Background work: the push delivery worker, and for statuses the periodic agent sync
+//! ([`agent_sync`]) and the status rules (idle, schedules) every minute.
 //!
 //! ```text
 //!  loop: claim due rows (lease) ─▶ group by account ─▶ build ─▶ push ≤100 ─▶ per-result
@@ -27,11 +27,27 @@ use crate::startup::AppState;
 /// Starts the workers; the handle finishes when all of them stopped after `cancel`.
 pub fn spawn_workers(state: AppState, cancel: CancellationToken) -> JoinHandle<()> {
     let delivery = spawn_delivery(state.clone(), cancel.clone());
-    let sync = tokio::spawn(agent_sync::run(state, cancel));
+    let sync = tokio::spawn(agent_sync::run(state.clone(), cancel.clone()));
+    let rules = tokio::spawn(status_rules_loop(state, cancel));
     tokio::spawn(async move {
         let _ = delivery.await;
         let _ = sync.await;
+        let _ = rules.await;
     })
+}
+
+/// Applies the status rules (idle, schedules) every minute until `cancel` fires.
+async fn status_rules_loop(state: AppState, cancel: CancellationToken) {
+    loop {
+        if let Err(error) = crate::statuses::status_rules::run_once(&state).await {
+            tracing::error!(error = %crate::web::error_chain(&error), "status rules round failed");
+        }
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            () = tokio::time::sleep(Duration::from_secs(60)) => {}
+        }
+    }
+    tracing::info!("status rules worker stopped");
 }
 
 /// The delivery worker; it stops when `cancel` fires.

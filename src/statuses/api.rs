@@ -7,7 +7,7 @@ use super::rules;
 use super::wire::{CreatedStatuses, CurrentStatus, CurrentStatuses, UserStatus};
 use crate::domain::ZendeskUserId;
 use crate::startup::AppState;
-use crate::storage::statuses;
+use crate::storage::{agents, status_rules, statuses};
 use crate::web::{ApiError, read_body};
 
 pub(super) async fn current_all(
@@ -28,6 +28,13 @@ pub(super) async fn current_one(
 ) -> Result<HttpResponse, ApiError> {
     let caller = authenticate(&state, &req).await?;
     let user_id = ZendeskUserId::parse(&user_id).map_err(|e| ApiError::invalid("user_id", e.0))?;
+    status_rules::touch(
+        &state.db,
+        &caller.subdomain,
+        &[user_id],
+        state.clock.now_ms(),
+    )
+    .await?;
     let record = statuses::current_one(&state.db, &caller.subdomain, user_id)
         .await?
         .ok_or(ApiError::NotFound("user_status"))?;
@@ -58,4 +65,28 @@ pub(super) async fn incremental(
     let start = rules::parse_page_start(req.query_string())?;
     let page = rules::incremental(&state, &caller, start).await?;
     Ok(HttpResponse::Ok().json(page))
+}
+
+/// The agent's app says the agent is active (for automatic idle): 204.
+pub(super) async fn heartbeat(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = authenticate(&state, &req).await?;
+    let user_id = ZendeskUserId::parse(&user_id).map_err(|e| ApiError::invalid("user_id", e.0))?;
+    if agents::active_among(&state.db, &caller.subdomain, &[user_id])
+        .await?
+        .is_empty()
+    {
+        return Err(ApiError::NotFound("agent"));
+    }
+    status_rules::touch(
+        &state.db,
+        &caller.subdomain,
+        &[user_id],
+        state.clock.now_ms(),
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -90,7 +90,8 @@ pub async fn sync_agents(
     agents::replace_all(&mut tx, subdomain, &agents, now).await?;
     tx.commit().await.map_err(StorageError::from)?;
     zendesk_connections::record_sync(&state.db, subdomain, now, None).await?;
-    tracing::info!(subdomain = %subdomain, agents = agents.len(), "agents synced");
+    let schedules = super::status_rules::sync_schedules(state, subdomain, &auth).await;
+    tracing::info!(subdomain = %subdomain, agents = agents.len(), schedules, "agents synced");
     Ok(SyncReport {
         connected_as: None,
         agents: agents.len(),

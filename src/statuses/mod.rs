@@ -15,6 +15,8 @@ mod notify;
 pub mod openapi;
 mod rate_limit;
 pub mod rules;
+pub mod schedule;
+pub mod status_rules;
 pub mod wire;
 
 pub use auth::Caller;
@@ -28,6 +30,7 @@ pub mod paths {
     pub const CURRENT_ONE: &str = "/zendesk/users/{user_id}/statuses/current";
     pub const CREATE_MANY: &str = "/zendesk/user_statuses/create_many";
     pub const INCREMENTAL: &str = "/zendesk/user_statuses/incremental";
+    pub const HEARTBEAT: &str = "/zendesk/users/{user_id}/heartbeat";
     pub const OPENAPI: &str = "/openapi.json";
 }
 
@@ -51,6 +54,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         paths::INCREMENTAL,
         "GET",
         web::get().to(api::incremental),
+    ))
+    .service(only(
+        paths::HEARTBEAT,
+        "POST",
+        web::post().to(api::heartbeat),
     ))
     .service(only(paths::OPENAPI, "GET", web::get().to(openapi::serve)));
 }

@@ -9,11 +9,12 @@ use super::wire::MAX_BATCH;
 use crate::domain::AgentStatus;
 
 /// Every operation the document lists: (method, path).
-pub const OPERATIONS: [(&str, &str); 4] = [
+pub const OPERATIONS: [(&str, &str); 5] = [
     ("get", paths::CURRENT_ALL),
     ("get", paths::CURRENT_ONE),
     ("post", paths::CREATE_MANY),
     ("get", paths::INCREMENTAL),
+    ("post", paths::HEARTBEAT),
 ];
 
 pub(super) async fn serve() -> HttpResponse {
@@ -157,6 +158,16 @@ pub fn document() -> Value {
                     "422": error_response("A user id is not an agent of the key's account; error.field names the item"),
                     "413": error_response("Body too large"),
                     "415": error_response("Body is not JSON")
+                }))
+            }},
+            paths::HEARTBEAT: {"post": {
+                "operationId": "heartbeat",
+                "summary": "The agent is active (resets automatic idle)",
+                "parameters": [{"name": "user_id", "in": "path", "required": true, "schema": user_id}],
+                "responses": with_common_errors(json!({
+                    "204": {"description": "Recorded"},
+                    "400": error_response("The user id is not a positive 64-bit integer"),
+                    "404": error_response("Not an agent of the key's account")
                 }))
             }},
             paths::INCREMENTAL: {"get": {

@@ -9,10 +9,10 @@ use std::collections::HashSet;
 
 use super::auth::Caller;
 use super::wire::{CreateManyRequest, Created, IncrementalPage, MAX_BATCH, UserStatus};
-use crate::domain::{AgentStatus, ZendeskUserId};
+use crate::domain::{AgentStatus, Subdomain, ZendeskUserId};
 use crate::startup::AppState;
-use crate::storage::statuses::{self, After, StatusRecord};
-use crate::storage::{StorageError, agents};
+use crate::storage::statuses::{self, After, Source, StatusRecord};
+use crate::storage::{StorageError, agents, status_rules};
 use crate::web::ApiError;
 
 /// The form of a `cursor` (also in the OpenAPI document).
@@ -100,30 +100,78 @@ pub async fn create_many(
         });
     }
     let now = state.clock.now_ms();
-    let mut tx = state.db.begin_write().await?;
-    let mut created = Vec::new();
-    for (_, user_id, status) in batch.items {
-        let record = StatusRecord {
-            user_id,
-            status,
-            updated_at: now,
-            updated_by: caller.owner,
-        };
-        if statuses::apply(&mut tx, &caller.subdomain, &record).await? {
-            created.push(Created { user_id, status });
-        }
-    }
-    tx.commit().await.map_err(StorageError::from)?;
+    status_rules::touch(&state.db, &caller.subdomain, &ids, now).await?;
+    let items: Vec<(ZendeskUserId, AgentStatus)> = batch
+        .items
+        .iter()
+        .map(|(_, id, status)| (*id, *status))
+        .collect();
+    let applied = apply_changes(
+        state,
+        &caller.subdomain,
+        &items,
+        Some(caller.owner),
+        Source::Api,
+    )
+    .await?;
     tracing::info!(
         subdomain = %caller.subdomain,
         key_prefix = %caller.key_prefix,
-        changed = created.len(),
+        changed = applied.len(),
         "statuses changed"
     );
+    let created: Vec<Created> = applied
+        .iter()
+        .map(|a| Created {
+            user_id: a.user_id,
+            status: a.status,
+        })
+        .collect();
     if batch.notify_app && !created.is_empty() {
         super::notify::spawn(state, &caller.subdomain, &created);
     }
     Ok(created)
+}
+
+/// A change that was applied, with the status it replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    pub user_id: ZendeskUserId,
+    pub status: AgentStatus,
+    pub previous: Option<AgentStatus>,
+}
+
+/// Applies changes in one transaction (all or nothing); an agent already in the status
+/// is left alone. `author` is recorded as `updated_by`; `None` means the agent itself
+/// (a rule acting for them). After commit, runs the out-of-office rule.
+pub async fn apply_changes(
+    state: &AppState,
+    subdomain: &Subdomain,
+    items: &[(ZendeskUserId, AgentStatus)],
+    author: Option<ZendeskUserId>,
+    source: Source,
+) -> Result<Vec<Applied>, StorageError> {
+    let now = state.clock.now_ms();
+    let mut tx = state.db.begin_write().await?;
+    let mut applied = Vec::new();
+    for (user_id, status) in items {
+        let record = StatusRecord {
+            user_id: *user_id,
+            status: *status,
+            updated_at: now,
+            updated_by: author.unwrap_or(*user_id),
+        };
+        if let Some(previous) = statuses::apply(&mut tx, subdomain, &record, source).await? {
+            applied.push(Applied {
+                user_id: *user_id,
+                status: *status,
+                previous,
+            });
+        }
+    }
+    tx.commit().await?;
+    super::status_rules::after_change(state, subdomain, &applied).await;
+    Ok(applied)
 }
 
 /// Where an incremental page starts: `start_time` (unix seconds) or the `cursor` of the

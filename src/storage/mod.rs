@@ -14,6 +14,7 @@ pub mod outbox;
 pub mod rotation;
 pub mod setup_sessions;
 pub mod slack_workspaces;
+pub mod status_rules;
 pub mod statuses;
 pub mod ticket_links;
 pub mod zendesk_connections;

@@ -74,14 +74,40 @@ pub async fn current_one(
         .transpose()
 }
 
-/// Sets a status unless the agent already has it; returns whether it changed. The
-/// check and the write are one statement (the upsert's `WHERE`), so two concurrent
-/// requests never both record the same change.
+/// Who made a change: the API (a key's owner) or a rule acting for the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Api,
+    Idle,
+    Schedule,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Api => "api",
+            Self::Idle => "idle",
+            Self::Schedule => "schedule",
+        }
+    }
+}
+
+/// Sets a status unless the agent already has it; returns the previous status when it
+/// changed (`Some(None)` for a first status). The check and the write are one statement
+/// (the upsert's `WHERE`), so two concurrent requests never both record the same change.
 pub async fn apply(
     tx: &mut Tx,
     subdomain: &Subdomain,
     change: &StatusRecord,
-) -> Result<bool, StorageError> {
+    source: Source,
+) -> Result<Option<Option<AgentStatus>>, StorageError> {
+    let previous: Option<String> = sqlx::query_scalar(
+        "SELECT status FROM agent_statuses WHERE subdomain = $1 AND user_id = $2",
+    )
+    .bind(subdomain.as_str())
+    .bind(change.user_id.get())
+    .fetch_optional(&mut **tx)
+    .await?;
     let changed: Option<i64> = sqlx::query_scalar(
         "INSERT INTO agent_statuses (subdomain, user_id, status, updated_at, updated_by) \
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (subdomain, user_id) DO UPDATE SET \
@@ -97,20 +123,44 @@ pub async fn apply(
     .fetch_optional(&mut **tx)
     .await?;
     if changed.is_none() {
-        return Ok(false);
+        return Ok(None);
     }
     sqlx::query(
-        "INSERT INTO status_changes (subdomain, user_id, status, changed_at, changed_by) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO status_changes (subdomain, user_id, status, changed_at, changed_by, \
+         source) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(subdomain.as_str())
     .bind(change.user_id.get())
     .bind(change.status.as_str())
     .bind(change.updated_at)
     .bind(change.updated_by.get())
+    .bind(source.as_str())
     .execute(&mut **tx)
     .await?;
-    Ok(true)
+    Ok(Some(previous.and_then(|p| AgentStatus::parse(&p).ok())))
+}
+
+/// Online agents of the subdomain with neither a status change nor any activity since
+/// `cutoff` (unix ms): the candidates for automatic idle.
+pub async fn idle_online(
+    db: &Db,
+    subdomain: &Subdomain,
+    cutoff: i64,
+) -> Result<Vec<ZendeskUserId>, StorageError> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT s.user_id FROM agent_statuses s JOIN zendesk_agents a \
+         ON a.subdomain = s.subdomain AND a.user_id = s.user_id \
+         WHERE s.subdomain = $1 AND s.status = 'online' AND a.active = 1 \
+         AND s.updated_at < $2 AND (a.last_active_at IS NULL OR a.last_active_at < $2) \
+         ORDER BY s.user_id",
+    )
+    .bind(subdomain.as_str())
+    .bind(cutoff)
+    .fetch_all(db.pool())
+    .await?;
+    ids.into_iter()
+        .map(|id| ZendeskUserId::new(id).map_err(|_| StorageError::Corrupt("user_id")))
+        .collect()
 }
 
 /// Where a page of history starts: after `(changed_at, seq)`.

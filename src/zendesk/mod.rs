@@ -10,4 +10,7 @@ mod rest;
 
 pub use push::{MAX_PUSH_BATCH, PushError, PushOutcome, PushResultStatus, ZendeskClient};
 pub use resources::{Author, ExternalResource, FieldValue};
-pub use rest::{GroupMembership, RestError, ZendeskAuth, ZendeskUser};
+pub use rest::{
+    BusinessInterval, BusinessSchedule, GroupMembership, Holiday, RestError, ZendeskAuth,
+    ZendeskUser,
+};

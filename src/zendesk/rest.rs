@@ -142,6 +142,53 @@ struct MembershipsPage {
     next_page: Option<String>,
 }
 
+/// A business-hours schedule: id, time zone, weekly intervals. No name.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BusinessSchedule {
+    pub id: i64,
+    pub time_zone: String,
+    #[serde(default)]
+    pub intervals: Vec<BusinessInterval>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct BusinessInterval {
+    pub start_time: u32,
+    pub end_time: u32,
+}
+
+/// A holiday's dates (`YYYY-MM-DD`, inclusive). No name.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Holiday {
+    pub start_date: String,
+    pub end_date: String,
+}
+
+#[derive(Deserialize)]
+struct SchedulesPage {
+    #[serde(default)]
+    schedules: Vec<BusinessSchedule>,
+}
+
+#[derive(Deserialize)]
+struct HolidaysPage {
+    #[serde(default)]
+    holidays: Vec<Holiday>,
+}
+
+#[derive(Deserialize)]
+struct TicketsPage {
+    #[serde(default)]
+    tickets: Vec<TicketRef>,
+    next_page: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TicketRef {
+    id: i64,
+    status: Option<String>,
+}
+
 #[derive(Serialize)]
 struct NotifyBody<'a> {
     app_id: i64,
@@ -262,6 +309,94 @@ impl ZendeskClient {
             agent_id: agent.get(),
         };
         self.send(auth.apply(self.http().post(url).json(&payload)))
+            .await
+            .map(|_| ())
+    }
+}
+
+impl ZendeskClient {
+    /// Business-hours schedules (`GET /api/v2/business_hours/schedules.json`).
+    pub async fn schedules(
+        &self,
+        subdomain: &Subdomain,
+        auth: &ZendeskAuth,
+    ) -> Result<Vec<BusinessSchedule>, RestError> {
+        let url = format!(
+            "{}/api/v2/business_hours/schedules.json",
+            self.base_url(subdomain)
+        );
+        let page: SchedulesPage = self.get_json(&url, auth).await?;
+        Ok(page.schedules)
+    }
+
+    /// A schedule's holidays (`GET /api/v2/business_hours/schedules/{id}/holidays.json`).
+    pub async fn holidays(
+        &self,
+        subdomain: &Subdomain,
+        auth: &ZendeskAuth,
+        schedule_id: i64,
+    ) -> Result<Vec<Holiday>, RestError> {
+        let url = format!(
+            "{}/api/v2/business_hours/schedules/{schedule_id}/holidays.json",
+            self.base_url(subdomain)
+        );
+        let page: HolidaysPage = self.get_json(&url, auth).await?;
+        Ok(page.holidays)
+    }
+
+    /// Ids of the unsolved tickets assigned to an agent
+    /// (`GET /api/v2/users/{id}/tickets/assigned.json`, paged).
+    pub async fn unsolved_assigned(
+        &self,
+        subdomain: &Subdomain,
+        auth: &ZendeskAuth,
+        agent: ZendeskUserId,
+    ) -> Result<Vec<i64>, RestError> {
+        let base = self.base_url(subdomain);
+        let mut url = format!("{base}/api/v2/users/{agent}/tickets/assigned.json");
+        let mut ids = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let page: TicketsPage = self.get_json(&url, auth).await?;
+            ids.extend(page.tickets.into_iter().filter_map(|t| {
+                matches!(
+                    t.status.as_deref(),
+                    Some("new" | "open" | "pending" | "hold")
+                )
+                .then_some(t.id)
+            }));
+            match page.next_page {
+                Some(next) => url = same_account(&base, next)?,
+                None => break,
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Adds or removes a tag on up to 100 tickets (`PUT /api/v2/tickets/update_many.json`).
+    pub async fn retag(
+        &self,
+        subdomain: &Subdomain,
+        auth: &ZendeskAuth,
+        ticket_ids: &[i64],
+        tag: &str,
+        add: bool,
+    ) -> Result<(), RestError> {
+        let ids = ticket_ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let url = format!(
+            "{}/api/v2/tickets/update_many.json?ids={ids}",
+            self.base_url(subdomain)
+        );
+        let field = if add {
+            "additional_tags"
+        } else {
+            "remove_tags"
+        };
+        let body = serde_json::json!({"ticket": {field: [tag]}});
+        self.send(auth.apply(self.http().put(url).json(&body)))
             .await
             .map(|_| ())
     }

@@ -19,4 +19,5 @@ mod operations;
 mod pull;
 mod push;
 mod status_admin;
+mod status_rules;
 mod statuses;

@@ -22,7 +22,7 @@ const END_USER: i64 = 555;
 pub(crate) const EMAIL: &str = "admin@acme.example";
 pub(crate) const API_TOKEN: &str = "zd-api-token-31c9d";
 /// 2026-03-29 00:30:00.250 UTC (the night Europe moves its clocks).
-const T0: i64 = 1_774_744_200_250;
+pub(crate) const T0: i64 = 1_774_744_200_250;
 
 fn subdomain(name: &str) -> Subdomain {
     Subdomain::parse(name).unwrap()
@@ -104,7 +104,7 @@ pub(crate) async fn new_key(app: &TestApp, name: &str) -> String {
 }
 
 /// An app on a manual clock with acme connected (agents AGENT and BIG) and a key.
-async fn ready(backend: Backend, options: Options) -> (TestApp, String) {
+pub(crate) async fn ready(backend: Backend, options: Options) -> (TestApp, String) {
     let app = spawn_app_with(
         backend,
         Options {
