@@ -87,3 +87,10 @@ CREATE TABLE zendesk_schedules (
     synced_at         INTEGER NOT NULL,
     PRIMARY KEY (subdomain, schedule_id)
 );
+
+-- Pending Zendesk OAuth connections: the hash of the state sent to Zendesk, single use.
+CREATE TABLE zendesk_oauth_states (
+    state_hash        TEXT PRIMARY KEY,
+    subdomain         TEXT NOT NULL,
+    expires_at        INTEGER NOT NULL
+);

@@ -205,6 +205,19 @@ pub struct Settings {
     )]
     pub status_api_per_day: u32,
 
+    /// Zendesk OAuth client id ("unique identifier") for `GET /zendesk/connect`.
+    #[arg(long, env = "ZENDESK_CLIENT_ID", value_name = "ZENDESK_CLIENT_ID")]
+    pub zendesk_client_id: Option<String>,
+
+    /// Zendesk OAuth client secret for `GET /zendesk/connect`.
+    #[arg(
+        long,
+        env = "ZENDESK_CLIENT_SECRET",
+        hide_env_values = true,
+        value_name = "ZENDESK_CLIENT_SECRET"
+    )]
+    pub zendesk_client_secret: Option<Secret>,
+
     /// Id of the Zendesk app that `notify_app` notifies (`POST /api/v2/apps/notify`);
     /// unset, no notification is sent.
     #[arg(long, env = "ZENDESK_APP_ID", value_name = "ZENDESK_APP_ID")]

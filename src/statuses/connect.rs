@@ -20,6 +20,8 @@ pub enum ConnectError {
     Zendesk(#[from] RestError),
     #[error(transparent)]
     Storage(#[from] StorageError),
+    #[error("only a Zendesk admin can connect the account")]
+    NotAdmin,
     #[error("this Zendesk account is not connected")]
     NotConnected,
     #[error("the stored Zendesk credential cannot be read")]
@@ -41,6 +43,9 @@ pub async fn connect(
     auth: &ZendeskAuth,
 ) -> Result<SyncReport, ConnectError> {
     let me = state.zendesk.me(subdomain, auth).await?;
+    if me.role != "admin" {
+        return Err(ConnectError::NotAdmin);
+    }
     zendesk_connections::upsert(
         &state.db,
         &state.keys,
@@ -53,7 +58,7 @@ pub async fn connect(
     tracing::info!(subdomain = %subdomain, kind = auth.kind(), "Zendesk account connected");
     let report = sync_agents(state, subdomain).await?;
     Ok(SyncReport {
-        connected_as: Some(me),
+        connected_as: Some(me.id),
         ..report
     })
 }

@@ -12,6 +12,7 @@ mod auth;
 pub mod connect;
 pub mod keys;
 mod notify;
+pub mod oauth;
 pub mod openapi;
 mod rate_limit;
 pub mod rules;
@@ -32,9 +33,12 @@ pub mod paths {
     pub const INCREMENTAL: &str = "/zendesk/user_statuses/incremental";
     pub const HEARTBEAT: &str = "/zendesk/users/{user_id}/heartbeat";
     pub const OPENAPI: &str = "/openapi.json";
+    pub const CONNECT: &str = "/zendesk/connect";
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route(paths::CONNECT, web::get().to(oauth::start))
+        .route(oauth::CALLBACK_PATH, web::get().to(oauth::callback));
     cfg.service(only(
         paths::CURRENT_ALL,
         "GET",

@@ -10,6 +10,7 @@ pub mod agents;
 pub mod api_keys;
 pub mod channel_links;
 pub mod channelbacks;
+pub mod oauth_states;
 pub mod outbox;
 pub mod rotation;
 pub mod setup_sessions;

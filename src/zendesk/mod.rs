@@ -11,6 +11,6 @@ mod rest;
 pub use push::{MAX_PUSH_BATCH, PushError, PushOutcome, PushResultStatus, ZendeskClient};
 pub use resources::{Author, ExternalResource, FieldValue};
 pub use rest::{
-    BusinessInterval, BusinessSchedule, GroupMembership, Holiday, RestError, ZendeskAuth,
+    BusinessInterval, BusinessSchedule, GroupMembership, Holiday, Me, RestError, ZendeskAuth,
     ZendeskUser,
 };

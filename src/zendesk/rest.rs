@@ -126,6 +126,20 @@ struct MeResponse {
 #[derive(Deserialize)]
 struct MeUser {
     id: Option<i64>,
+    role: Option<String>,
+}
+
+/// Who a credential belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Me {
+    pub id: ZendeskUserId,
+    /// `admin`, `agent` or `end-user`.
+    pub role: String,
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
 }
 
 #[derive(Deserialize)]
@@ -238,17 +252,41 @@ impl ZendeskClient {
 
     /// The id of the user the credentials belong to (`GET /api/v2/users/me.json`);
     /// an anonymous answer means the credentials were not accepted.
-    pub async fn me(
-        &self,
-        subdomain: &Subdomain,
-        auth: &ZendeskAuth,
-    ) -> Result<ZendeskUserId, RestError> {
+    pub async fn me(&self, subdomain: &Subdomain, auth: &ZendeskAuth) -> Result<Me, RestError> {
         let url = format!("{}/api/v2/users/me.json", self.base_url(subdomain));
         let me: MeResponse = self.get_json(&url, auth).await?;
-        me.user
+        let id = me
+            .user
             .id
             .and_then(|id| ZendeskUserId::new(id).ok())
-            .ok_or(RestError::Unauthorized { status: 200 })
+            .ok_or(RestError::Unauthorized { status: 200 })?;
+        Ok(Me {
+            id,
+            role: me.user.role.unwrap_or_default(),
+        })
+    }
+
+    /// Exchanges an OAuth authorization code for an access token (`POST /oauth/tokens`).
+    pub async fn exchange_code(
+        &self,
+        subdomain: &Subdomain,
+        client_id: &str,
+        client_secret: &Secret,
+        code: &str,
+        redirect_uri: &str,
+    ) -> Result<Secret, RestError> {
+        let url = format!("{}/oauth/tokens", self.base_url(subdomain));
+        let body = serde_json::json!({
+            "grant_type": "authorization_code",
+            "code": code,
+            "client_id": client_id,
+            "client_secret": client_secret.expose(),
+            "redirect_uri": redirect_uri,
+            "scope": "read write",
+        });
+        let response = self.send(self.http().post(url).json(&body)).await?;
+        let token: TokenResponse = response.json().await.map_err(|_| RestError::BadResponse)?;
+        Ok(Secret::new(token.access_token))
     }
 
     /// Every agent and admin (`GET /api/v2/users.json?role[]=agent&role[]=admin`, paged).

@@ -21,3 +21,4 @@ mod push;
 mod status_admin;
 mod status_rules;
 mod statuses;
+mod zendesk_oauth;

@@ -74,7 +74,12 @@ pub struct Options {
     /// `--status-api-per-second` / `--status-api-per-day`.
     pub status_limits: Option<(u32, u32)>,
     pub zendesk_app_id: Option<i64>,
+    /// Sets ZENDESK_CLIENT_ID / ZENDESK_CLIENT_SECRET (OAuth connect).
+    pub zendesk_oauth: bool,
 }
+
+pub const ZENDESK_CLIENT_ID: &str = "slackdesk_test";
+pub const ZENDESK_CLIENT_SECRET: &str = "zd-client-secret-5be1";
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, Options::default()).await
@@ -131,6 +136,14 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
             per_second.to_string(),
             "--status-api-per-day".into(),
             per_day.to_string(),
+        ]);
+    }
+    if options.zendesk_oauth {
+        args.extend([
+            "--zendesk-client-id".into(),
+            ZENDESK_CLIENT_ID.into(),
+            "--zendesk-client-secret".into(),
+            ZENDESK_CLIENT_SECRET.into(),
         ]);
     }
     if let Some(app_id) = options.zendesk_app_id {
