@@ -94,3 +94,10 @@ CREATE TABLE zendesk_oauth_states (
     subdomain         TEXT NOT NULL,
     expires_at        INTEGER NOT NULL
 );
+
+-- Status board sign-ins: the hash of the cookie's random id, the API key it came from.
+CREATE TABLE board_sessions (
+    id_hash           TEXT PRIMARY KEY,
+    key_prefix        TEXT NOT NULL,
+    expires_at        INTEGER NOT NULL
+);

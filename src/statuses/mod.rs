@@ -9,6 +9,7 @@
 
 mod api;
 mod auth;
+pub mod board;
 pub mod connect;
 pub mod keys;
 mod notify;
@@ -25,6 +26,8 @@ pub use rate_limit::RateLimiter;
 
 use actix_web::web;
 
+const BOARD_JS: &str = include_str!("../../static/board.js");
+
 /// The status API's paths, shared by the router and the OpenAPI document.
 pub mod paths {
     pub const CURRENT_ALL: &str = "/zendesk/user_statuses/current";
@@ -38,7 +41,20 @@ pub mod paths {
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route(paths::CONNECT, web::get().to(oauth::start))
-        .route(oauth::CALLBACK_PATH, web::get().to(oauth::callback));
+        .route(oauth::CALLBACK_PATH, web::get().to(oauth::callback))
+        .route(board::PATH, web::get().to(board::show))
+        .route("/zendesk/board/rows", web::get().to(board::refresh))
+        .route("/zendesk/board/sign_in", web::post().to(board::sign_in))
+        .route("/zendesk/board/change", web::post().to(board::change))
+        .route(
+            "/static/board.js",
+            web::get().to(|| async {
+                actix_web::HttpResponse::Ok()
+                    .content_type("text/javascript; charset=utf-8")
+                    .insert_header(("Cache-Control", "public, max-age=3600"))
+                    .body(BOARD_JS)
+            }),
+        );
     cfg.service(only(
         paths::CURRENT_ALL,
         "GET",

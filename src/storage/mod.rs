@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod agents;
 pub mod api_keys;
+pub mod board_sessions;
 pub mod channel_links;
 pub mod channelbacks;
 pub mod oauth_states;

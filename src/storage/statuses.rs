@@ -197,3 +197,28 @@ pub async fn changes_after(
         })
         .collect()
 }
+
+/// The account's changes in `[from, to)` plus, per agent, the last change before `from`,
+/// ordered by time: what the board's online-time chart is computed from.
+pub async fn changes_for_chart(
+    db: &Db,
+    subdomain: &Subdomain,
+    from: i64,
+    to: i64,
+) -> Result<Vec<StatusRecord>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT user_id, status, changed_at, changed_by FROM status_changes c \
+         WHERE subdomain = $1 AND changed_at < $3 AND (changed_at >= $2 OR seq = \
+         (SELECT MAX(seq) FROM status_changes p WHERE p.subdomain = c.subdomain \
+          AND p.user_id = c.user_id AND p.changed_at < $2)) \
+         ORDER BY changed_at, seq",
+    )
+    .bind(subdomain.as_str())
+    .bind(from)
+    .bind(to)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| record(r, "changed_at", "changed_by"))
+        .collect()
+}

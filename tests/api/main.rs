@@ -19,6 +19,7 @@ mod operations;
 mod pull;
 mod push;
 mod status_admin;
+mod status_board;
 mod status_rules;
 mod statuses;
 mod zendesk_oauth;
