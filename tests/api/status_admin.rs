@@ -182,7 +182,39 @@ async fn the_commands_connect_zendesk_and_create_list_and_revoke_keys(backend: B
     assert!(!ok && err.contains("no active key"), "{err}");
 }
 
+async fn key_rotation_reseals_the_zendesk_credential(backend: Backend) {
+    let app = spawn_app(backend).await;
+    connect_account(&app, "acme", &[AGENT]).await;
+    let new_line = slackdesk::crypto::generate_key_line("test2").unwrap();
+    let rotated =
+        slackdesk::crypto::KeyRing::parse(&format!("{new_line},{}", app.key_ring)).unwrap();
+
+    let report = slackdesk::storage::rotation::reseal_all(&app.state.db, &rotated)
+        .await
+        .unwrap();
+
+    assert_eq!(report.resealed, 1);
+    let only_new = slackdesk::crypto::KeyRing::parse(&new_line).unwrap();
+    let acme = slackdesk::domain::Subdomain::parse("acme").unwrap();
+    let connection = slackdesk::storage::zendesk_connections::find(&app.state.db, &acme)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        connection
+            .credential(&only_new)
+            .unwrap()
+            .expose()
+            .contains(API_TOKEN)
+    );
+    assert!(
+        connection.credential(&app.state.keys).is_err(),
+        "the old key alone no longer reads it"
+    );
+}
+
 on_both_databases!(
+    key_rotation_reseals_the_zendesk_credential,
     the_periodic_sync_drops_agents_zendesk_no_longer_lists,
     a_failing_zendesk_is_recorded_and_keeps_the_last_agents,
     the_commands_connect_zendesk_and_create_list_and_revoke_keys,
