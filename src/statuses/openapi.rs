@@ -173,6 +173,7 @@ pub fn document() -> Value {
             paths::INCREMENTAL: {"get": {
                 "operationId": "statusChanges",
                 "summary": "Status changes since start_time, oldest first, paged",
+                "description": "Changes appear once they are 2 seconds old, so none is skipped by a reader that is ahead of a slow writer. Follow next_page; when end_of_stream is true, poll next_page later.",
                 "parameters": [
                     {"name": "start_time", "in": "query", "required": true,
                      "schema": {"type": "integer", "format": "int64", "minimum": 0,

@@ -21,6 +21,10 @@ pub const CURSOR_PATTERN: &str = "^[0-9]{1,15}\\.-?[0-9]{1,18}$";
 /// Latest `start_time` accepted (its milliseconds must fit in 64 bits).
 pub const MAX_START_TIME: i64 = i64::MAX / 1000;
 
+/// The incremental export shows only changes at least this old, so a transaction that
+/// read the clock before a later one but committed after it is not skipped by a reader.
+pub const EXPORT_LAG_MS: i64 = 2_000;
+
 /// Largest incremental page.
 pub const MAX_PAGE: i64 = 1000;
 
@@ -151,8 +155,10 @@ pub async fn apply_changes(
     author: Option<ZendeskUserId>,
     source: Source,
 ) -> Result<Vec<Applied>, StorageError> {
-    let now = state.clock.now_ms();
     let mut tx = state.db.begin_write().await?;
+    // Read the time once the write lock is held (SQLite), so history times follow
+    // commit order there; PostgreSQL is covered by the export lag.
+    let now = state.clock.now_ms();
     let mut applied = Vec::new();
     for (user_id, status) in items {
         let record = StatusRecord {
@@ -236,8 +242,15 @@ pub async fn incremental(
     caller: &Caller,
     start: PageStart,
 ) -> Result<IncrementalPage, ApiError> {
-    let changes =
-        statuses::changes_after(&state.db, &caller.subdomain, start.after, start.per_page).await?;
+    let until = state.clock.now_ms() - EXPORT_LAG_MS;
+    let changes = statuses::changes_after(
+        &state.db,
+        &caller.subdomain,
+        start.after,
+        until,
+        start.per_page,
+    )
+    .await?;
     let last = changes.last().map_or(start.after, |c| After {
         changed_at: c.record.updated_at,
         seq: c.seq,

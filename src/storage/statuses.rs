@@ -170,22 +170,25 @@ pub struct After {
     pub seq: i64,
 }
 
-/// Up to `limit` changes strictly after `after`, ordered by time then sequence.
+/// Up to `limit` changes strictly after `after` and no later than `until`, ordered by
+/// time then sequence.
 pub async fn changes_after(
     db: &Db,
     subdomain: &Subdomain,
     after: After,
+    until: i64,
     limit: i64,
 ) -> Result<Vec<Change>, StorageError> {
     let rows = sqlx::query(
         "SELECT seq, user_id, status, changed_at, changed_by FROM status_changes \
          WHERE subdomain = $1 AND (changed_at > $2 OR (changed_at = $2 AND seq > $3)) \
-         ORDER BY changed_at, seq LIMIT $4",
+         AND changed_at <= $5 ORDER BY changed_at, seq LIMIT $4",
     )
     .bind(subdomain.as_str())
     .bind(after.changed_at)
     .bind(after.seq)
     .bind(limit)
+    .bind(until)
     .fetch_all(db.pool())
     .await?;
     rows.iter()

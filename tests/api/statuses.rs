@@ -312,6 +312,7 @@ async fn no_op_updates_and_duplicates_are_ignored_and_only_changes_returned(back
         one["user_status"]["updated_at"], "2026-03-29T00:30:00.250Z",
         "an ignored update keeps the original time"
     );
+    app.clock.advance(2_000);
     let (_, history) = get(
         &app,
         &key,
@@ -482,6 +483,7 @@ async fn a_key_never_sees_or_changes_another_accounts_agents(backend: Backend) {
     assert_eq!(statuses(&beta), vec![pair(777, "away")]);
     let (_, acme) = get(&app, &acme_key, "/zendesk/user_statuses/current").await;
     assert_eq!(statuses(&acme), vec![pair(AGENT, "online")]);
+    app.clock.advance(2_000);
     let (_, history) = get(
         &app,
         &beta_key,
@@ -528,6 +530,7 @@ async fn the_history_pages_in_order_with_a_cursor(backend: Backend) {
         .await;
     }
 
+    app.clock.advance(2_000);
     let mut seen = Vec::new();
     let mut next = format!(
         "/zendesk/user_statuses/incremental?start_time={}&per_page=2",
@@ -559,6 +562,12 @@ async fn the_history_pages_in_order_with_a_cursor(backend: Backend) {
         &json!({"user_statuses": [{"user_id": ADMIN, "status": "away"}]}),
     )
     .await;
+    let (_, fresh) = get(&app, &key, &next).await;
+    assert_eq!(
+        fresh["count"], 0,
+        "a change shows once it is 2 s old: {fresh}"
+    );
+    app.clock.advance(2_000);
     let (_, later) = get(&app, &key, &next).await;
     assert_eq!(
         statuses(&later),
