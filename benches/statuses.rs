@@ -2,7 +2,7 @@
 //! `current` with 5,000 agents. Run: `cargo bench --bench statuses` (numbers on stdout).
 //!
 //! The service runs in-process on a loopback port with a fresh SQLite file; a fixed number
-//! of concurrent clients send requests for a fixed time; we report requests/s and p50/p99.
+//! of concurrent clients (8, or `BENCH_CLIENTS`) send requests for a fixed time; we report requests/s and p50/p99.
 
 use std::time::{Duration, Instant};
 
@@ -14,6 +14,7 @@ use slackdesk::statuses::keys;
 use slackdesk::storage::agents::{self, AgentRecord};
 
 const AGENTS: i64 = 5_000;
+/// Concurrent clients; `BENCH_CLIENTS` overrides.
 const CLIENTS: usize = 8;
 const RUN: Duration = Duration::from_secs(10);
 
@@ -83,8 +84,12 @@ async fn main() -> anyhow::Result<()> {
         );
     }
 
+    let clients = std::env::var("BENCH_CLIENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(CLIENTS);
     let statuses = ["away", "online"];
-    let create = run("create_many x100", CLIENTS, |client, n| {
+    let create = run("create_many x100", clients, |client, n| {
         let items: Vec<_> = (0..100)
             .map(|i| {
                 let id = 360_000_000_001 + ((n * 100 + i) as i64 % AGENTS);
@@ -98,7 +103,7 @@ async fn main() -> anyhow::Result<()> {
             .map(move |r| (client, r))
     })
     .await?;
-    let current = run("current (5,000 agents)", CLIENTS, |client, _| {
+    let current = run("current (5,000 agents)", clients, |client, _| {
         http.get(format!("{base}/zendesk/user_statuses/current"))
             .header("X-API-Key", &key)
             .send()

@@ -103,8 +103,6 @@ pub async fn create_many(
             message: "is not an agent of this account".into(),
         });
     }
-    let now = state.clock.now_ms();
-    status_rules::touch(&state.db, &caller.subdomain, &ids, now).await?;
     let items: Vec<(ZendeskUserId, AgentStatus)> = batch
         .items
         .iter()
@@ -116,6 +114,7 @@ pub async fn create_many(
         &items,
         Some(caller.owner),
         Source::Api,
+        &ids,
     )
     .await?;
     tracing::info!(
@@ -147,18 +146,21 @@ pub struct Applied {
 
 /// Applies changes in one transaction (all or nothing); an agent already in the status
 /// is left alone. `author` is recorded as `updated_by`; `None` means the agent itself
-/// (a rule acting for them). After commit, runs the out-of-office rule.
+/// (a rule acting for them); `active` agents get their activity time set (automatic idle).
+/// After commit, runs the out-of-office rule.
 pub async fn apply_changes(
     state: &AppState,
     subdomain: &Subdomain,
     items: &[(ZendeskUserId, AgentStatus)],
     author: Option<ZendeskUserId>,
     source: Source,
+    active: &[ZendeskUserId],
 ) -> Result<Vec<Applied>, StorageError> {
     let mut tx = state.db.begin_write().await?;
     // Read the time once the write lock is held (SQLite), so history times follow
     // commit order there; PostgreSQL is covered by the export lag.
     let now = state.clock.now_ms();
+    status_rules::touch_on(&mut tx, subdomain, active, now).await?;
     let mut applied = Vec::new();
     for (user_id, status) in items {
         let record = StatusRecord {

@@ -79,7 +79,7 @@ async fn idle(
         return Ok(0);
     }
     let items: Vec<_> = idle.into_iter().map(|id| (id, AgentStatus::Away)).collect();
-    let applied = apply_changes(state, subdomain, &items, None, Source::Idle).await?;
+    let applied = apply_changes(state, subdomain, &items, None, Source::Idle, &[]).await?;
     tracing::info!(subdomain = %subdomain, agents = applied.len(), "idle agents set away");
     Ok(applied.len())
 }
@@ -116,7 +116,7 @@ async fn schedules(
     let applied = if items.is_empty() {
         Vec::new()
     } else {
-        apply_changes(state, subdomain, &items, None, Source::Schedule).await?
+        apply_changes(state, subdomain, &items, None, Source::Schedule, &[]).await?
     };
     status_rules::set_schedules_checked(&state.db, subdomain, now).await?;
     Ok(applied.len())

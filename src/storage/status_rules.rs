@@ -96,6 +96,17 @@ pub async fn touch(
     ids: &[ZendeskUserId],
     now: i64,
 ) -> Result<(), StorageError> {
+    let mut conn = db.pool().acquire().await?;
+    touch_on(&mut conn, subdomain, ids, now).await
+}
+
+/// [`touch`] inside a transaction (or on any connection).
+pub async fn touch_on(
+    conn: &mut sqlx::AnyConnection,
+    subdomain: &Subdomain,
+    ids: &[ZendeskUserId],
+    now: i64,
+) -> Result<(), StorageError> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -109,7 +120,7 @@ pub async fn touch(
     for id in ids {
         query = query.bind(id.get());
     }
-    query.execute(db.pool()).await?;
+    query.execute(conn).await?;
     Ok(())
 }
 
