@@ -192,8 +192,8 @@ async fn retag_agent(
 }
 
 /// Reads the account's business-hours schedules and their holidays from Zendesk. An
-/// account without business hours (403/404) has none; a schedule whose time zone is not
-/// an IANA name is skipped and logged.
+/// account without business hours (403/404) has none; a schedule whose time zone is neither
+/// an IANA name nor a known Zendesk name is skipped and logged.
 pub async fn sync_schedules(state: &AppState, subdomain: &Subdomain, auth: &ZendeskAuth) -> usize {
     let list = match state.zendesk.schedules(subdomain, auth).await {
         Ok(list) => list,
