@@ -20,13 +20,10 @@ use crate::zendesk::ZendeskAuth;
 /// With no command it serves (same as `slackdesk serve`). Every setting is also an
 /// environment variable; see `slackdesk serve --help`.
 #[derive(Parser, Debug)]
-#[command(name = "slackdesk", version, args_conflicts_with_subcommands = true)]
+#[command(name = "slackdesk", version)]
 pub struct Cli {
     #[command(subcommand)]
-    command: Option<Command>,
-
-    #[command(flatten)]
-    serve: Settings,
+    command: Command,
 }
 
 #[derive(Subcommand, Debug)]
@@ -38,6 +35,9 @@ enum Command {
     /// Manage the keys that encrypt stored credentials.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Connect Slack and print the Slack app manifest.
+    #[command(subcommand)]
+    Slack(SlackCommand),
     /// Build the Zendesk installer app.
     #[command(subcommand, name = "zendesk-app")]
     ZendeskApp(ZendeskAppCommand),
@@ -168,6 +168,27 @@ struct RotateArgs {
 }
 
 #[derive(Subcommand, Debug)]
+enum SlackCommand {
+    /// Store a workspace's bot token (for a self-hosted Slack app installed by hand).
+    /// The token is checked with `auth.test` and stored encrypted.
+    Connect {
+        /// The bot token (`xoxb-…`).
+        #[arg(long, env = "SLACK_BOT_TOKEN", hide_env_values = true)]
+        bot_token: crate::config::Secret,
+        /// Zendesk subdomain allowed to link this workspace's channels (repeatable).
+        #[arg(long)]
+        subdomain: Vec<String>,
+        #[command(flatten)]
+        settings: Box<Settings>,
+    },
+    /// Print the Slack app manifest (YAML) for this deployment's PUBLIC_URL.
+    Manifest {
+        #[command(flatten)]
+        settings: Box<Settings>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum ZendeskAppCommand {
     /// Write an upload-ready zip with the channel manifest URL filled in.
     Package {
@@ -187,27 +208,55 @@ fn default_key_id() -> String {
     format!("k{}", chrono::Utc::now().format("%Y%m%d%H%M"))
 }
 
+const SUBCOMMANDS: [&str; 11] = [
+    "serve",
+    "migrate",
+    "keys",
+    "slack",
+    "zendesk-app",
+    "zendesk",
+    "api-keys",
+    "statuses",
+    "help",
+    "--help",
+    "-h",
+];
+
 impl Cli {
+    /// Parses the process arguments; with no command, `serve` is meant, so only serve
+    /// reads the service's settings (a bad `BIND` never breaks `keys generate`).
+    pub fn parse_args() -> Self {
+        Self::parse_from(with_default_command(std::env::args_os().collect()))
+    }
+
     pub async fn run(self) -> anyhow::Result<()> {
         match self.command {
-            None => serve(self.serve).await,
-            Some(Command::Serve(settings)) => serve(*settings).await,
-            Some(Command::Migrate(database)) => {
+            Command::Serve(settings) => serve(*settings).await,
+            Command::Migrate(database) => {
                 let db = Db::connect(&database).await?;
                 db.migrate().await?;
                 println!("database is up to date");
                 Ok(())
             }
-            Some(Command::Keys(KeysCommand::Generate { id })) => {
+            Command::Keys(KeysCommand::Generate { id }) => {
                 println!("{}", crate::crypto::generate_key_line(&id)?);
                 Ok(())
             }
-            Some(Command::Keys(KeysCommand::Rotate(args))) => rotate(args).await,
-            Some(Command::ZendeskApp(ZendeskAppCommand::Package {
+            Command::Keys(KeysCommand::Rotate(args)) => rotate(args).await,
+            Command::Slack(SlackCommand::Manifest { settings }) => {
+                print!("{}", crate::slack::app_manifest::render(&settings));
+                Ok(())
+            }
+            Command::Slack(SlackCommand::Connect {
+                bot_token,
+                subdomain,
+                settings,
+            }) => connect_slack(*settings, bot_token, subdomain).await,
+            Command::ZendeskApp(ZendeskAppCommand::Package {
                 manifest_url,
                 app_dir,
                 out,
-            })) => {
+            }) => {
                 let summary = crate::zendesk_app::package(&app_dir, &manifest_url, &out)?;
                 println!(
                     "wrote {} ({} files) for {}",
@@ -217,9 +266,9 @@ impl Cli {
                 );
                 Ok(())
             }
-            Some(Command::Zendesk(ZendeskCommand::Connect(args))) => zendesk_connect(*args).await,
-            Some(Command::ApiKeys(command)) => api_keys_command(command).await,
-            Some(Command::Statuses(command)) => statuses_command(command).await,
+            Command::Zendesk(ZendeskCommand::Connect(args)) => zendesk_connect(*args).await,
+            Command::ApiKeys(command) => api_keys_command(command).await,
+            Command::Statuses(command) => statuses_command(command).await,
         }
     }
 }
@@ -302,15 +351,45 @@ async fn api_keys_command(command: ApiKeysCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Inserts `serve` when the first argument is not a command (`slackdesk --bind …`).
+fn with_default_command(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let first = args.get(1).and_then(|a| a.to_str()).unwrap_or("");
+    let names_a_command = SUBCOMMANDS.contains(&first) || first == "-V" || first == "--version";
+    if !names_a_command {
+        args.insert(1.min(args.len()), "serve".into());
+    }
+    args
+}
+
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(settings).await?;
     app.run_until_stopped().await?;
     Ok(())
 }
 
+async fn connect_slack(
+    settings: Settings,
+    bot_token: crate::config::Secret,
+    subdomains: Vec<String>,
+) -> anyhow::Result<()> {
+    let subdomains = subdomains
+        .iter()
+        .map(|s| {
+            crate::domain::Subdomain::parse(s).map_err(|e| anyhow::anyhow!("--subdomain {s}: {e}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let state = crate::startup::AppState::build(settings).await?;
+    let team = crate::bridge::connect_workspace(&state, &bot_token, &subdomains).await?;
+    println!(
+        "connected Slack workspace {team}; channels can now be linked from {} Zendesk account(s)",
+        subdomains.len()
+    );
+    Ok(())
+}
+
 async fn rotate(args: RotateArgs) -> anyhow::Result<()> {
     install_crypto_provider();
-    let keys = KeyRing::load(&args.keys)?.ring;
+    let keys = KeyRing::load_existing(&args.keys)?;
     let db = Db::connect(&args.database).await?;
     db.migrate().await?;
     let report = rotation::reseal_all(&db, &keys).await?;
@@ -386,4 +465,31 @@ async fn statuses_command(command: StatusesCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        let os: Vec<std::ffi::OsString> = list.iter().map(Into::into).collect();
+        with_default_command(os)
+            .into_iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn serve_is_the_default_command() {
+        assert_eq!(args(&["slackdesk"]), ["slackdesk", "serve"]);
+        assert_eq!(
+            args(&["slackdesk", "--bind", "x"]),
+            ["slackdesk", "serve", "--bind", "x"]
+        );
+        assert_eq!(
+            args(&["slackdesk", "keys", "generate"]),
+            ["slackdesk", "keys", "generate"]
+        );
+        assert_eq!(args(&["slackdesk", "--help"]), ["slackdesk", "--help"]);
+    }
 }

@@ -1,11 +1,9 @@
 //! The `slackdesk` binary: parses the command line and runs it.
 
-use clap::Parser;
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     slackdesk::telemetry::init();
-    let cli = slackdesk::cli::Cli::parse();
+    let cli = slackdesk::cli::Cli::parse_args();
     match cli.run().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {

@@ -34,6 +34,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Per-second request counts of status API keys.
     pub rate_limiter: Arc<RateLimiter>,
+    /// Message content between the Slack event and the push (memory only).
+    pub content: Arc<crate::bridge::content::ContentCache>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +78,7 @@ impl AppState {
             delivery_wake: Arc::new(Notify::new()),
             clock,
             rate_limiter: Arc::new(RateLimiter::default()),
+            content: Arc::new(crate::bridge::content::ContentCache::default()),
         })
     }
 }
@@ -133,7 +136,8 @@ impl Application {
         &self.state
     }
 
-    /// Serves until SIGTERM or SIGINT, then stops the workers after in-flight requests.
+    /// Serves until SIGTERM (graceful: in-flight requests finish, then the workers stop).
+    /// SIGINT stops at once; accepted work is in the database either way.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         self.cancel.cancel();
@@ -177,6 +181,7 @@ fn http_server(listener: TcpListener, state: AppState) -> Result<Server, Startup
                 }
             })
             .configure(crate::channel::configure)
+            .configure(crate::slack::configure)
             .configure(crate::ops::configure)
             .configure(crate::statuses::configure)
             .configure(crate::web::configure_assets)

@@ -2,16 +2,18 @@
 
 use chrono::{DateTime, SecondsFormat};
 
-use super::text::slack_to_plain;
 use crate::domain::{SlackMessageRef, SlackTs, SlackUserId};
 use crate::slack::SlackError;
 use crate::startup::AppState;
 use crate::storage::accounts::Account;
+use crate::storage::channel_links::{self, ChannelSettings};
 use crate::storage::outbox::{QueuedResource, ResourceKind};
 use crate::storage::{StorageError, slack_workspaces};
 use crate::zendesk::{Author, ExternalResource, FieldValue};
 
 const SUBJECT_MAX_CHARS: usize = 80;
+/// Zendesk takes at most 10 file URLs per resource.
+const MAX_FILES: usize = 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -33,6 +35,14 @@ impl BuildError {
             Self::MessageGone => "message_not_found".into(),
             Self::Slack(error) => error.code().to_owned(),
             Self::Storage(_) => "storage_error".into(),
+        }
+    }
+
+    /// How long to wait before trying again, when Slack said so.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Self::Slack(error @ SlackError::RateLimited { .. }) => Some(error.retry_after()),
+            _ => None,
         }
     }
 
@@ -70,38 +80,52 @@ pub async fn build_resource(
     if queued.kind == ResourceKind::Delete {
         return Ok(deleted_note(base, message));
     }
-    let found = state
-        .slack
-        .fetch_message(&token, &message.channel, &queued.thread_ts, &message.ts)
+    let settings = channel_links::find(&state.db, account.id, &message.team, &message.channel)
         .await?
-        .ok_or(BuildError::MessageGone)?;
+        .map(|link| link.settings)
+        .unwrap_or_default();
+    let found = match state.content.message(message) {
+        Some(cached) => cached,
+        None => state
+            .slack
+            .fetch_message(&token, &message.channel, &queued.parent_ts, &message.ts)
+            .await?
+            .ok_or(BuildError::MessageGone)?,
+    };
     let author_id = found
         .user
         .clone()
         .or(found.bot_id.clone())
         .unwrap_or_else(|| "unknown".into());
     let profile = match SlackUserId::parse(&author_id) {
-        Ok(user) => Some(state.slack.profile(&token, &user).await?),
+        Ok(user) => author_profile(state, &token, &message.team, &user).await?,
         Err(_) => None,
     };
-    let mut body = slack_to_plain(&found.text);
+    let rendered = super::render::render_message(state, &token, &message.team, &found.text).await;
+    let (mut body, mut html) = (rendered.plain, rendered.html);
     if queued.kind == ResourceKind::Edit {
         body = format!("(edited in Slack)\n{body}");
+        html = format!("<p><em>(edited in Slack)</em></p>{html}");
     }
     if body.trim().is_empty() {
-        body = "(a Slack message without text)".into();
+        body = if found.files.is_empty() {
+            "(a Slack message without text)".into()
+        } else {
+            "(files from Slack)".into()
+        };
+        html = String::new();
     }
     let is_ticket_start = message.ts == queued.thread_ts && queued.kind == ResourceKind::Message;
     let fields = if is_ticket_start {
-        ticket_fields(account, &body)
+        ticket_fields(account, &settings, &body)
     } else {
         Vec::new()
     };
     Ok(ExternalResource {
         external_id: base.external_id,
         message: body,
-        html_message: None,
-        internal_note: false,
+        html_message: (!html.trim().is_empty()).then_some(html),
+        internal_note: queued.parent_ts != message.ts && settings.replies_as_internal_notes,
         thread_id: base.thread_id,
         created_at: base.created_at,
         author: Author {
@@ -109,14 +133,56 @@ pub async fn build_resource(
             name: profile
                 .as_ref()
                 .map(|p| p.display_name.clone())
-                .unwrap_or_else(|| "Slack".to_owned()),
+                .unwrap_or_else(|| format!("Slack user {author_id}")),
             image_url: profile.and_then(|p| p.image_url),
             locale: None,
         },
         allow_channelback: true,
         fields,
-        file_urls: Vec::new(),
+        file_urls: file_urls(state, &message.team, &found.files),
     })
+}
+
+/// Each file of the message as a signed, expiring slackdesk URL (Zendesk takes 10).
+fn file_urls(
+    state: &AppState,
+    team: &crate::domain::SlackTeamId,
+    files: &[serde_json::Value],
+) -> Vec<String> {
+    let now = chrono::Utc::now().timestamp();
+    files
+        .iter()
+        .filter(|file| file.get("mode").and_then(serde_json::Value::as_str) != Some("tombstone"))
+        .filter_map(|file| file.get("id").and_then(serde_json::Value::as_str))
+        .filter_map(|id| crate::slack::signed_file_url(&state.settings, &state.keys, team, id, now))
+        .take(MAX_FILES)
+        .collect()
+}
+
+/// The author's name and picture. A user Slack cannot describe (deleted, or from another
+/// organisation) is shown by id rather than holding the message back forever.
+async fn author_profile(
+    state: &AppState,
+    token: &crate::config::Secret,
+    team: &crate::domain::SlackTeamId,
+    user: &SlackUserId,
+) -> Result<Option<crate::slack::SlackProfile>, BuildError> {
+    if let Some(profile) = state.content.profile(team.as_str(), user.as_str()) {
+        return Ok(Some(profile));
+    }
+    match state.slack.profile(token, user).await {
+        Ok(profile) => {
+            state
+                .content
+                .remember_profile(team.as_str(), user.as_str(), profile.clone());
+            Ok(Some(profile))
+        }
+        Err(error @ SlackError::Api { .. }) if !error.is_workspace_problem() => {
+            tracing::info!(user = %user, code = error.code(), "author profile unavailable; using the id");
+            Ok(None)
+        }
+        Err(error) => Err(error.into()),
+    }
 }
 
 struct ResourceBase {
@@ -145,7 +211,7 @@ fn deleted_note(base: ResourceBase, message: &SlackMessageRef) -> ExternalResour
     }
 }
 
-fn ticket_fields(account: &Account, body: &str) -> Vec<FieldValue> {
+fn ticket_fields(account: &Account, settings: &ChannelSettings, body: &str) -> Vec<FieldValue> {
     let first_line = body
         .lines()
         .find(|l| !l.trim().is_empty())
@@ -155,10 +221,16 @@ fn ticket_fields(account: &Account, body: &str) -> Vec<FieldValue> {
         id: "subject".into(),
         value: serde_json::Value::String(subject),
     }];
-    if !account.settings.ticket_tags.is_empty() {
+    let mut tags = account.settings.ticket_tags.clone();
+    for tag in &settings.ticket_tags {
+        if !tags.contains(tag) {
+            tags.push(tag.clone());
+        }
+    }
+    if !tags.is_empty() {
         fields.push(FieldValue {
             id: "tags".into(),
-            value: serde_json::json!(account.settings.ticket_tags),
+            value: serde_json::json!(tags),
         });
     }
     fields

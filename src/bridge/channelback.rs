@@ -70,14 +70,23 @@ pub async fn post_channelback(
             code: "unexpected_response".into(),
         })
     })?;
-    if !request.file_urls.is_empty() {
-        tracing::info!(
-            account = %account.id,
-            files = request.file_urls.len(),
-            "channelback attachments are not forwarded to Slack yet"
-        );
+    let reply = SlackMessageRef {
+        ts,
+        ..thread.clone()
     }
-    Ok(ChannelbackReply {
-        external_id: SlackMessageRef { ts, ..thread }.external_id(),
-    })
+    .external_id();
+    if !request.file_urls.is_empty() {
+        let failed = super::attachments::forward(
+            state,
+            account,
+            &token,
+            &thread.channel,
+            &thread.ts,
+            &reply,
+            request.file_urls,
+        )
+        .await;
+        tracing::info!(account = %account.id, files = request.file_urls.len(), failed = failed.len(), "attachments forwarded to Slack");
+    }
+    Ok(ChannelbackReply { external_id: reply })
 }

@@ -8,20 +8,45 @@
 //!
 //! Content is fetched from Slack when a resource is built and dropped after it is sent.
 
+mod attachments;
+mod backfill;
 mod build;
 mod channelback;
+pub mod content;
+pub mod intake;
+pub mod mrkdwn;
+mod render;
 mod text;
 
+pub use backfill::run_slack_job;
 pub use build::{BuildError, build_resource};
 pub use channelback::{ChannelbackError, ChannelbackReply, ChannelbackRequest, post_channelback};
-pub use text::{slack_to_plain, zendesk_to_slack};
+pub use text::zendesk_to_slack;
 
-use crate::domain::{AccountId, SlackMessageRef, SlackTs, SlackUserId};
+use crate::domain::{AccountId, ExternalId, SlackMessageRef, SlackTs, SlackUserId};
 use crate::startup::AppState;
 use crate::storage::StorageError;
 use crate::storage::outbox::{self, NewResource, ResourceKind};
 
-/// Queues one Slack message for an account; false when it was queued before.
+/// The external id of a queued resource: the message's own id, or a derived one for an
+/// edit (one per edit, so every edit shows) or a deletion.
+pub fn external_id_for(
+    message: &SlackMessageRef,
+    kind: ResourceKind,
+    edit_ts: Option<&SlackTs>,
+) -> ExternalId {
+    match (kind, edit_ts) {
+        (ResourceKind::Message, _) => message.external_id(),
+        (ResourceKind::Edit, Some(edit_ts)) => {
+            message.derived_external_id(&format!("edit:{edit_ts}"))
+        }
+        (ResourceKind::Edit, None) => message.derived_external_id("edit"),
+        (ResourceKind::Delete, _) => message.derived_external_id("deleted"),
+    }
+}
+
+/// Queues one Slack message of a ticket thread for an account, bypassing the Events API
+/// (for tools and tests); false when it was queued before.
 pub async fn enqueue_message(
     state: &AppState,
     account: AccountId,
@@ -30,15 +55,11 @@ pub async fn enqueue_message(
     author: Option<SlackUserId>,
     kind: ResourceKind,
 ) -> Result<bool, StorageError> {
-    let external_id = match kind {
-        ResourceKind::Message => message.external_id(),
-        ResourceKind::Edit => message.derived_external_id("edited"),
-        ResourceKind::Delete => message.derived_external_id("deleted"),
-    };
     let resource = NewResource {
         account_id: account,
-        external_id,
+        external_id: external_id_for(&message, kind, None),
         kind,
+        parent_ts: thread_ts.clone(),
         message,
         thread_ts,
         author,
@@ -82,4 +103,46 @@ pub async fn clickthrough_target(
         "https://slack.com/app_redirect?team={}&channel={}",
         message.team, message.channel
     )))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("Slack refused the token: {0}")]
+    Slack(#[from] crate::slack::SlackError),
+    #[error("Slack reported an unexpected team id")]
+    BadTeam,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Stores a bot token after checking it with `auth.test`, and grants the workspace to the
+/// integration accounts that exist now for the given Zendesk subdomains (the operator's
+/// decision; accounts opened later do not inherit it).
+pub async fn connect_workspace(
+    state: &AppState,
+    token: &crate::config::Secret,
+    subdomains: &[crate::domain::Subdomain],
+) -> Result<crate::domain::SlackTeamId, ConnectError> {
+    let identity = state.slack.auth_test(token).await?;
+    let team =
+        crate::domain::SlackTeamId::parse(&identity.team_id).map_err(|_| ConnectError::BadTeam)?;
+    let bot_user = SlackUserId::parse(&identity.user_id).ok();
+    crate::storage::slack_workspaces::upsert(
+        &state.db,
+        &state.keys,
+        &crate::storage::slack_workspaces::WorkspaceInstall {
+            team: &team,
+            bot_user: bot_user.as_ref(),
+            bot_id: identity.bot_id.as_deref(),
+            app_id: None,
+            bot_token: token,
+        },
+    )
+    .await?;
+    for subdomain in subdomains {
+        for account in crate::storage::accounts::find_by_subdomain(&state.db, subdomain).await? {
+            crate::storage::workspace_grants::grant(&state.db, account.id, &team).await?;
+        }
+    }
+    Ok(team)
 }

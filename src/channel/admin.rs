@@ -15,6 +15,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
 use url::Url;
 
+use super::admin_slack::{self, SlackSection};
 use crate::channel::metadata::{self, Metadata};
 use crate::config::Secret;
 use crate::crypto::tokens;
@@ -22,6 +23,7 @@ use crate::domain::{AccountId, Subdomain};
 use crate::startup::AppState;
 use crate::storage::accounts::{self, AccountSettings, DeliveryMode, NewAccount};
 use crate::storage::setup_sessions::{self, NewSetupSession, SetupSession};
+use crate::storage::{outbox, workspace_grants};
 use crate::web::{ApiError, Form, html, read_body};
 
 const NAME_MAX_CHARS: usize = 255;
@@ -39,6 +41,10 @@ struct AdminPage<'a> {
     pull_only: bool,
     has_push: bool,
     error: Option<&'a str>,
+    slack: SlackSection,
+    /// Resources Zendesk never got, by error code.
+    failures: Vec<(String, i64)>,
+    push_failure: Option<String>,
 }
 
 #[derive(Template)]
@@ -114,6 +120,11 @@ async fn open_inner(
         .map(|a| a.settings.clone())
         .unwrap_or_default();
     let has_push = push_token.is_some() || account.as_ref().is_some_and(|a| a.has_push_token());
+    let slack = admin_slack::load(state, account.as_ref().map(|a| a.id), &session).await?;
+    let failures = match &account {
+        Some(account) => outbox::failures(&state.db, account.id).await?,
+        None => Vec::new(),
+    };
     tracing::info!(subdomain = %subdomain, account = ?account.as_ref().map(|a| a.id), "admin UI opened");
     let page = AdminPage {
         subdomain: subdomain.as_str(),
@@ -124,6 +135,9 @@ async fn open_inner(
         pull_only: settings.delivery == DeliveryMode::PullOnly,
         has_push,
         error: None,
+        slack,
+        failures,
+        push_failure: account.as_ref().and_then(|a| a.push_failure.clone()),
     };
     Ok(framed(state, None, html(StatusCode::OK, &page)))
 }
@@ -154,29 +168,28 @@ async fn save_inner(
         ));
     };
     let name = form.optional("name")?.unwrap_or("").trim().to_owned();
-    let settings = match parse_settings(&form).and_then(|s| check_name(&name).map(|_| s)) {
-        Ok(settings) => settings,
+    let checked = match parse_settings(&form).and_then(|s| check_name(&name).map(|_| s)) {
+        Ok(settings) if name.is_empty() => Err(("name: is required".to_owned(), settings)),
+        Ok(settings) => {
+            match admin_slack::parse_links(state, session.account_id, &session.id_hash, &form).await
+            {
+                Ok(links) => Ok((settings, links)),
+                Err(ApiError::InvalidField { message, field }) => {
+                    Err((format!("{field}: {message}"), settings))
+                }
+                Err(other) => return Err(other),
+            }
+        }
         Err(ApiError::InvalidField { message, field }) => {
-            return Ok(resubmit_page(
-                state,
-                &session,
-                token,
-                &form,
-                &format!("{field}: {message}"),
-            ));
+            Err((format!("{field}: {message}"), AccountSettings::default()))
         }
         Err(other) => return Err(other),
     };
-    if name.is_empty() {
-        return Ok(resubmit_page(
-            state,
-            &session,
-            token,
-            &form,
-            "name: is required",
-        ));
-    }
-    let metadata = store_account(state, &session, &settings).await?;
+    let (settings, links) = match checked {
+        Ok(valid) => valid,
+        Err((problem, _)) => return resubmit_page(state, &session, token, &form, &problem).await,
+    };
+    let metadata = store_account(state, &session, &settings, &links).await?;
     let page = AdminDonePage {
         return_url: &session.return_url,
         name: &name,
@@ -195,6 +208,7 @@ async fn store_account(
     state: &AppState,
     session: &SetupSession,
     settings: &AccountSettings,
+    links: &admin_slack::Links,
 ) -> Result<String, ApiError> {
     let mut tx = state.db.begin_write().await?;
     let (account_id, metadata) = match (session.account_id, &session.metadata) {
@@ -222,6 +236,8 @@ async fn store_account(
     if let (Some(push_id), Some(token)) = (&session.instance_push_id, &session.push_token) {
         accounts::set_push_credentials(&mut tx, &state.keys, account_id, push_id, token).await?;
     }
+    workspace_grants::adopt_session(&mut tx, &session.id_hash, account_id).await?;
+    admin_slack::save_links(&mut tx, account_id, links).await?;
     setup_sessions::delete(&mut tx, &session.id_hash).await?;
     tx.commit()
         .await
@@ -229,13 +245,15 @@ async fn store_account(
     Ok(metadata)
 }
 
-fn resubmit_page(
+/// The form again with the problem named (channel choices show what is stored).
+async fn resubmit_page(
     state: &AppState,
     session: &SetupSession,
     token: &str,
     form: &Form,
     problem: &str,
-) -> HttpResponse {
+) -> Result<HttpResponse, ApiError> {
+    let slack = admin_slack::load(state, session.account_id, token).await?;
     let pull_only = form.optional("delivery").ok().flatten() == Some("pull_only");
     let page = AdminPage {
         subdomain: session.subdomain.as_str(),
@@ -251,8 +269,11 @@ fn resubmit_page(
         pull_only,
         has_push: session.push_token.is_some(),
         error: Some(problem),
+        slack,
+        failures: Vec::new(),
+        push_failure: None,
     };
-    framed(state, None, html(StatusCode::BAD_REQUEST, &page))
+    Ok(framed(state, None, html(StatusCode::BAD_REQUEST, &page)))
 }
 
 fn parse_settings(form: &Form) -> Result<AccountSettings, ApiError> {
@@ -268,7 +289,7 @@ fn parse_settings(form: &Form) -> Result<AccountSettings, ApiError> {
 }
 
 /// Zendesk tags: lower case, no spaces; we allow letters, digits and `_ - / : .`.
-fn parse_tags(raw: &str) -> Result<Vec<String>, ApiError> {
+pub(super) fn parse_tags(raw: &str) -> Result<Vec<String>, ApiError> {
     let mut tags: Vec<String> = Vec::new();
     for tag in raw
         .split(|c: char| c.is_whitespace() || c == ',')
@@ -369,7 +390,7 @@ fn error_page(state: &AppState, error: &ApiError) -> HttpResponse {
         }
         other => other.to_string(),
     };
-    let page = super::info::MessagePage {
+    let page = crate::web::MessagePage {
         title: "This settings page could not be shown",
         message: &message,
     };

@@ -14,8 +14,9 @@ use crate::channel::metadata::{self, MetadataError};
 use crate::domain::{ExternalId, SlackTeamId, SlackUserId, Subdomain};
 use crate::startup::AppState;
 use crate::storage::accounts::{self, Account};
+use crate::storage::slack_jobs::{self, JobKind};
 use crate::storage::ticket_links::{self, TicketLink};
-use crate::storage::{StorageError, outbox};
+use crate::storage::{StorageError, outbox, threads};
 use crate::web::{ApiError, read_body, read_json};
 
 const EVENTS_MAX: usize = 1000;
@@ -163,6 +164,7 @@ async fn forget_author(
         None => accounts::find_by_subdomain(&state.db, subdomain).await?,
     };
     for account in accounts {
+        threads::forget_sender(&state.db, account.id, &team, &user).await?;
         let forgotten = outbox::forget_author(&state.db, account.id, &team, &user).await?;
         tracing::info!(account = %account.id, forgotten, "author identity forgotten");
     }
@@ -198,6 +200,14 @@ async fn record_tickets(
                 follow_up_ticket_id: created.follow_up_ticket_id,
             };
             ticket_links::record(&state.db, account.id, &external_id, &link).await?;
+            if created.type_id == "comment_on_new_ticket"
+                && let Some(message) = external_id.slack_message()
+                && message.external_id() == external_id
+            {
+                slack_jobs::enqueue(state.db.pool(), account.id, JobKind::MarkTicket, &message)
+                    .await?;
+                state.delivery_wake.notify_one();
+            }
             tracing::info!(account = %account.id, external_id = %external_id, ticket_id = created.ticket_id, "ticket linked");
         }
     }

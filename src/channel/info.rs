@@ -5,19 +5,12 @@ use actix_web::HttpResponse;
 use askama::Template;
 use serde_json::json;
 
-use crate::web::html;
+use crate::web::{MessagePage, html};
 
 #[derive(Template)]
 #[template(path = "about.html")]
 struct AboutPage {
     version: &'static str,
-}
-
-#[derive(Template)]
-#[template(path = "message.html")]
-pub(crate) struct MessagePage<'a> {
-    pub title: &'a str,
-    pub message: &'a str,
 }
 
 pub async fn healthcheck() -> HttpResponse {

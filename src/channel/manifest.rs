@@ -28,7 +28,7 @@ pub(crate) fn render(state: &AppState) -> Result<Value, serde_json::Error> {
     }
     manifest["id"] = json!(state.settings.public_url_for("/manifest.json"));
     manifest["version"] = json!(env!("CARGO_PKG_VERSION"));
-    if let Some(client_id) = &state.settings.zendesk_push_client_id {
+    if let Some(client_id) = state.settings.push_client_id() {
         manifest["push_client_id"] = json!(client_id);
     }
     Ok(manifest)

@@ -6,6 +6,7 @@
 //! ([`metadata`]), compared in constant time before anything is read or written.
 
 mod admin;
+mod admin_slack;
 mod channelback;
 mod clickthrough;
 mod events;

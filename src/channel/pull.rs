@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::bridge;
 use crate::channel::metadata;
 use crate::startup::AppState;
-use crate::storage::outbox;
+use crate::storage::{outbox, slack_workspaces};
 use crate::web::{ApiError, Form, read_body};
 
 /// Zendesk takes at most 200 resources per pull.
@@ -49,9 +49,14 @@ pub async fn pull(
     let form = Form::parse(&req, &body)?;
     let account = metadata::verify(&state.db, form.required("metadata")?).await?;
     let previous = PullState::parse(form.optional("state")?.unwrap_or(""))?;
+    let needs_update = slack_workspaces::account_needs_reconnect(&state.db, account.id).await?;
     if !account.active || account.delivers_by_push() {
         // Nothing waits for a pull: the account is paused, or its resources are pushed.
-        return Ok(HttpResponse::Ok().json(json!({"external_resources": [], "state": ""})));
+        return Ok(HttpResponse::Ok().json(json!({
+            "external_resources": [],
+            "state": "",
+            "metadata_needs_update": needs_update,
+        })));
     }
     let acknowledged = outbox::acknowledge(&state.db, account.id, &previous.ack).await?;
     let queued = outbox::pending_for_pull(&state.db, account.id, PULL_LIMIT).await?;
@@ -75,11 +80,13 @@ pub async fn pull(
         }
     }
     tracing::info!(account = %account.id, acknowledged, sent = sent.len(), "pull answered");
+    outbox::mark_offered(&state.db, &sent).await?;
     state.metrics.record_pulled(sent.len());
     let next_state = serde_json::to_string(&PullState { ack: sent }).map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok().json(json!({
         "external_resources": resources,
         "state": next_state,
+        "metadata_needs_update": needs_update,
     })))
 }
 

@@ -68,7 +68,7 @@ pub struct Settings {
         env = "PUBLIC_URL",
         value_name = "PUBLIC_URL",
         default_value = "http://localhost:8080",
-        value_parser = parse_base_url
+        value_parser = parse_public_url
     )]
     pub public_url: Url,
 
@@ -144,7 +144,8 @@ pub struct Settings {
     #[arg(
         long,
         env = "ZENDESK_PUSH_CLIENT_ID",
-        value_name = "ZENDESK_PUSH_CLIENT_ID"
+        value_name = "ZENDESK_PUSH_CLIENT_ID",
+        value_parser = parse_push_client_id
     )]
     pub zendesk_push_client_id: Option<String>,
 
@@ -172,7 +173,11 @@ pub struct Settings {
     #[arg(
         long,
         env = "SLACKDESK_NO_WORKERS",
-        value_name = "SLACKDESK_NO_WORKERS"
+        value_name = "SLACKDESK_NO_WORKERS",
+        num_args = 0..=1,
+        default_value = "false",
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub no_workers: bool,
 
@@ -249,6 +254,13 @@ impl Settings {
         format!("{base}{path}")
     }
 
+    /// The Zendesk push client id, when one is configured (an empty value is none).
+    pub fn push_client_id(&self) -> Option<&str> {
+        self.zendesk_push_client_id
+            .as_deref()
+            .filter(|id| !id.is_empty())
+    }
+
     pub fn worker_poll_interval(&self) -> Duration {
         Duration::from_millis(self.worker_poll_ms.max(10))
     }
@@ -296,6 +308,25 @@ fn parse_base_url(raw: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+/// Our own pages link to root paths, so the public URL is an origin without a path.
+fn parse_public_url(raw: &str) -> Result<Url, String> {
+    let url = parse_base_url(raw)?;
+    if url.path() != "/" {
+        return Err("must be an origin without a path, like https://slackdesk.example.com".into());
+    }
+    Ok(url)
+}
+
+/// Zendesk allows 1 to 128 characters; an empty value means "not set" (see
+/// [`Settings::push_client_id`]).
+fn parse_push_client_id(raw: &str) -> Result<String, String> {
+    let value = raw.trim();
+    if value.len() > 128 {
+        return Err("must be at most 128 characters".into());
+    }
+    Ok(value.to_owned())
+}
+
 fn parse_bind(raw: &str) -> Result<SocketAddr, String> {
     raw.parse()
         .map_err(|_| "must be an IP address and port, like 127.0.0.1:8080".to_owned())
@@ -340,6 +371,55 @@ mod tests {
         );
         assert!(parse_origin("https://help.example.com/x").is_err());
         assert!(parse_origin("ftp://x").is_err());
+    }
+
+    #[test]
+    fn public_url_is_an_origin() {
+        assert!(parse_public_url("https://slackdesk.example.com").is_ok());
+        assert!(parse_public_url("https://slackdesk.example.com/").is_ok());
+        assert!(parse_public_url("https://example.com/slackdesk").is_err());
+    }
+
+    #[test]
+    fn an_empty_push_client_id_is_unset() {
+        assert_eq!(parse_push_client_id(" abc "), Ok("abc".into()));
+        assert!(parse_push_client_id(&"a".repeat(129)).is_err());
+        let settings = test_settings(&["--zendesk-push-client-id", " "]);
+        assert_eq!(settings.push_client_id(), None);
+        let settings = test_settings(&["--zendesk-push-client-id", "slackdesk"]);
+        assert_eq!(settings.push_client_id(), Some("slackdesk"));
+    }
+
+    #[test]
+    fn workers_switch_accepts_the_usual_spellings() {
+        for (flag, off) in [
+            ("1", true),
+            ("yes", true),
+            ("true", true),
+            ("0", false),
+            ("false", false),
+        ] {
+            assert_eq!(
+                test_settings(&["--no-workers", flag]).no_workers,
+                off,
+                "{flag}"
+            );
+        }
+        assert!(test_settings(&["--no-workers"]).no_workers);
+        assert!(!test_settings(&[]).no_workers);
+    }
+
+    fn test_settings(args: &[&str]) -> Settings {
+        #[derive(clap::Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            settings: Settings,
+        }
+        let argv = std::iter::once("slackdesk").chain(args.iter().copied());
+        match <Wrapper as clap::Parser>::try_parse_from(argv) {
+            Ok(wrapper) => wrapper.settings,
+            Err(error) => panic!("{error}"),
+        }
     }
 
     #[test]

@@ -20,7 +20,7 @@ const DEFAULT_KEY_FILE: &str = "data/master.key";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CryptoError {
-    #[error("SLACKDESK_KEYS: {0}")]
+    #[error("key ring: {0}")]
     BadKeyRing(String),
     #[error("key file {path}: {reason}")]
     KeyFile { path: PathBuf, reason: String },
@@ -79,6 +79,8 @@ impl SealedFor<'_> {
 struct RingKey {
     id: KeyId,
     cipher: Aes256Gcm,
+    /// A separate key for signatures, derived from the encryption key.
+    mac_key: Vec<u8>,
 }
 
 /// The AES-256-GCM keys; the first encrypts.
@@ -122,7 +124,12 @@ impl KeyRing {
             })?;
             let cipher = Aes256Gcm::new_from_slice(&bytes)
                 .map_err(|_| CryptoError::BadKeyRing(format!("key {:?} must be 32 bytes", id.0)))?;
-            keys.push(RingKey { id, cipher });
+            let mac_key = super::tokens::hmac_sha256(&bytes, &[b"slackdesk/mac/v1"]);
+            keys.push(RingKey {
+                id,
+                cipher,
+                mac_key,
+            });
         }
         if keys.is_empty() {
             return Err(CryptoError::BadKeyRing("no key given".into()));
@@ -158,6 +165,17 @@ impl KeyRing {
             ring: Self::parse(&line)?,
             created_file: Some(path),
         })
+    }
+
+    /// Loads a key ring that must already exist (for `keys rotate`): never creates one.
+    pub fn load_existing(settings: &KeySettings) -> Result<Self, CryptoError> {
+        let default = PathBuf::from(DEFAULT_KEY_FILE);
+        if settings.keys.is_none() && settings.key_file.is_none() && !default.exists() {
+            return Err(CryptoError::BadKeyRing(
+                "no key ring configured: set SLACKDESK_KEYS or SLACKDESK_KEY_FILE".into(),
+            ));
+        }
+        Self::load(settings).map(|loaded| loaded.ring)
     }
 
     fn read_file(path: &Path) -> Result<Self, CryptoError> {
@@ -225,10 +243,38 @@ impl KeyRing {
         Ok(Secret::new(text))
     }
 
+    /// A signature over `message` for one purpose: `{key id}.{hex HMAC-SHA256}`.
+    pub fn sign(&self, purpose: &str, message: &str) -> String {
+        let key = &self.keys[0];
+        format!("{}.{}", key.id.0, hex::encode(mac(key, purpose, message)))
+    }
+
+    /// Whether `signature` was made by [`KeyRing::sign`] with any key of the ring,
+    /// compared in constant time.
+    pub fn verify(&self, purpose: &str, message: &str, signature: &str) -> bool {
+        let Some((id, hex_mac)) = signature.split_once('.') else {
+            return false;
+        };
+        let Some(key) = self.keys.iter().find(|k| k.id.0 == id) else {
+            return false;
+        };
+        let Ok(given) = hex::decode(hex_mac) else {
+            return false;
+        };
+        super::tokens::constant_time_eq(&given, &mac(key, purpose, message))
+    }
+
     /// The id of the key a sealed value was made with.
     pub fn sealed_key_id(sealed: &[u8]) -> Result<&str, CryptoError> {
         split_sealed(sealed).map(|(id, _, _)| id)
     }
+}
+
+fn mac(key: &RingKey, purpose: &str, message: &str) -> Vec<u8> {
+    super::tokens::hmac_sha256(
+        &key.mac_key,
+        &[purpose.as_bytes(), b"\0", message.as_bytes()],
+    )
 }
 
 fn split_sealed(sealed: &[u8]) -> Result<(&str, &[u8], &[u8]), CryptoError> {
@@ -327,6 +373,28 @@ mod tests {
         assert_eq!(KeyRing::sealed_key_id(&sealed).unwrap(), "old");
         let resealed = both.seal(b"secret", ROW).unwrap();
         assert_eq!(KeyRing::sealed_key_id(&resealed).unwrap(), "new");
+    }
+
+    #[test]
+    fn signatures_verify_for_their_purpose_and_message_only() {
+        let old_line = generate_key_line("old").unwrap();
+        let old = KeyRing::parse(&old_line).unwrap();
+        let signature = old.sign("file", "T1:F1:1700000000");
+        assert!(old.verify("file", "T1:F1:1700000000", &signature));
+        assert!(!old.verify("file", "T1:F1:1700000001", &signature));
+        assert!(!old.verify("state", "T1:F1:1700000000", &signature));
+        assert!(!old.verify("file", "T1:F1:1700000000", "old.00"));
+        assert!(!old.verify("file", "T1:F1:1700000000", "garbage"));
+        let rotated =
+            KeyRing::parse(&format!("{},{old_line}", generate_key_line("new").unwrap())).unwrap();
+        assert!(
+            rotated.verify("file", "T1:F1:1700000000", &signature),
+            "old signatures survive rotation"
+        );
+        assert!(
+            !ring(&["old"]).verify("file", "T1:F1:1700000000", &signature),
+            "another key with the same id fails"
+        );
     }
 
     #[test]

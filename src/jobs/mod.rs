@@ -1,5 +1,5 @@
-//! Background work: the push delivery worker, and for statuses the periodic agent sync
-//! ([`agent_sync`]) and the status rules (idle, schedules) every minute.
+//! Background work: the push delivery worker, the Slack-side jobs, and for statuses the
+//! periodic agent sync ([`agent_sync`]) and the status rules (idle, schedules) every minute.
 //!
 //! ```text
 //!  loop: claim due rows (lease) ─▶ group by account ─▶ build ─▶ push ≤100 ─▶ per-result
@@ -12,10 +12,14 @@
 //! round in flight finishes, and anything not finished is still in the database.
 
 pub mod agent_sync;
+mod housekeeping;
 mod push;
+mod slack;
 
 pub use agent_sync::{SyncRound, sync_agents_once};
+pub use housekeeping::housekeeping_once;
 pub use push::{DeliveryRound, deliver_once};
+pub use slack::run_slack_jobs_once;
 
 use std::time::Duration;
 
@@ -54,14 +58,29 @@ async fn status_rules_loop(state: AppState, cancel: CancellationToken) {
 fn spawn_delivery(state: AppState, cancel: CancellationToken) -> JoinHandle<()> {
     tokio::spawn(async move {
         let poll = state.settings.worker_poll_interval();
+        let mut next_housekeeping = tokio::time::Instant::now();
         loop {
-            let busy = match deliver_once(&state).await {
-                Ok(round) => round.claimed > 0,
+            if tokio::time::Instant::now() >= next_housekeeping {
+                if let Err(error) = housekeeping_once(&state).await {
+                    tracing::error!(error = %crate::web::error_chain(&error), "housekeeping failed");
+                }
+                next_housekeeping += HOUSEKEEPING_EVERY;
+            }
+            let jobs = match run_slack_jobs_once(&state).await {
+                Ok(count) => count,
                 Err(error) => {
-                    tracing::error!(error = %crate::web::error_chain(&error), "delivery round failed");
-                    false
+                    tracing::error!(error = %crate::web::error_chain(&error), "Slack job round failed");
+                    0
                 }
             };
+            let delivered = match deliver_once(&state).await {
+                Ok(round) => round.claimed,
+                Err(error) => {
+                    tracing::error!(error = %crate::web::error_chain(&error), "delivery round failed");
+                    0
+                }
+            };
+            let busy = jobs + delivered > 0;
             if busy {
                 if cancel.is_cancelled() {
                     break;
@@ -77,6 +96,9 @@ fn spawn_delivery(state: AppState, cancel: CancellationToken) -> JoinHandle<()> 
         tracing::info!("delivery worker stopped");
     })
 }
+
+/// How often expired ids are forgotten.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60 * 60);
 
 /// Exponential backoff with a cap: 2s, 4s, 8s … 10 minutes.
 pub(crate) fn backoff(attempts: i64) -> Duration {

@@ -9,6 +9,7 @@ pub struct Metrics {
     requests: Mutex<BTreeMap<(String, u16), u64>>,
     pushes: Mutex<BTreeMap<String, u64>>,
     channelbacks: Mutex<BTreeMap<String, u64>>,
+    slack_events: Mutex<BTreeMap<String, u64>>,
     pulled: Mutex<u64>,
 }
 
@@ -31,6 +32,11 @@ impl Metrics {
 
     pub fn record_channelback(&self, result: &str) {
         bump(&self.channelbacks, result.to_owned(), 1);
+    }
+
+    /// Slack events by outcome (`queued`, `duplicate`, `ignored`).
+    pub fn record_slack_event(&self, outcome: &str) {
+        bump(&self.slack_events, outcome.to_owned(), 1);
     }
 
     pub fn record_pulled(&self, count: usize) {
@@ -73,6 +79,17 @@ impl Metrics {
                     out,
                     "slackdesk_channelbacks_total{{result=\"{}\"}} {count}",
                     escape(result)
+                );
+            }
+        }
+        out.push_str("# HELP slackdesk_slack_events_total Slack events accepted, by outcome.\n");
+        out.push_str("# TYPE slackdesk_slack_events_total counter\n");
+        if let Ok(events) = self.slack_events.lock() {
+            for (outcome, count) in events.iter() {
+                let _ = writeln!(
+                    out,
+                    "slackdesk_slack_events_total{{outcome=\"{}\"}} {count}",
+                    escape(outcome)
                 );
             }
         }

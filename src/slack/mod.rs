@@ -1,307 +1,33 @@
-//! The Slack Web API client (SPEC 2): the calls the bridge needs, with Slack's error
-//! model (`{"ok": false, "error": "..."}` on HTTP 200, 429 with `Retry-After`) mapped
-//! to [`SlackError`], which says whether a failure is permanent.
-//!
-//! Message text passes through here in memory only; it is never logged or stored.
+//! Slack: the Web API client, and the HTTP endpoints Slack and Slack admins call —
+//! the Events API intake, the OAuth install, the signed file proxy — plus the Slack app
+//! manifest this deployment needs.
 
-use std::time::Duration;
+mod api;
+pub mod app_manifest;
+mod events;
+mod files;
+mod install;
+mod intake;
+pub mod signature;
 
-use reqwest::StatusCode;
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
-use url::Url;
+pub use api::{
+    AuthIdentity, Conversation, FileUpload, OauthInstall, SlackClient, SlackError, SlackFile,
+    SlackMessage, SlackProfile,
+};
+pub use events::{
+    EventEnvelope, MessageEvent, SlackEvent, classify, is_emoji_name, message_content,
+};
+pub use files::signed_file_url;
+pub use install::BOT_SCOPES;
 
-use crate::config::{Secret, Settings};
-use crate::domain::{SlackChannelId, SlackTs, SlackUserId};
-use crate::outbound;
+use actix_web::web;
 
-/// Slack errors that retrying will not fix (SPEC 2).
-const PERMANENT_ERRORS: [&str; 9] = [
-    "channel_not_found",
-    "is_archived",
-    "not_in_channel",
-    "token_revoked",
-    "invalid_auth",
-    "msg_too_long",
-    "account_inactive",
-    "thread_not_found",
-    "message_not_found",
-];
-
-/// Errors that mean the workspace itself needs an admin (reconnect Slack).
-const WORKSPACE_ERRORS: [&str; 3] = ["token_revoked", "invalid_auth", "account_inactive"];
-
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum SlackError {
-    #[error("Slack answered {code}")]
-    Api { code: String },
-    #[error("Slack rate limit; retry after {retry_after:?}")]
-    RateLimited { retry_after: Duration },
-    #[error("Slack is unavailable ({code})")]
-    Unavailable { code: String },
-}
-
-impl SlackError {
-    pub fn is_permanent(&self) -> bool {
-        matches!(self, Self::Api { code } if PERMANENT_ERRORS.contains(&code.as_str()))
-    }
-
-    /// Whether the workspace's token is unusable.
-    pub fn is_workspace_problem(&self) -> bool {
-        matches!(self, Self::Api { code } if WORKSPACE_ERRORS.contains(&code.as_str()))
-    }
-
-    pub fn code(&self) -> &str {
-        match self {
-            Self::Api { code } | Self::Unavailable { code } => code,
-            Self::RateLimited { .. } => "ratelimited",
-        }
-    }
-
-    pub fn retry_after(&self) -> Duration {
-        match self {
-            Self::RateLimited { retry_after } => *retry_after,
-            _ => Duration::from_secs(30),
-        }
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct SlackClient {
-    http: reqwest::Client,
-    api_url: Url,
-}
-
-/// A message as read from Slack, held only while a resource is built.
-#[derive(Debug, Clone, Deserialize)]
-pub struct SlackMessage {
-    pub ts: String,
-    #[serde(default)]
-    pub text: String,
-    pub user: Option<String>,
-    pub bot_id: Option<String>,
-    pub thread_ts: Option<String>,
-    #[serde(default)]
-    pub files: Vec<serde_json::Value>,
-}
-
-/// What Zendesk shows as the author; fetched per resource and never stored.
-#[derive(Debug, Clone)]
-pub struct SlackProfile {
-    pub display_name: String,
-    pub image_url: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Envelope {
-    ok: bool,
-    error: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct PostMessageResponse {
-    ts: String,
-}
-
-#[derive(Deserialize)]
-struct PermalinkResponse {
-    permalink: String,
-}
-
-#[derive(Deserialize)]
-struct RepliesResponse {
-    #[serde(default)]
-    messages: Vec<SlackMessage>,
-}
-
-#[derive(Deserialize)]
-struct UserInfoResponse {
-    user: SlackUser,
-}
-
-#[derive(Deserialize)]
-struct SlackUser {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    real_name: Option<String>,
-    #[serde(default)]
-    profile: SlackUserProfile,
-}
-
-#[derive(Deserialize, Default)]
-struct SlackUserProfile {
-    display_name: Option<String>,
-    real_name: Option<String>,
-    image_72: Option<String>,
-}
-
-impl SlackClient {
-    pub fn new(settings: &Settings) -> Result<Self, reqwest::Error> {
-        Ok(Self {
-            http: outbound::http_client(settings)?,
-            api_url: settings.slack_api_url.clone(),
-        })
-    }
-
-    fn method_url(&self, method: &str) -> String {
-        format!("{}/{method}", self.api_url.as_str().trim_end_matches('/'))
-    }
-
-    async fn call<T: DeserializeOwned>(
-        &self,
-        method: &str,
-        token: &Secret,
-        form: &[(&str, &str)],
-    ) -> Result<T, SlackError> {
-        let response = self
-            .http
-            .post(self.method_url(method))
-            .bearer_auth(token.expose())
-            .form(form)
-            .send()
-            .await
-            .map_err(|e| SlackError::Unavailable {
-                code: outbound::transport_code(&e).into(),
-            })?;
-        let status = response.status();
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            let retry_after =
-                outbound::retry_after(response.headers()).unwrap_or(Duration::from_secs(30));
-            return Err(SlackError::RateLimited { retry_after });
-        }
-        if !status.is_success() {
-            return Err(SlackError::Unavailable {
-                code: format!("http_{}", status.as_u16()),
-            });
-        }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|_| SlackError::Unavailable {
-                code: "unreadable_response".into(),
-            })?;
-        let envelope: Envelope =
-            serde_json::from_slice(&body).map_err(|_| SlackError::Unavailable {
-                code: "unreadable_response".into(),
-            })?;
-        if !envelope.ok {
-            let code = envelope.error.unwrap_or_else(|| "unknown_error".into());
-            if code == "ratelimited" {
-                return Err(SlackError::RateLimited {
-                    retry_after: Duration::from_secs(30),
-                });
-            }
-            return Err(SlackError::Api { code });
-        }
-        serde_json::from_slice(&body).map_err(|_| SlackError::Unavailable {
-            code: "unexpected_response".into(),
-        })
-    }
-
-    /// Posts `text` (Slack mrkdwn) in a thread; returns the new message's ts.
-    pub async fn post_message(
-        &self,
-        token: &Secret,
-        channel: &SlackChannelId,
-        thread_ts: &SlackTs,
-        text: &str,
-    ) -> Result<String, SlackError> {
-        let response: PostMessageResponse = self
-            .call(
-                "chat.postMessage",
-                token,
-                &[
-                    ("channel", channel.as_str()),
-                    ("thread_ts", thread_ts.as_str()),
-                    ("text", text),
-                ],
-            )
-            .await?;
-        Ok(response.ts)
-    }
-
-    pub async fn permalink(
-        &self,
-        token: &Secret,
-        channel: &SlackChannelId,
-        ts: &SlackTs,
-    ) -> Result<String, SlackError> {
-        let response: PermalinkResponse = self
-            .call(
-                "chat.getPermalink",
-                token,
-                &[("channel", channel.as_str()), ("message_ts", ts.as_str())],
-            )
-            .await?;
-        Ok(response.permalink)
-    }
-
-    /// Reads one message of a thread (or the thread's first message) by its ts.
-    pub async fn fetch_message(
-        &self,
-        token: &Secret,
-        channel: &SlackChannelId,
-        thread_ts: &SlackTs,
-        ts: &SlackTs,
-    ) -> Result<Option<SlackMessage>, SlackError> {
-        let response: RepliesResponse = self
-            .call(
-                "conversations.replies",
-                token,
-                &[
-                    ("channel", channel.as_str()),
-                    ("ts", thread_ts.as_str()),
-                    ("oldest", ts.as_str()),
-                    ("latest", ts.as_str()),
-                    ("inclusive", "true"),
-                    ("limit", "2"),
-                ],
-            )
-            .await?;
-        Ok(response.messages.into_iter().find(|m| m.ts == ts.as_str()))
-    }
-
-    pub async fn profile(
-        &self,
-        token: &Secret,
-        user: &SlackUserId,
-    ) -> Result<SlackProfile, SlackError> {
-        let response: UserInfoResponse = self
-            .call("users.info", token, &[("user", user.as_str())])
-            .await?;
-        let user = response.user;
-        let display_name = [
-            user.profile.display_name,
-            user.profile.real_name,
-            user.real_name,
-        ]
-        .into_iter()
-        .flatten()
-        .find(|n| !n.trim().is_empty())
-        .unwrap_or(user.name);
-        Ok(SlackProfile {
-            display_name,
-            image_url: user.profile.image_72.filter(|u| u.starts_with("https://")),
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn permanent_errors_are_told_apart_from_transient_ones() {
-        let api = |code: &str| SlackError::Api { code: code.into() };
-        assert!(api("channel_not_found").is_permanent());
-        assert!(api("token_revoked").is_workspace_problem());
-        assert!(!api("internal_error").is_permanent());
-        assert!(
-            !SlackError::RateLimited {
-                retry_after: Duration::from_secs(1)
-            }
-            .is_permanent()
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/slack/events", web::post().to(intake::events))
+        .route("/slack/install", web::get().to(install::install))
+        .route("/slack/oauth/callback", web::get().to(install::callback))
+        .route(
+            "/slack/files/{team}/{file}/{expires}/{signature}",
+            web::get().to(files::download),
         );
-    }
 }

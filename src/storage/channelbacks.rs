@@ -8,7 +8,7 @@
 
 use sqlx::Row;
 
-use super::{Db, StorageError, now_ms};
+use super::{Db, StorageError, Tx, now_ms};
 use crate::domain::AccountId;
 
 pub const STALE_AFTER_MS: i64 = 5 * 60 * 1000;
@@ -115,4 +115,16 @@ pub async fn abandon(db: &Db, account: AccountId, request_id: &str) -> Result<()
     .execute(db.pool())
     .await?;
     Ok(())
+}
+
+/// Whether we posted this Slack message for an agent (so it never comes back).
+pub async fn posted(
+    tx: &mut Tx,
+    external_id: &crate::domain::ExternalId,
+) -> Result<bool, StorageError> {
+    let row = sqlx::query("SELECT 1 AS hit FROM channelbacks WHERE external_id = $1")
+        .bind(external_id.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.is_some())
 }

@@ -15,10 +15,14 @@ pub mod oauth_states;
 pub mod outbox;
 pub mod rotation;
 pub mod setup_sessions;
+pub mod slack_events;
+pub mod slack_jobs;
 pub mod slack_workspaces;
 pub mod status_rules;
 pub mod statuses;
+pub mod threads;
 pub mod ticket_links;
+pub mod workspace_grants;
 pub mod zendesk_connections;
 
 use std::path::Path;

@@ -55,7 +55,10 @@ pub struct NewResource {
     pub external_id: ExternalId,
     pub kind: ResourceKind,
     pub message: SlackMessageRef,
+    /// The ticket thread (`thread_id` in Zendesk).
     pub thread_ts: SlackTs,
+    /// The Slack thread the message sits in (its own ts when top level).
+    pub parent_ts: SlackTs,
     pub author: Option<SlackUserId>,
 }
 
@@ -66,11 +69,15 @@ pub struct QueuedResource {
     pub external_id: ExternalId,
     pub kind: ResourceKind,
     pub message: SlackMessageRef,
+    /// The ticket thread (`thread_id` in Zendesk).
     pub thread_ts: SlackTs,
+    /// The Slack thread the message sits in, to read it from Slack.
+    pub parent_ts: SlackTs,
     pub attempts: i64,
 }
 
-const COLUMNS: &str = "seq, account_id, external_id, kind, slack_team, slack_channel, slack_ts, slack_thread_ts, attempts";
+const COLUMNS: &str = "seq, account_id, external_id, kind, slack_team, slack_channel, slack_ts, \
+                       slack_thread_ts, slack_parent_ts, attempts";
 
 fn corrupt(_: crate::domain::ParseError) -> StorageError {
     StorageError::Corrupt("outbox ids")
@@ -89,6 +96,13 @@ fn from_row(row: &AnyRow) -> Result<QueuedResource, StorageError> {
             ts: SlackTs::parse(&text("slack_ts")?).map_err(corrupt)?,
         },
         thread_ts: SlackTs::parse(&text("slack_thread_ts")?).map_err(corrupt)?,
+        parent_ts: {
+            let parent: Option<String> = row.try_get("slack_parent_ts")?;
+            match parent {
+                Some(parent) => SlackTs::parse(&parent).map_err(corrupt)?,
+                None => SlackTs::parse(&text("slack_thread_ts")?).map_err(corrupt)?,
+            }
+        },
         attempts: row.try_get("attempts")?,
     })
 }
@@ -102,8 +116,8 @@ where
     let now = now_ms();
     let done = sqlx::query(
         "INSERT INTO outbox (account_id, external_id, kind, slack_team, slack_channel, slack_ts, \
-         slack_thread_ts, slack_user, state, attempts, run_after, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9) \
+         slack_thread_ts, slack_user, slack_parent_ts, state, attempts, run_after, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, 'pending', 0, $9, $9) \
          ON CONFLICT (account_id, external_id) DO NOTHING",
     )
     .bind(resource.account_id.to_string())
@@ -115,6 +129,7 @@ where
     .bind(resource.thread_ts.as_str())
     .bind(resource.author.as_ref().map(SlackUserId::as_str))
     .bind(now)
+    .bind(resource.parent_ts.as_str())
     .execute(executor)
     .await?;
     Ok(done.rows_affected() > 0)
@@ -157,32 +172,73 @@ pub async fn pending_for_pull(
     rows.iter().map(from_row).collect()
 }
 
-/// Claims up to `limit` due rows of push-mode accounts for `lease_ms`, oldest first.
+/// Leases one push-mode account that has due rows, so that only this worker delivers its
+/// queue until the lease ends or is released (on PostgreSQL, `SKIP LOCKED` keeps two
+/// replicas from taking the same account; the lease is checked again on update).
+pub async fn lease_account(db: &Db, lease_ms: i64) -> Result<Option<AccountId>, StorageError> {
+    let now = now_ms();
+    let lock = match db.backend() {
+        Backend::Postgres => "FOR UPDATE OF a SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE accounts SET delivery_lease_until = $1 \
+         WHERE (delivery_lease_until IS NULL OR delivery_lease_until < $2) AND id = ( \
+           SELECT a.id FROM accounts a \
+           WHERE a.active = 1 AND a.push_token IS NOT NULL AND a.instance_push_id IS NOT NULL \
+             AND a.push_failure IS NULL AND a.settings NOT LIKE '%\"pull_only\"%' \
+             AND (a.delivery_lease_until IS NULL OR a.delivery_lease_until < $2) \
+             AND EXISTS (SELECT 1 FROM outbox o WHERE o.account_id = a.id AND o.state = 'pending' \
+                         AND o.run_after <= $2 AND (o.lease_until IS NULL OR o.lease_until < $2)) \
+           ORDER BY a.delivery_lease_until IS NOT NULL, a.delivery_lease_until LIMIT 1 {lock}) \
+         RETURNING id"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(now + lease_ms)
+        .bind(now)
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(|row| {
+        let id: String = row.try_get("id")?;
+        AccountId::parse(&id).map_err(|_| StorageError::Corrupt("accounts.id"))
+    })
+    .transpose()
+}
+
+/// Ends an account's delivery lease early (its round is over).
+pub async fn release_account(db: &Db, account: AccountId) -> Result<(), StorageError> {
+    sqlx::query("UPDATE accounts SET delivery_lease_until = NULL WHERE id = $1")
+        .bind(account.to_string())
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Claims up to `limit` due rows of one (leased) account for `lease_ms`, oldest first.
 pub async fn claim_for_push(
     db: &Db,
+    account: AccountId,
     limit: i64,
     lease_ms: i64,
 ) -> Result<Vec<QueuedResource>, StorageError> {
     let now = now_ms();
     let lock = match db.backend() {
-        Backend::Postgres => "FOR UPDATE OF o SKIP LOCKED",
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
     let sql = format!(
         "UPDATE outbox SET lease_until = $1, attempts = attempts + 1 \
          WHERE (lease_until IS NULL OR lease_until < $2) AND state = 'pending' AND seq IN ( \
-           SELECT o.seq FROM outbox o JOIN accounts a ON a.id = o.account_id \
-           WHERE o.state = 'pending' AND o.run_after <= $2 \
-             AND (o.lease_until IS NULL OR o.lease_until < $2) \
-             AND a.active = 1 AND a.push_token IS NOT NULL AND a.instance_push_id IS NOT NULL \
-             AND a.push_failure IS NULL AND a.settings NOT LIKE '%\"pull_only\"%' \
-           ORDER BY o.seq LIMIT $3 {lock}) \
+           SELECT seq FROM outbox WHERE account_id = $4 AND state = 'pending' AND run_after <= $2 \
+             AND (lease_until IS NULL OR lease_until < $2) \
+           ORDER BY seq LIMIT $3 {lock}) \
          RETURNING {COLUMNS}"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(now + lease_ms)
         .bind(now)
         .bind(limit)
+        .bind(account.to_string())
         .fetch_all(db.pool())
         .await?;
     let mut claimed: Vec<QueuedResource> = rows.iter().map(from_row).collect::<Result<_, _>>()?;
@@ -210,7 +266,8 @@ pub async fn mark_delivered(db: &Db, seqs: &[i64]) -> Result<(), StorageError> {
 /// Releases a claimed row to be tried again after `delay_ms`, recording why.
 pub async fn retry_later(db: &Db, seq: i64, code: &str, delay_ms: i64) -> Result<(), StorageError> {
     sqlx::query(
-        "UPDATE outbox SET lease_until = NULL, run_after = $2, last_error = $3 WHERE seq = $1",
+        "UPDATE outbox SET lease_until = NULL, run_after = $2, last_error = $3 \
+         WHERE seq = $1 AND state = 'pending'",
     )
     .bind(seq)
     .bind(now_ms() + delay_ms)
@@ -257,4 +314,86 @@ pub async fn forget_author(
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected())
+}
+
+/// The account's resources Zendesk never got, counted by error code (for the admin).
+pub async fn failures(db: &Db, account: AccountId) -> Result<Vec<(String, i64)>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT COALESCE(last_error, 'unknown') AS code, COUNT(*) AS n FROM outbox \
+         WHERE account_id = $1 AND state = 'failed' GROUP BY COALESCE(last_error, 'unknown') ORDER BY n DESC",
+    )
+    .bind(account.to_string())
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("code")?, row.try_get("n")?)))
+        .collect()
+}
+
+/// What happened to a queued message that was then deleted in Slack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Withdrawal {
+    /// It never reached Zendesk and now never will.
+    Cancelled,
+    /// Zendesk has it (or it failed for good): a deletion note makes sense.
+    AlreadySent,
+    /// It was never queued.
+    NotQueued,
+}
+
+/// Withdraws a resource (and its edits) never yet offered to Zendesk (by a push or in a
+/// pull response).
+pub async fn withdraw(
+    tx: &mut super::Tx,
+    account: AccountId,
+    external_id: &ExternalId,
+) -> Result<Withdrawal, StorageError> {
+    let cancel = |pattern: &'static str| {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE outbox SET state = 'failed', last_error = 'deleted_in_slack', lease_until = NULL \
+             WHERE account_id = $1 AND state = 'pending' AND attempts = 0 AND external_id {pattern} $2"
+        )))
+    };
+    let cancelled = cancel("=")
+        .bind(account.to_string())
+        .bind(external_id.as_str())
+        .execute(&mut **tx)
+        .await?;
+    if cancelled.rows_affected() > 0 {
+        cancel("LIKE")
+            .bind(account.to_string())
+            .bind(format!("{}:edit:%", external_id.as_str()))
+            .execute(&mut **tx)
+            .await?;
+        return Ok(Withdrawal::Cancelled);
+    }
+    let exists =
+        sqlx::query("SELECT 1 AS hit FROM outbox WHERE account_id = $1 AND external_id = $2")
+            .bind(account.to_string())
+            .bind(external_id.as_str())
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(if exists.is_some() {
+        Withdrawal::AlreadySent
+    } else {
+        Withdrawal::NotQueued
+    })
+}
+
+/// Notes that a pull response offered these rows to Zendesk (they stay pending until the
+/// next pull acknowledges them, but may already be in Zendesk).
+pub async fn mark_offered(db: &Db, seqs: &[i64]) -> Result<(), StorageError> {
+    if seqs.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE outbox SET attempts = attempts + 1 WHERE seq IN ({})",
+        placeholders(0, seqs.len())
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for seq in seqs {
+        query = query.bind(*seq);
+    }
+    query.execute(db.pool()).await?;
+    Ok(())
 }

@@ -132,3 +132,23 @@ pub async fn delete(tx: &mut Tx, id_hash: &str) -> Result<(), StorageError> {
         .await?;
     Ok(())
 }
+
+/// The existing account a live set-up session edits (`None` for a new account).
+pub async fn account_of(db: &Db, id_hash: &str) -> Result<Option<AccountId>, StorageError> {
+    let row = sqlx::query(
+        "SELECT account_id FROM setup_sessions WHERE id_hash = $1 AND expires_at >= $2",
+    )
+    .bind(id_hash)
+    .bind(now_ms())
+    .fetch_optional(db.pool())
+    .await?;
+    let account: Option<String> = match row {
+        Some(row) => row.try_get("account_id")?,
+        None => None,
+    };
+    account
+        .map(|a| {
+            AccountId::parse(&a).map_err(|_| StorageError::Corrupt("setup_sessions.account_id"))
+        })
+        .transpose()
+}

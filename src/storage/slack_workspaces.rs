@@ -84,6 +84,30 @@ pub async fn find(
     }))
 }
 
+/// The ids our bot posts under in a workspace (to ignore our own messages).
+#[derive(Debug, Default, Clone)]
+pub struct BotIds {
+    pub bot_user: Option<String>,
+    pub bot_id: Option<String>,
+}
+
+pub async fn bot_ids<'e, E>(executor: E, team: &SlackTeamId) -> Result<BotIds, StorageError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let row = sqlx::query("SELECT bot_user_id, bot_id FROM slack_workspaces WHERE team_id = $1")
+        .bind(team.as_str())
+        .fetch_optional(executor)
+        .await?;
+    Ok(match row {
+        Some(row) => BotIds {
+            bot_user: row.try_get("bot_user_id")?,
+            bot_id: row.try_get("bot_id")?,
+        },
+        None => BotIds::default(),
+    })
+}
+
 /// Deletes a workspace's token at once (uninstalled or revoked) and flags it.
 pub async fn revoke(db: &Db, team: &SlackTeamId, reason: &str) -> Result<(), StorageError> {
     sqlx::query(
@@ -109,4 +133,20 @@ pub async fn flag(db: &Db, team: &SlackTeamId, code: &str) -> Result<(), Storage
     .execute(db.pool())
     .await?;
     Ok(())
+}
+
+/// Whether a workspace the account links channels from lost its token (uninstalled,
+/// revoked): the admin must connect Slack again.
+pub async fn account_needs_reconnect(
+    db: &Db,
+    account: crate::domain::AccountId,
+) -> Result<bool, StorageError> {
+    let row = sqlx::query(
+        "SELECT 1 AS hit FROM channel_links l JOIN slack_workspaces w ON w.team_id = l.team_id \
+         WHERE l.account_id = $1 AND w.bot_token IS NULL",
+    )
+    .bind(account.to_string())
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(row.is_some())
 }

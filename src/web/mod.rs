@@ -25,3 +25,31 @@ pub fn html(status: StatusCode, page: &impl askama::Template) -> HttpResponse {
         Err(error) => actix_web::ResponseError::error_response(&ApiError::internal(error)),
     }
 }
+
+/// A page with a title and one message: confirmations, refusals and errors.
+#[derive(askama::Template)]
+#[template(path = "message.html")]
+pub struct MessagePage<'a> {
+    pub title: &'a str,
+    pub message: &'a str,
+}
+
+/// An error as a readable page (for browser-facing endpoints); 500s say nothing inside.
+pub fn error_page(error: ApiError) -> HttpResponse {
+    use actix_web::ResponseError;
+    let status = error.status_code();
+    let message = match &error {
+        ApiError::Internal(_) => {
+            let _ = error.error_response(); // logs the cause
+            "Something went wrong on our side. Please try again.".to_owned()
+        }
+        other => other.to_string(),
+    };
+    html(
+        status,
+        &MessagePage {
+            title: "Something is not right",
+            message: &message,
+        },
+    )
+}

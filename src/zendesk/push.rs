@@ -83,12 +83,56 @@ impl ZendeskClient {
         })
     }
 
-    pub(super) fn http(&self) -> &reqwest::Client {
+    pub fn base_url(&self, subdomain: &Subdomain) -> String {
+        self.template.for_subdomain(subdomain)
+    }
+
+    /// The shared HTTP client (for downloads of agents' attachments).
+    pub fn http(&self) -> &reqwest::Client {
         &self.http
     }
 
-    pub fn base_url(&self, subdomain: &Subdomain) -> String {
-        self.template.for_subdomain(subdomain)
+    /// `POST /api/v2/any_channel/channelback/report_error`: tells Zendesk a channelback
+    /// failed after it was answered (the description holds codes, never content).
+    pub async fn report_channelback_error(
+        &self,
+        subdomain: &Subdomain,
+        token: &Secret,
+        instance_push_id: &str,
+        external_id: &str,
+        description: &str,
+    ) -> Result<(), PushError> {
+        let url = format!(
+            "{}/api/v2/any_channel/channelback/report_error",
+            self.base_url(subdomain)
+        );
+        let body = serde_json::json!({
+            "instance_push_id": instance_push_id,
+            "external_id": external_id,
+            "description": description,
+        });
+        let response = self
+            .http
+            .post(url)
+            .bearer_auth(token.expose())
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| PushError::Transient {
+                code: transport_code(&e).into(),
+            })?;
+        match response.status() {
+            status if status.is_success() => Ok(()),
+            status if status == StatusCode::TOO_MANY_REQUESTS => Err(PushError::RateLimited {
+                retry_after: retry_after(response.headers()).unwrap_or(Duration::from_secs(60)),
+            }),
+            status if status.is_server_error() => Err(PushError::Transient {
+                code: format!("http_{}", status.as_u16()),
+            }),
+            status => Err(PushError::Rejected {
+                status: status.as_u16(),
+            }),
+        }
     }
 
     /// Pushes one batch (at most [`MAX_PUSH_BATCH`] resources).

@@ -2,14 +2,29 @@ use serde_json::Value;
 
 use crate::support::fake_slack::{self, field};
 use crate::support::schemas::assert_matches_schema;
-use crate::support::{BOT_TOKEN, Backend, TestApp, spawn_app};
+use crate::support::{BOT_TOKEN, Backend, PUSH_TOKEN, TestApp, spawn_app};
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, ResponseTemplate};
 
 const THREAD: &str = "slack:T0TEAM:C0CHAN:1700000000.000100";
 
 async fn channelback(app: &TestApp, metadata: &str, request_id: &str) -> reqwest::Response {
+    channelback_with_files(app, metadata, request_id, &[]).await
+}
+
+/// A channelback as Zendesk sends it, `file_urls[]` repeated once per attachment.
+async fn channelback_with_files(
+    app: &TestApp,
+    metadata: &str,
+    request_id: &str,
+    files: &[String],
+) -> reqwest::Response {
+    let files: String = files
+        .iter()
+        .map(|f| format!("&file_urls%5B%5D={}", urlencode(f)))
+        .collect();
     let body = format!(
-        "message={}&thread_id={}&parent_id={}&recipient_id=slack%3AT0TEAM%3AU0ALICE&metadata={}&state=&request_unique_identifier={request_id}\
-         &file_urls%5B%5D=https%3A%2F%2Facme.zendesk.com%2Fa%2F1&file_urls[]=https%3A%2F%2Facme.zendesk.com%2Fa%2F2",
+        "message={}&thread_id={}&parent_id={}&recipient_id=slack%3AT0TEAM%3AU0ALICE&metadata={}&state=&request_unique_identifier={request_id}{files}",
         urlencode("Hi <@U0ALICE> & team"),
         urlencode(THREAD),
         urlencode(THREAD),
@@ -22,6 +37,87 @@ async fn channelback(app: &TestApp, metadata: &str, request_id: &str) -> reqwest
         .send()
         .await
         .unwrap()
+}
+
+async fn attachments_are_streamed_into_the_thread_and_failures_reported(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let metadata = app.create_account(true).await;
+    app.connect_slack(&metadata).await;
+    fake_slack::accept_posts(&app.slack, "1700000099.000900").await;
+    fake_slack::accept_uploads(&app.slack).await;
+    Mock::given(method("GET"))
+        .and(path("/z/acme/attachments/token/tok1/"))
+        .and(header(
+            "authorization",
+            format!("Bearer {PUSH_TOKEN}").as_str(),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(b"%PDF-1.4 fake".to_vec(), "application/pdf"),
+        )
+        .mount(&app.zendesk)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/z/acme/api/v2/any_channel/channelback/report_error"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&app.zendesk)
+        .await;
+    let files = vec![
+        format!(
+            "{}/attachments/token/tok1/?name=invoice.pdf",
+            app.zendesk_base()
+        ),
+        format!(
+            "{}/attachments/token/gone/?name=missing.txt",
+            app.zendesk_base()
+        ),
+        "http://127.0.0.1:9/metrics".to_owned(),
+    ];
+
+    let response = channelback_with_files(&app, &metadata, "req-files", &files).await;
+
+    assert_eq!(response.status(), 200, "the reply itself is delivered");
+    let uploads = fake_slack::received(&app.slack, "files.getUploadURLExternal").await;
+    assert_eq!(uploads.len(), 1);
+    assert_eq!(field(&uploads[0], "filename"), Some("invoice.pdf"));
+    assert_eq!(field(&uploads[0], "length"), Some("13"));
+    let bytes = app
+        .slack
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.url.path() == "/upload/F0UP")
+        .unwrap()
+        .body;
+    assert_eq!(bytes, b"%PDF-1.4 fake");
+    let completed = fake_slack::received(&app.slack, "files.completeUploadExternal").await;
+    assert_eq!(field(&completed[0], "thread_ts"), Some("1700000000.000100"));
+    assert_eq!(field(&completed[0], "channel_id"), Some("C0CHAN"));
+    let reports: Vec<Value> = app
+        .zendesk
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.url.path().ends_with("/channelback/report_error"))
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(
+        reports.len(),
+        2,
+        "the missing file and the off-host URL are reported to Zendesk"
+    );
+    assert!(
+        reports[1]["description"]
+            .as_str()
+            .unwrap()
+            .contains("attachment_not_on_zendesk")
+    );
+    assert_matches_schema("report_channelback_error.json", &reports[0]);
+    assert_eq!(
+        reports[0]["external_id"],
+        "slack:T0TEAM:C0CHAN:1700000099.000900"
+    );
 }
 
 fn urlencode(value: &str) -> String {
@@ -157,6 +253,7 @@ async fn a_malformed_channelback_names_the_field(backend: Backend) {
 }
 
 on_both_databases!(
+    attachments_are_streamed_into_the_thread_and_failures_reported,
     a_reply_lands_in_the_slack_thread_escaped,
     a_retried_channelback_answers_the_same_and_posts_once,
     permanent_slack_errors_are_4xx_and_rate_limits_are_retryable,

@@ -8,6 +8,7 @@
 mod support;
 
 mod admin_ui;
+mod at_rest;
 mod browser;
 mod channelback;
 mod clickthrough;
@@ -18,6 +19,9 @@ mod manifest;
 mod operations;
 mod pull;
 mod push;
+mod replicas;
+mod slack_connect;
+mod slack_events;
 mod status_admin;
 mod status_board;
 mod status_rules;

@@ -70,5 +70,40 @@ async fn wrong_content_types_and_unknown_routes_are_clean_4xx(backend: Backend) 
 on_both_databases!(
     health_readiness_and_metrics_answer,
     oversized_bodies_get_413_json,
-    wrong_content_types_and_unknown_routes_are_clean_4xx
+    wrong_content_types_and_unknown_routes_are_clean_4xx,
+    housekeeping_forgets_expired_ids_but_never_pending_work
 );
+
+async fn housekeeping_forgets_expired_ids_but_never_pending_work(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let metadata = app.create_account(false).await;
+    app.connect_slack(&metadata).await;
+    app.enqueue(&metadata, "1700000000.000100", "1700000000.000100")
+        .await;
+    app.enqueue(&metadata, "1700000001.000100", "1700000001.000100")
+        .await;
+    let old = slackdesk::storage::now_ms() - 8 * 24 * 60 * 60 * 1000;
+    sqlx::query("UPDATE outbox SET state = 'delivered', delivered_at = $1 WHERE slack_ts = '1700000000.000100'")
+        .bind(old)
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO slack_events (event_id, team_id, received_at) VALUES ('EvOld', 'T0TEAM', $1), ('EvNew', 'T0TEAM', $2)")
+        .bind(old)
+        .bind(slackdesk::storage::now_ms())
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+
+    let removed = slackdesk::jobs::housekeeping_once(&app.state)
+        .await
+        .unwrap();
+
+    assert_eq!(removed, 2);
+    assert_eq!(app.queued().await.len(), 1, "the pending resource stays");
+    let events: Vec<String> = sqlx::query_scalar("SELECT event_id FROM slack_events")
+        .fetch_all(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(events, vec!["EvNew"]);
+}

@@ -136,6 +136,16 @@ async fn a_message_deleted_before_delivery_is_dropped_not_retried_forever(backen
             .unwrap(),
         0
     );
+    let page = app
+        .open_admin("Support", &metadata, false)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Delivery problems") && page.contains("thread_not_found"),
+        "the admin sees why"
+    );
 }
 
 async fn a_malformed_state_is_a_400_naming_the_field(backend: Backend) {

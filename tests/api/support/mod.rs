@@ -44,6 +44,8 @@ pub const TEAM: &str = "T0TEAM";
 pub const CHANNEL: &str = "C0CHAN";
 pub const BOT_TOKEN: &str = "xoxb-test-bot-token-4f1d";
 pub const PUSH_TOKEN: &str = "zdpush-test-token-9a7e";
+pub const SIGNING_SECRET: &str = "slack-signing-secret-for-tests";
+pub const SLACK_CLIENT_ID: &str = "1234.5678";
 
 #[derive(Parser)]
 struct SettingsArgs {
@@ -60,6 +62,8 @@ pub struct TestApp {
     pub database_url: String,
     pub key_ring: String,
     pub clock: slackdesk::clock::Clock,
+    /// The command line the app was built from, to start replicas of it.
+    args: Vec<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -96,6 +100,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
     let key_ring = slackdesk::crypto::generate_key_line("test1").expect("key");
     let zendesk_template = format!("{}/z/{{subdomain}}", zendesk.uri());
     let slack_api = format!("{}/api", slack.uri());
+    let slack_oauth = format!("{}/oauth/v2/authorize", slack.uri());
     let mut args: Vec<String> = [
         "slackdesk",
         "--public-url",
@@ -112,6 +117,14 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         &zendesk_template,
         "--worker-poll-ms",
         "50",
+        "--slack-signing-secret",
+        SIGNING_SECRET,
+        "--slack-client-id",
+        SLACK_CLIENT_ID,
+        "--slack-client-secret",
+        "slack-client-secret-for-tests",
+        "--slack-oauth-url",
+        &slack_oauth,
         "--http-timeout-secs",
         "5",
     ]
@@ -149,7 +162,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
     if let Some(app_id) = options.zendesk_app_id {
         args.extend(["--zendesk-app-id".into(), app_id.to_string()]);
     }
-    let settings = SettingsArgs::try_parse_from(args)
+    let settings = SettingsArgs::try_parse_from(args.clone())
         .expect("test settings parse")
         .settings;
     let clock = options.clock.unwrap_or_default();
@@ -171,6 +184,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         database_url,
         key_ring,
         clock,
+        args,
         _dir: dir,
     }
 }
@@ -197,6 +211,19 @@ async fn fresh_postgres_database() -> String {
 }
 
 impl TestApp {
+    /// Another instance of the service on the same database, keys and fakes (a replica
+    /// behind the same load balancer); returns its address and state.
+    pub async fn spawn_replica(&self) -> (String, AppState) {
+        let settings = SettingsArgs::try_parse_from(self.args.clone())
+            .expect("settings")
+            .settings;
+        let app = Application::build(settings).await.expect("replica builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state().clone();
+        tokio::spawn(app.run_until_stopped());
+        (address, state)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
@@ -305,6 +332,13 @@ impl TestApp {
         )
         .await
         .unwrap();
+        slackdesk::storage::workspace_grants::grant(
+            &self.state.db,
+            Self::account_id(metadata),
+            &team,
+        )
+        .await
+        .unwrap();
     }
 
     /// Queues a Slack message for the account, as the Slack bridge does.
@@ -317,6 +351,66 @@ impl TestApp {
             Some(SlackUserId::parse("U0ALICE").unwrap()),
             ResourceKind::Message,
         )
+        .await
+        .unwrap()
+    }
+
+    /// Posts an Events API payload signed as Slack signs it.
+    pub async fn post_slack_event(&self, body: &serde_json::Value) -> reqwest::Response {
+        self.post_slack_raw(
+            body.to_string().into_bytes(),
+            chrono::Utc::now().timestamp(),
+            None,
+        )
+        .await
+    }
+
+    pub async fn post_slack_raw(
+        &self,
+        body: Vec<u8>,
+        timestamp: i64,
+        retry: Option<u32>,
+    ) -> reqwest::Response {
+        let timestamp = timestamp.to_string();
+        let signature =
+            slackdesk::slack::signature::sign(&Secret::from(SIGNING_SECRET), &timestamp, &body);
+        let mut request = self
+            .http
+            .post(self.url("/slack/events"))
+            .header("content-type", "application/json")
+            .header("x-slack-request-timestamp", &timestamp)
+            .header("x-slack-signature", signature)
+            .body(body);
+        if let Some(retry) = retry {
+            request = request.header("x-slack-retry-num", retry.to_string());
+        }
+        request.send().await.expect("request reaches the app")
+    }
+
+    /// Links the test channel to the account with the given settings.
+    pub async fn link_channel_with(
+        &self,
+        metadata: &str,
+        settings: slackdesk::storage::channel_links::ChannelSettings,
+    ) {
+        let mut tx = self.state.db.begin_write().await.unwrap();
+        channel_links::replace_for_team(
+            &mut tx,
+            Self::account_id(metadata),
+            &team(),
+            &[(channel(), settings)],
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// Rows waiting in the outbox, with their external and thread ids, in order.
+    pub async fn queued(&self) -> Vec<(String, String)> {
+        sqlx::query_as::<_, (String, String)>(
+            "SELECT external_id, slack_thread_ts FROM outbox ORDER BY seq",
+        )
+        .fetch_all(self.state.db.pool())
         .await
         .unwrap()
     }
@@ -390,4 +484,29 @@ where
         );
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
+}
+
+static EVENT_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// An `event_callback` envelope around an inner event, with a fresh event id.
+pub fn event_callback(event: serde_json::Value) -> serde_json::Value {
+    let n = EVENT_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    serde_json::json!({
+        "token": "unused", "team_id": TEAM, "api_app_id": "A0APP", "type": "event_callback",
+        "event_id": format!("Ev{n:08}"), "event_time": 1_700_000_000, "event": event
+    })
+}
+
+/// A message event in the test channel.
+pub fn message_event(
+    user: &str,
+    ts: &str,
+    thread_ts: Option<&str>,
+    text: &str,
+) -> serde_json::Value {
+    let mut event = serde_json::json!({"type": "message", "channel": CHANNEL, "user": user, "ts": ts, "text": text, "channel_type": "channel"});
+    if let Some(thread) = thread_ts {
+        event["thread_ts"] = serde_json::json!(thread);
+    }
+    event_callback(event)
 }

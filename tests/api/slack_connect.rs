@@ -1,0 +1,257 @@
+//! Connecting Slack: the OAuth install from the admin UI, and linking channels there.
+
+use slackdesk::storage::{channel_links, slack_workspaces, workspace_grants};
+
+use crate::support::fake_slack;
+use crate::support::{BOT_TOKEN, Backend, SLACK_CLIENT_ID, TestApp, hidden_value, spawn_app, team};
+
+async fn the_admin_installs_slack_from_the_settings_and_links_a_channel(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let metadata = app.create_account(false).await;
+    fake_slack::serve_oauth_access(&app.slack).await;
+    fake_slack::serve_auth_test(&app.slack).await;
+    fake_slack::serve_conversations(&app.slack, &[("C0CHAN", "support"), ("C0RAND", "random")])
+        .await;
+    let page = app
+        .open_admin("Support", &metadata, false)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let session = hidden_value(&page, "session").unwrap();
+    assert!(page.contains("id=\"connect-slack\""));
+
+    let install = app.get(&format!("/slack/install?session={session}")).await;
+    assert_eq!(install.status(), 302);
+    let location = url::Url::parse(install.headers()["location"].to_str().unwrap()).unwrap();
+    assert!(
+        location
+            .as_str()
+            .starts_with(&format!("{}/oauth/v2/authorize", app.slack.uri()))
+    );
+    let query: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
+    assert_eq!(query["client_id"], SLACK_CLIENT_ID);
+    assert!(
+        query["scope"].contains("channels:history") && query["scope"].contains("reactions:write")
+    );
+    assert_eq!(
+        query["redirect_uri"],
+        "https://slackdesk.example.com/slack/oauth/callback"
+    );
+    let state = &query["state"];
+    let cookie = install.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Secure"),
+        "{cookie}"
+    );
+    let browser_cookie = cookie.split(';').next().unwrap().to_owned();
+    let callback_url = app.url(&format!(
+        "/slack/oauth/callback?code=abc&state={}",
+        urlencode(state)
+    ));
+
+    let other_browser = app.http.get(&callback_url).send().await.unwrap();
+    assert_eq!(
+        other_browser.status(),
+        400,
+        "the callback only works in the browser that started the install"
+    );
+    let callback = app
+        .http
+        .get(&callback_url)
+        .header("cookie", &browser_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(callback.status(), 200);
+    assert!(
+        callback
+            .text()
+            .await
+            .unwrap()
+            .contains("Slack is connected")
+    );
+    let workspace = slack_workspaces::find(&app.state.db, &app.state.keys, &team())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(workspace.bot_token.unwrap().expose(), BOT_TOKEN);
+    assert_eq!(workspace.bot_id.as_deref(), Some("B0BOT"));
+    assert!(
+        workspace_grants::is_granted(&app.state.db, TestApp::account_id(&metadata), &team())
+            .await
+            .unwrap()
+    );
+
+    let page = app
+        .open_admin("Support", &metadata, false)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("#support") && page.contains("#random"),
+        "channel names come from Slack"
+    );
+    let session = hidden_value(&page, "session").unwrap();
+    let saved = app
+        .post_form(
+            "/channel/admin/save",
+            &[
+                ("session", session.as_str()),
+                ("name", "Support"),
+                ("link", "T0TEAM:C0CHAN"),
+                ("T0TEAM:C0CHAN:tags", "vip"),
+                ("T0TEAM:C0CHAN:replies", "internal"),
+                ("T0TEAM:C0CHAN:start", "every_message"),
+                ("T0TEAM:C0CHAN:emoji", "ticket"),
+                ("T0TEAM:C0CHAN:group", "5"),
+                ("T0TEAM:C0CHAN:edits", "on"),
+                ("T0TEAM:C0CHAN:reaction", "eyes"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), 200);
+    let links = channel_links::for_account(&app.state.db, TestApp::account_id(&metadata))
+        .await
+        .unwrap();
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0].channel.as_str(), "C0CHAN");
+    assert_eq!(links[0].settings.ticket_tags, vec!["vip"]);
+    assert!(
+        links[0].settings.replies_as_internal_notes
+            && links[0].settings.sync_edits
+            && !links[0].settings.sync_deletes
+    );
+    assert_eq!(
+        (
+            links[0].settings.same_sender_minutes,
+            links[0].settings.ticket_reaction.as_str()
+        ),
+        (5, "eyes")
+    );
+    let page = app
+        .open_admin("Support", &metadata, false)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("value=\"T0TEAM:C0CHAN\" checked"),
+        "the stored link is shown"
+    );
+}
+
+async fn forged_states_and_channels_are_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let metadata = app.create_account(false).await;
+    app.connect_slack(&metadata).await;
+    fake_slack::serve_conversations(&app.slack, &[("C0CHAN", "support")]).await;
+
+    let forged = app
+        .get("/slack/oauth/callback?code=abc&state=eyJ4IjoxfQ.test1.00")
+        .await;
+    assert_eq!(forged.status(), 400);
+    let denied = app
+        .get("/slack/oauth/callback?error=access_denied&state=x")
+        .await;
+    assert_eq!(denied.status(), 200);
+    assert!(denied.text().await.unwrap().contains("cancelled"));
+    assert!(
+        fake_slack::received(&app.slack, "oauth.v2.access")
+            .await
+            .is_empty()
+    );
+
+    let page = app
+        .open_admin("Support", &metadata, false)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let session = hidden_value(&page, "session").unwrap();
+    let other_team = app
+        .post_form(
+            "/channel/admin/save",
+            &[
+                ("session", session.as_str()),
+                ("name", "x"),
+                ("link", "T0OTHER:C0CHAN"),
+            ],
+        )
+        .await;
+    assert_eq!(other_team.status(), 400);
+    assert!(other_team.text().await.unwrap().contains("cannot see"));
+    let hidden_channel = app
+        .post_form(
+            "/channel/admin/save",
+            &[
+                ("session", session.as_str()),
+                ("name", "x"),
+                ("link", "T0TEAM:C0SECRET"),
+            ],
+        )
+        .await;
+    assert_eq!(hidden_channel.status(), 400);
+    assert!(hidden_channel.text().await.unwrap().contains("cannot see"));
+}
+
+async fn a_stranger_opening_a_new_account_for_the_same_subdomain_sees_no_workspace(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let owner = app.create_account(false).await;
+    app.connect_slack(&owner).await;
+    fake_slack::serve_conversations(&app.slack, &[("C0CHAN", "support")]).await;
+    fake_slack::accept_posts(&app.slack, "1700000099.000900").await;
+
+    // Anyone can open the admin UI for any subdomain: it must not reveal the owner's Slack.
+    let page = app.open_admin("", "", false).await.text().await.unwrap();
+    assert!(
+        !page.contains("#support") && !page.contains("T0TEAM"),
+        "no workspace of another account is shown"
+    );
+    let session = hidden_value(&page, "session").unwrap();
+    let forged = app
+        .post_form(
+            "/channel/admin/save",
+            &[
+                ("session", session.as_str()),
+                ("name", "x"),
+                ("link", "T0TEAM:C0CHAN"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        forged.status(),
+        400,
+        "linking another account's channel is refused"
+    );
+    let stranger = app.create_account(false).await;
+    let reply = app
+        .post_form(
+            "/channel/channelback",
+            &[
+                ("metadata", stranger.as_str()),
+                ("thread_id", "slack:T0TEAM:C0CHAN:1700000000.000100"),
+                ("message", "spam"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status(), 422);
+    assert!(
+        fake_slack::received(&app.slack, "chat.postMessage")
+            .await
+            .is_empty()
+    );
+}
+
+fn urlencode(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+on_both_databases!(
+    the_admin_installs_slack_from_the_settings_and_links_a_channel,
+    forged_states_and_channels_are_refused,
+    a_stranger_opening_a_new_account_for_the_same_subdomain_sees_no_workspace
+);
