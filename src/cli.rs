@@ -1,13 +1,19 @@
-//! The command line: `serve` (the default), `migrate`, `keys`, `zendesk-app`.
+//! The command line: `serve` (the default), `migrate`, `keys`, `zendesk-app`, `zendesk`
+//! (connect an account for statuses) and `api-keys` (status API keys).
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{DatabaseSettings, KeySettings, Settings};
+use crate::config::{DatabaseSettings, KeySettings, Secret, Settings};
 use crate::crypto::KeyRing;
+use crate::domain::{Subdomain, ZendeskUserId};
+use crate::startup::AppState;
 use crate::startup::{Application, install_crypto_provider};
+use crate::statuses::{connect, keys};
+use crate::storage::api_keys;
 use crate::storage::{Db, rotation};
+use crate::zendesk::ZendeskAuth;
 
 /// slackdesk: Slack channels to Zendesk tickets, through the Zendesk Channel Framework.
 ///
@@ -35,6 +41,109 @@ enum Command {
     /// Build the Zendesk installer app.
     #[command(subcommand, name = "zendesk-app")]
     ZendeskApp(ZendeskAppCommand),
+    /// Connect a Zendesk account's REST API (for statuses and routing).
+    #[command(subcommand)]
+    Zendesk(ZendeskCommand),
+    /// Manage status API keys.
+    #[command(subcommand, name = "api-keys")]
+    ApiKeys(ApiKeysCommand),
+    /// Status rules of an account: automatic idle, out of office, schedules.
+    #[command(subcommand)]
+    Statuses(StatusesCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum StatusesCommand {
+    /// Show the account's rules, changing those given.
+    Rules {
+        /// The account's subdomain.
+        #[arg(long)]
+        subdomain: String,
+        /// Online agents with no activity for this many minutes (30 to 1440) become away.
+        #[arg(long, conflicts_with = "no_idle")]
+        idle_minutes: Option<i64>,
+        /// Turn automatic idle off.
+        #[arg(long)]
+        no_idle: bool,
+        /// Tag put on an agent's unsolved tickets when they leave online (e.g. agent_ooo).
+        #[arg(long, conflicts_with = "no_ooo")]
+        ooo_tag: Option<String>,
+        /// Turn out-of-office tagging off.
+        #[arg(long)]
+        no_ooo: bool,
+        /// Set agents online/offline at their schedule's shift starts and ends.
+        #[arg(long, value_parser = ["on", "off"])]
+        schedules: Option<String>,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
+    /// Give an agent a Zendesk business-hours schedule (or take it away with --none).
+    Schedule {
+        #[arg(long)]
+        subdomain: String,
+        #[arg(long)]
+        user_id: String,
+        /// Zendesk schedule id.
+        #[arg(long, conflicts_with = "none", required_unless_present = "none")]
+        schedule_id: Option<i64>,
+        #[arg(long)]
+        none: bool,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ZendeskCommand {
+    /// Store an API token (checked with Zendesk first) and sync the account's agents.
+    Connect(Box<ConnectArgs>),
+}
+
+#[derive(Args, Debug)]
+struct ConnectArgs {
+    /// The account's subdomain (`acme` for acme.zendesk.com).
+    #[arg(long)]
+    subdomain: String,
+    /// Email of the Zendesk admin the token belongs to (kept only inside the sealed
+    /// credential).
+    #[arg(long, env = "ZENDESK_EMAIL", hide_env_values = true)]
+    email: String,
+    /// The API token (Admin Center > Apps and integrations > Zendesk API). Prefer the
+    /// environment variable: arguments are visible to other local users.
+    #[arg(long, env = "ZENDESK_API_TOKEN", hide_env_values = true)]
+    api_token: Secret,
+    #[command(flatten)]
+    settings: Settings,
+}
+
+#[derive(Subcommand, Debug)]
+enum ApiKeysCommand {
+    /// Create a key and print it once.
+    Create {
+        /// The account's subdomain.
+        #[arg(long)]
+        subdomain: String,
+        /// Zendesk user id of the key's owner, recorded as `updated_by`.
+        #[arg(long)]
+        user_id: String,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
+    /// List keys: prefix, account, owner, created, last used, revoked.
+    List {
+        /// Only this account's keys.
+        #[arg(long)]
+        subdomain: Option<String>,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
+    /// Revoke a key by its prefix.
+    Revoke {
+        /// The key's prefix, as `list` shows it.
+        prefix: String,
+        #[command(flatten)]
+        database: DatabaseSettings,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -99,12 +208,15 @@ fn default_key_id() -> String {
     format!("k{}", chrono::Utc::now().format("%Y%m%d%H%M"))
 }
 
-const SUBCOMMANDS: [&str; 8] = [
+const SUBCOMMANDS: [&str; 11] = [
     "serve",
     "migrate",
     "keys",
     "slack",
     "zendesk-app",
+    "zendesk",
+    "api-keys",
+    "statuses",
     "help",
     "--help",
     "-h",
@@ -154,8 +266,89 @@ impl Cli {
                 );
                 Ok(())
             }
+            Command::Zendesk(ZendeskCommand::Connect(args)) => zendesk_connect(*args).await,
+            Command::ApiKeys(command) => api_keys_command(command).await,
+            Command::Statuses(command) => statuses_command(command).await,
         }
     }
+}
+
+async fn zendesk_connect(args: ConnectArgs) -> anyhow::Result<()> {
+    let subdomain = Subdomain::parse(&args.subdomain)?;
+    let state = AppState::build(args.settings).await?;
+    let auth = ZendeskAuth::ApiToken {
+        email: args.email,
+        api_token: args.api_token.expose().to_owned(),
+    };
+    let report = connect::connect(&state, &subdomain, &auth).await?;
+    println!(
+        "connected {subdomain} as user {}; {} agents synced",
+        report
+            .connected_as
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+        report.agents
+    );
+    Ok(())
+}
+
+async fn open_db(database: &DatabaseSettings) -> anyhow::Result<Db> {
+    let db = Db::connect(database).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+fn show_time(ms: Option<i64>) -> String {
+    ms.map(crate::statuses::wire::iso_ms)
+        .unwrap_or_else(|| "-".to_owned())
+}
+
+async fn api_keys_command(command: ApiKeysCommand) -> anyhow::Result<()> {
+    let now = crate::storage::now_ms();
+    match command {
+        ApiKeysCommand::Create {
+            subdomain,
+            user_id,
+            database,
+        } => {
+            let subdomain = Subdomain::parse(&subdomain)?;
+            let owner = ZendeskUserId::parse(&user_id)?;
+            let db = open_db(&database).await?;
+            let key = keys::create(&db, &subdomain, owner, now).await?;
+            println!("{}", key.key);
+            eprintln!(
+                "key {} for {subdomain} (owner {owner}); it is shown only now",
+                key.prefix
+            );
+        }
+        ApiKeysCommand::List {
+            subdomain,
+            database,
+        } => {
+            let subdomain = subdomain.as_deref().map(Subdomain::parse).transpose()?;
+            let db = open_db(&database).await?;
+            println!("prefix\tsubdomain\towner\tcreated\tlast_used\trevoked");
+            for key in api_keys::list(&db, subdomain.as_ref()).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    key.prefix,
+                    key.subdomain,
+                    key.owner,
+                    show_time(Some(key.created_at)),
+                    show_time(key.last_used_at),
+                    show_time(key.revoked_at)
+                );
+            }
+        }
+        ApiKeysCommand::Revoke { prefix, database } => {
+            let db = open_db(&database).await?;
+            if !api_keys::revoke(&db, prefix.trim(), now).await? {
+                anyhow::bail!("no active key has prefix {}", prefix.trim());
+            }
+            println!("revoked {}", prefix.trim());
+        }
+    }
+    Ok(())
 }
 
 /// Inserts `serve` when the first argument is not a command (`slackdesk --bind …`).
@@ -207,6 +400,70 @@ async fn rotate(args: RotateArgs) -> anyhow::Result<()> {
         report.current,
         report.raced
     );
+    Ok(())
+}
+
+async fn statuses_command(command: StatusesCommand) -> anyhow::Result<()> {
+    use crate::statuses::status_rules::{idle_minutes as check_idle, ticket_tag};
+    use crate::storage::status_rules;
+    let now = crate::storage::now_ms();
+    match command {
+        StatusesCommand::Rules {
+            subdomain,
+            idle_minutes,
+            no_idle,
+            ooo_tag,
+            no_ooo,
+            schedules,
+            database,
+        } => {
+            let subdomain = Subdomain::parse(&subdomain)?;
+            let db = open_db(&database).await?;
+            let mut rules = status_rules::find(&db, &subdomain).await?;
+            if let Some(minutes) = idle_minutes {
+                rules.idle_minutes = Some(check_idle(minutes)?);
+            }
+            if no_idle {
+                rules.idle_minutes = None;
+            }
+            if let Some(tag) = ooo_tag {
+                rules.ooo_tag = Some(ticket_tag(&tag)?);
+            }
+            if no_ooo {
+                rules.ooo_tag = None;
+            }
+            if let Some(value) = schedules {
+                rules.schedules_enabled = value == "on";
+            }
+            status_rules::save(&db, &subdomain, &rules, now).await?;
+            println!(
+                "{subdomain}: idle {}, out-of-office tag {}, schedules {}",
+                rules
+                    .idle_minutes
+                    .map_or("off".to_owned(), |m| format!("after {m} min")),
+                rules.ooo_tag.as_deref().unwrap_or("off"),
+                if rules.schedules_enabled { "on" } else { "off" }
+            );
+        }
+        StatusesCommand::Schedule {
+            subdomain,
+            user_id,
+            schedule_id,
+            none: _,
+            database,
+        } => {
+            let subdomain = Subdomain::parse(&subdomain)?;
+            let user = ZendeskUserId::parse(&user_id)?;
+            let db = open_db(&database).await?;
+            if !status_rules::set_agent_schedule(&db, &subdomain, user, schedule_id).await? {
+                anyhow::bail!("{user} is not a synced agent of {subdomain}");
+            }
+            match schedule_id {
+                Some(id) => println!("agent {user} follows schedule {id}"),
+                None => println!("agent {user} has no schedule"),
+            }
+        }
+    }
     Ok(())
 }
 

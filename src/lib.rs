@@ -15,6 +15,7 @@
 pub mod bridge;
 pub mod channel;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod domain;
@@ -23,6 +24,7 @@ pub mod ops;
 pub mod outbound;
 pub mod slack;
 pub mod startup;
+pub mod statuses;
 pub mod storage;
 pub mod telemetry;
 pub mod web;

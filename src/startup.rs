@@ -10,10 +10,12 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::KeyRing;
 use crate::ops::Metrics;
 use crate::slack::SlackClient;
+use crate::statuses::RateLimiter;
 use crate::storage::Db;
 use crate::zendesk::ZendeskClient;
 
@@ -28,6 +30,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Wakes the delivery worker when new work is queued.
     pub delivery_wake: Arc<Notify>,
+    /// The time the status API and its rules see (a manual clock in tests).
+    pub clock: Clock,
+    /// Per-second request counts of status API keys.
+    pub rate_limiter: Arc<RateLimiter>,
     /// Message content between the Slack event and the push (memory only).
     pub content: Arc<crate::bridge::content::ContentCache>,
 }
@@ -50,6 +56,11 @@ pub enum StartupError {
 impl AppState {
     /// Connects to the database (migrating it), loads keys and builds the clients.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        Self::build_with_clock(settings, Clock::system()).await
+    }
+
+    /// As [`AppState::build`], with the clock the status rules use.
+    pub async fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
         install_crypto_provider();
         let loaded = KeyRing::load(&settings.keys)?;
         if let Some(path) = &loaded.created_file {
@@ -65,6 +76,8 @@ impl AppState {
             settings: Arc::new(settings),
             metrics: Arc::new(Metrics::default()),
             delivery_wake: Arc::new(Notify::new()),
+            clock,
+            rate_limiter: Arc::new(RateLimiter::default()),
             content: Arc::new(crate::bridge::content::ContentCache::default()),
         })
     }
@@ -86,8 +99,13 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        Self::build_with_clock(settings, Clock::system()).await
+    }
+
+    /// As [`Application::build`], with the clock the status rules use (tests).
+    pub async fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
         let bind = settings.bind;
-        let state = AppState::build(settings).await?;
+        let state = AppState::build_with_clock(settings, clock).await?;
         let listener = TcpListener::bind(bind).map_err(|source| StartupError::Bind {
             addr: bind.to_string(),
             source,
@@ -165,6 +183,7 @@ fn http_server(listener: TcpListener, state: AppState) -> Result<Server, Startup
             .configure(crate::channel::configure)
             .configure(crate::slack::configure)
             .configure(crate::ops::configure)
+            .configure(crate::statuses::configure)
             .configure(crate::web::configure_assets)
             .default_service(web::to(not_found))
     })

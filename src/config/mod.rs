@@ -190,6 +190,53 @@ pub struct Settings {
     )]
     pub worker_poll_ms: u64,
 
+    /// Status API: requests each API key may make per second; more get 429.
+    /// Counted per process (each replica allows this many).
+    #[arg(
+        long,
+        env = "STATUS_API_PER_SECOND",
+        value_name = "STATUS_API_PER_SECOND",
+        default_value_t = 10
+    )]
+    pub status_api_per_second: u32,
+
+    /// Status API: requests each API key may make per UTC day; more get 429 until
+    /// midnight UTC. Counted in the database, so shared by all replicas.
+    #[arg(
+        long,
+        env = "STATUS_API_PER_DAY",
+        value_name = "STATUS_API_PER_DAY",
+        default_value_t = 10_000
+    )]
+    pub status_api_per_day: u32,
+
+    /// Zendesk OAuth client id ("unique identifier") for `GET /zendesk/connect`.
+    #[arg(long, env = "ZENDESK_CLIENT_ID", value_name = "ZENDESK_CLIENT_ID")]
+    pub zendesk_client_id: Option<String>,
+
+    /// Zendesk OAuth client secret for `GET /zendesk/connect`.
+    #[arg(
+        long,
+        env = "ZENDESK_CLIENT_SECRET",
+        hide_env_values = true,
+        value_name = "ZENDESK_CLIENT_SECRET"
+    )]
+    pub zendesk_client_secret: Option<Secret>,
+
+    /// Id of the Zendesk app that `notify_app` notifies (`POST /api/v2/apps/notify`);
+    /// unset, no notification is sent.
+    #[arg(long, env = "ZENDESK_APP_ID", value_name = "ZENDESK_APP_ID")]
+    pub zendesk_app_id: Option<i64>,
+
+    /// How often connected Zendesk accounts' agents are synced again, in seconds.
+    #[arg(
+        long,
+        env = "AGENT_SYNC_INTERVAL_SECS",
+        value_name = "AGENT_SYNC_INTERVAL_SECS",
+        default_value_t = 3600
+    )]
+    pub agent_sync_interval_secs: u64,
+
     /// Timeout for every call to Slack or Zendesk, in seconds.
     #[arg(
         long,

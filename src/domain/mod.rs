@@ -2,10 +2,12 @@
 //!
 //! Each type has a private field and a `parse` that is the only way in from outside.
 
+mod agent;
 mod external_id;
 mod slack_ids;
 mod subdomain;
 
+pub use agent::{AgentStatus, ZendeskUserId};
 pub use external_id::{ExternalId, SlackMessageRef};
 pub use slack_ids::{SlackChannelId, SlackTeamId, SlackTs, SlackUserId};
 pub use subdomain::Subdomain;

@@ -1,4 +1,5 @@
-//! Background work: the push delivery worker and the Slack-side jobs.
+//! Background work: the push delivery worker, the Slack-side jobs, and for statuses the
+//! periodic agent sync ([`agent_sync`]) and the status rules (idle, schedules) every minute.
 //!
 //! ```text
 //!  loop: claim due rows (lease) ─▶ group by account ─▶ build ─▶ push ≤100 ─▶ per-result
@@ -10,10 +11,12 @@
 //! tests drain the queue without sleeping. Shutdown is through a cancellation token; a
 //! round in flight finishes, and anything not finished is still in the database.
 
+pub mod agent_sync;
 mod housekeeping;
 mod push;
 mod slack;
 
+pub use agent_sync::{SyncRound, sync_agents_once};
 pub use housekeeping::housekeeping_once;
 pub use push::{DeliveryRound, deliver_once};
 pub use slack::run_slack_jobs_once;
@@ -25,8 +28,34 @@ use tokio_util::sync::CancellationToken;
 
 use crate::startup::AppState;
 
-/// Starts the delivery worker; it stops when `cancel` fires.
+/// Starts the workers; the handle finishes when all of them stopped after `cancel`.
 pub fn spawn_workers(state: AppState, cancel: CancellationToken) -> JoinHandle<()> {
+    let delivery = spawn_delivery(state.clone(), cancel.clone());
+    let sync = tokio::spawn(agent_sync::run(state.clone(), cancel.clone()));
+    let rules = tokio::spawn(status_rules_loop(state, cancel));
+    tokio::spawn(async move {
+        let _ = delivery.await;
+        let _ = sync.await;
+        let _ = rules.await;
+    })
+}
+
+/// Applies the status rules (idle, schedules) every minute until `cancel` fires.
+async fn status_rules_loop(state: AppState, cancel: CancellationToken) {
+    loop {
+        if let Err(error) = crate::statuses::status_rules::run_once(&state).await {
+            tracing::error!(error = %crate::web::error_chain(&error), "status rules round failed");
+        }
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            () = tokio::time::sleep(Duration::from_secs(60)) => {}
+        }
+    }
+    tracing::info!("status rules worker stopped");
+}
+
+/// The delivery worker; it stops when `cancel` fires.
+fn spawn_delivery(state: AppState, cancel: CancellationToken) -> JoinHandle<()> {
     tokio::spawn(async move {
         let poll = state.settings.worker_poll_interval();
         let mut next_housekeeping = tokio::time::Instant::now();

@@ -6,17 +6,24 @@
 //! bytes. Where the two need different SQL (row locking), [`Backend`] says which to use.
 
 pub mod accounts;
+pub mod agents;
+pub mod api_keys;
+pub mod board_sessions;
 pub mod channel_links;
 pub mod channelbacks;
+pub mod oauth_states;
 pub mod outbox;
 pub mod rotation;
 pub mod setup_sessions;
 pub mod slack_events;
 pub mod slack_jobs;
 pub mod slack_workspaces;
+pub mod status_rules;
+pub mod statuses;
 pub mod threads;
 pub mod ticket_links;
 pub mod workspace_grants;
+pub mod zendesk_connections;
 
 use std::path::Path;
 use std::str::FromStr;

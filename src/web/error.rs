@@ -26,12 +26,22 @@ pub enum ApiError {
     Forbidden(&'static str),
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// Well formed, but a field refers to something that does not exist (an unknown
+    /// agent): 422 naming the field.
+    #[error("{field}: {message}")]
+    UnknownReference { field: String, message: String },
+    /// The route exists but not with this method: 405 with `Allow`.
+    #[error("method not allowed; use {allow}")]
+    MethodNotAllowed { allow: &'static str },
     /// The request was fine but something it needs is not set up (e.g. Slack not connected).
     #[error("{message}")]
     Unprocessable { code: String, message: String },
     /// Try again later: a transient failure upstream or a concurrent duplicate.
     #[error("temporarily unavailable: {code}")]
     RetryLater { code: String, retry_after_secs: u64 },
+    /// Over a rate limit: 429 with `Retry-After`.
+    #[error("too many requests; retry after {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -51,12 +61,15 @@ impl ApiError {
     fn code(&self) -> &str {
         match self {
             Self::InvalidField { .. } => "invalid_field",
+            Self::UnknownReference { .. } => "unknown_reference",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::Unprocessable { code, .. } | Self::RetryLater { code, .. } => code,
+            Self::TooManyRequests { .. } => "rate_limited",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -78,6 +91,8 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::InvalidField { .. } => StatusCode::BAD_REQUEST,
+            Self::UnknownReference { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -85,6 +100,7 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RetryLater { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -98,16 +114,20 @@ impl ResponseError for ApiError {
             other => other.to_string(),
         };
         let mut body = json!({"error": {"code": self.code(), "message": message}});
-        if let Self::InvalidField { field, .. } = self {
+        if let Self::InvalidField { field, .. } | Self::UnknownReference { field, .. } = self {
             body["error"]["field"] = json!(field);
         }
         let mut response = HttpResponse::build(self.status_code());
         if let Self::RetryLater {
             retry_after_secs, ..
-        } = self
+        }
+        | Self::TooManyRequests { retry_after_secs } = self
             && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
             response.insert_header((header::RETRY_AFTER, value));
+        }
+        if let Self::MethodNotAllowed { allow } = self {
+            response.insert_header((header::ALLOW, *allow));
         }
         response.json(body)
     }

@@ -61,6 +61,7 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub database_url: String,
     pub key_ring: String,
+    pub clock: slackdesk::clock::Clock,
     /// The command line the app was built from, to start replicas of it.
     args: Vec<String>,
     _dir: tempfile::TempDir,
@@ -72,7 +73,17 @@ pub struct Options {
     pub workers: bool,
     pub extra_frame_ancestor: Option<String>,
     pub max_body_bytes: Option<usize>,
+    /// A manual clock for the status API (rate limits, status times); system otherwise.
+    pub clock: Option<slackdesk::clock::Clock>,
+    /// `--status-api-per-second` / `--status-api-per-day`.
+    pub status_limits: Option<(u32, u32)>,
+    pub zendesk_app_id: Option<i64>,
+    /// Sets ZENDESK_CLIENT_ID / ZENDESK_CLIENT_SECRET (OAuth connect).
+    pub zendesk_oauth: bool,
 }
+
+pub const ZENDESK_CLIENT_ID: &str = "slackdesk_test";
+pub const ZENDESK_CLIENT_SECRET: &str = "zd-client-secret-5be1";
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, Options::default()).await
@@ -132,10 +143,32 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
     if let Some(limit) = options.max_body_bytes {
         args.extend(["--max-body-bytes".into(), limit.to_string()]);
     }
+    if let Some((per_second, per_day)) = options.status_limits {
+        args.extend([
+            "--status-api-per-second".into(),
+            per_second.to_string(),
+            "--status-api-per-day".into(),
+            per_day.to_string(),
+        ]);
+    }
+    if options.zendesk_oauth {
+        args.extend([
+            "--zendesk-client-id".into(),
+            ZENDESK_CLIENT_ID.into(),
+            "--zendesk-client-secret".into(),
+            ZENDESK_CLIENT_SECRET.into(),
+        ]);
+    }
+    if let Some(app_id) = options.zendesk_app_id {
+        args.extend(["--zendesk-app-id".into(), app_id.to_string()]);
+    }
     let settings = SettingsArgs::try_parse_from(args.clone())
         .expect("test settings parse")
         .settings;
-    let app = Application::build(settings).await.expect("app builds");
+    let clock = options.clock.unwrap_or_default();
+    let app = Application::build_with_clock(settings, clock.clone())
+        .await
+        .expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
@@ -150,6 +183,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
             .expect("client"),
         database_url,
         key_ring,
+        clock,
         args,
         _dir: dir,
     }

@@ -1,0 +1,318 @@
+//! The status board: a page listing the account's agents by id with their status, since
+//! when and by whom, their online time over the last 7 days (a small server-rendered SVG),
+//! and a form to change one or many. The table refreshes in place every 15 seconds.
+//!
+//! Sign-in is with a status API key (an admin's): the page then acts as that key (its
+//! account, its owner as `updated_by`). The cookie holds a random session id, stored
+//! hashed; changes also carry a CSRF token derived from it.
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::auth::Caller;
+use super::keys;
+use super::rules::{self, Batch};
+use super::wire::iso_ms;
+use crate::crypto::tokens::{constant_time_eq, hash_secret, random_secret};
+use crate::domain::{AgentStatus, ZendeskUserId};
+use crate::startup::AppState;
+use crate::storage::statuses::StatusRecord;
+use crate::storage::{agents, api_keys, board_sessions, statuses};
+use crate::web::{ApiError, Form, html, read_body};
+
+pub const PATH: &str = "/zendesk/board";
+const COOKIE: &str = "sd_board";
+const SESSION_MS: i64 = 8 * 3_600_000;
+const DAY_MS: i64 = 86_400_000;
+
+/// One bar of the 7-day chart (SVG units: 1 px per online hour).
+pub struct Bar {
+    pub x: i64,
+    pub y: i64,
+    pub height: i64,
+    pub title: String,
+}
+
+pub struct Row {
+    pub user_id: i64,
+    pub status: &'static str,
+    pub since: String,
+    pub by: String,
+    pub bars: Vec<Bar>,
+}
+
+#[derive(Template)]
+#[template(path = "board.html")]
+struct BoardPage<'a> {
+    subdomain: &'a str,
+    csrf: &'a str,
+    rows: Vec<Row>,
+    statuses: [&'static str; 4],
+    notice: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "board_rows.html")]
+struct BoardRows {
+    rows: Vec<Row>,
+}
+
+#[derive(Template)]
+#[template(path = "board_sign_in.html")]
+struct SignInPage<'a> {
+    error: Option<&'a str>,
+}
+
+/// Online milliseconds per UTC day for the 7 days ending with `now`'s day, oldest first,
+/// from one agent's changes in time order (the first may predate the window).
+pub fn online_by_day(changes: &[(i64, AgentStatus)], now: i64) -> [i64; 7] {
+    let first_day = now.div_euclid(DAY_MS) * DAY_MS - 6 * DAY_MS;
+    let mut days = [0i64; 7];
+    for (i, (at, status)) in changes.iter().enumerate() {
+        if *status != AgentStatus::Online {
+            continue;
+        }
+        let end = changes.get(i + 1).map_or(now, |(next, _)| *next).min(now);
+        let mut start = (*at).max(first_day);
+        while start < end {
+            let day_end = (start.div_euclid(DAY_MS) + 1) * DAY_MS;
+            let slice_end = end.min(day_end);
+            let index = (start - first_day).div_euclid(DAY_MS);
+            if let Some(day) = usize::try_from(index).ok().and_then(|i| days.get_mut(i)) {
+                *day += slice_end - start;
+            }
+            start = slice_end;
+        }
+    }
+    days
+}
+
+fn bars(days: [i64; 7], now: i64) -> Vec<Bar> {
+    let first_day = now.div_euclid(DAY_MS) * DAY_MS - 6 * DAY_MS;
+    days.iter()
+        .enumerate()
+        .map(|(i, ms)| {
+            let hours = (*ms as f64 / 3_600_000.0).clamp(0.0, 24.0);
+            let height = hours.round() as i64;
+            let date = iso_ms(first_day + i as i64 * DAY_MS);
+            Bar {
+                x: i as i64 * 10,
+                y: 24 - height,
+                height,
+                title: format!("{}: {hours:.1} h online", &date[..10]),
+            }
+        })
+        .collect()
+}
+
+async fn rows(state: &AppState, caller: &Caller) -> Result<Vec<Row>, ApiError> {
+    let now = state.clock.now_ms();
+    let roster = agents::list_active(&state.db, &caller.subdomain).await?;
+    let current = statuses::current_all(&state.db, &caller.subdomain).await?;
+    let window = now.div_euclid(DAY_MS) * DAY_MS - 6 * DAY_MS;
+    let history =
+        statuses::changes_for_chart(&state.db, &caller.subdomain, window, now + 1).await?;
+    Ok(roster
+        .iter()
+        .map(|agent| {
+            let status: Option<&StatusRecord> = current.iter().find(|s| s.user_id == agent.user_id);
+            let changes: Vec<(i64, AgentStatus)> = history
+                .iter()
+                .filter(|c| c.user_id == agent.user_id)
+                .map(|c| (c.updated_at, c.status))
+                .collect();
+            Row {
+                user_id: agent.user_id.get(),
+                status: status.map_or("none", |s| s.status.as_str()),
+                since: status.map_or_else(|| "-".to_owned(), |s| iso_ms(s.updated_at)),
+                by: status.map_or_else(|| "-".to_owned(), |s| s.updated_by.to_string()),
+                bars: bars(online_by_day(&changes, now), now),
+            }
+        })
+        .collect())
+}
+
+fn csrf_for(session: &str) -> String {
+    hash_secret(&format!("board-csrf:{session}"))[..32].to_owned()
+}
+
+/// The signed-in caller and the session id, from the cookie.
+async fn session(
+    state: &AppState,
+    req: &HttpRequest,
+) -> Result<Option<(Caller, String)>, ApiError> {
+    let Some(cookie) = req.cookie(COOKIE) else {
+        return Ok(None);
+    };
+    let id = cookie.value().to_owned();
+    let now = state.clock.now_ms();
+    let Some(prefix) = board_sessions::key_prefix(&state.db, &hash_secret(&id), now).await? else {
+        return Ok(None);
+    };
+    let Some(key) = api_keys::find_active(&state.db, &prefix).await? else {
+        return Ok(None);
+    };
+    Ok(Some((
+        Caller {
+            key_prefix: key.prefix,
+            subdomain: key.subdomain,
+            owner: key.owner,
+        },
+        id,
+    )))
+}
+
+fn sign_in_page(status: StatusCode, error: Option<&str>) -> HttpResponse {
+    html(status, &SignInPage { error })
+}
+
+/// `GET /zendesk/board`.
+pub(super) async fn show(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let Some((caller, id)) = session(&state, &req).await? else {
+        return Ok(sign_in_page(StatusCode::OK, None));
+    };
+    let notice = req
+        .query_string()
+        .contains("changed=1")
+        .then_some("Statuses saved.");
+    Ok(html(
+        StatusCode::OK,
+        &BoardPage {
+            subdomain: caller.subdomain.as_str(),
+            csrf: &csrf_for(&id),
+            rows: rows(&state, &caller).await?,
+            statuses: AgentStatus::ALL.map(AgentStatus::as_str),
+            notice,
+        },
+    ))
+}
+
+/// `GET /zendesk/board/rows`: the table body, for the in-place refresh.
+pub(super) async fn refresh(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (caller, _) = session(&state, &req)
+        .await?
+        .ok_or(ApiError::Unauthorized("sign in to the status board"))?;
+    Ok(html(
+        StatusCode::OK,
+        &BoardRows {
+            rows: rows(&state, &caller).await?,
+        },
+    ))
+}
+
+/// `POST /zendesk/board/sign_in` with `api_key`.
+pub(super) async fn sign_in(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body = read_body(&req, payload, state.settings.max_body_bytes).await?;
+    let form = Form::parse(&req, &body)?;
+    let raw = form
+        .optional("api_key")?
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    let Some(key) = keys::verify(&state.db, &raw).await? else {
+        return Ok(sign_in_page(
+            StatusCode::UNAUTHORIZED,
+            Some("That API key is not valid."),
+        ));
+    };
+    let id = random_secret();
+    let now = state.clock.now_ms();
+    board_sessions::insert(
+        &state.db,
+        &hash_secret(&id),
+        &key.prefix,
+        now + SESSION_MS,
+        now,
+    )
+    .await?;
+    tracing::info!(key_prefix = %key.prefix, "status board sign-in");
+    let cookie = Cookie::build(COOKIE, id)
+        .path(PATH)
+        .http_only(true)
+        .secure(state.settings.public_url.scheme() == "https")
+        .same_site(SameSite::Strict)
+        .max_age(actix_web::cookie::time::Duration::hours(8))
+        .finish();
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", PATH))
+        .cookie(cookie)
+        .finish())
+}
+
+/// `POST /zendesk/board/change` with `csrf`, `status` and one or more `user_id`.
+pub(super) async fn change(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (caller, id) = session(&state, &req)
+        .await?
+        .ok_or(ApiError::Unauthorized("sign in to the status board"))?;
+    let body = read_body(&req, payload, state.settings.max_body_bytes).await?;
+    let form = Form::parse(&req, &body)?;
+    if !constant_time_eq(form.required("csrf")?.as_bytes(), csrf_for(&id).as_bytes()) {
+        return Err(ApiError::Forbidden("the form expired; reload the board"));
+    }
+    let status = AgentStatus::parse(form.required("status")?)
+        .map_err(|e| ApiError::invalid("status", e.0))?;
+    let items = form
+        .all("user_id")
+        .iter()
+        .enumerate()
+        .map(|(index, raw)| {
+            ZendeskUserId::parse(raw)
+                .map(|id| (index, id, status))
+                .map_err(|e| ApiError::invalid("user_id", e.0))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if items.is_empty() {
+        return Err(ApiError::invalid("user_id", "choose at least one agent"));
+    }
+    rules::create_many(
+        &state,
+        &caller,
+        Batch {
+            items,
+            notify_app: true,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", format!("{PATH}?changed=1")))
+        .finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn online_time_is_split_by_utc_day_and_clipped_to_the_window() {
+        let now = 20_000 * DAY_MS + 6 * 3_600_000; // day 20000, 06:00
+        let changes = [
+            (19_990 * DAY_MS, AgentStatus::Online), // before the window
+            (19_994 * DAY_MS + 12 * 3_600_000, AgentStatus::Away), // day 0 of the window, noon
+            (19_999 * DAY_MS + 22 * 3_600_000, AgentStatus::Online),
+        ];
+        let days = online_by_day(&changes, now);
+        assert_eq!(days[0], 12 * 3_600_000);
+        assert_eq!(days[1..5], [0, 0, 0, 0]);
+        assert_eq!(days[5], 2 * 3_600_000);
+        assert_eq!(days[6], 6 * 3_600_000, "still online now");
+        let chart = bars(days, now);
+        assert_eq!((chart[0].height, chart[0].y), (12, 12));
+        assert!(chart[6].title.ends_with("6.0 h online"));
+    }
+}

@@ -1,0 +1,109 @@
+//! The status board page: sign-in with an API key, the agent table with the 7-day chart,
+//! changing several agents at once, and the in-place refresh fragment.
+
+use crate::statuses::{ADMIN, AGENT, BIG, get, ready, statuses};
+use crate::support::{Backend, Options, TestApp, hidden_value};
+
+async fn sign_in(app: &TestApp, key: &str) -> reqwest::Response {
+    app.post_form("/zendesk/board/sign_in", &[("api_key", key)])
+        .await
+}
+
+async fn page(app: &TestApp, cookie: &str, path: &str) -> (u16, String) {
+    let response = app
+        .http
+        .get(app.url(path))
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+async fn an_admin_signs_in_sees_agents_and_changes_several_at_once(backend: Backend) {
+    let (app, key) = ready(backend, Options::default()).await;
+    crate::statuses::post(
+        &app,
+        &key,
+        &serde_json::json!({"user_statuses": [{"user_id": AGENT, "status": "online"}]}),
+    )
+    .await;
+    app.clock.advance(2 * 3_600_000);
+
+    let (status, anonymous) = page(&app, "", "/zendesk/board").await;
+    assert_eq!(status, 200);
+    assert!(anonymous.contains("name=\"api_key\""), "the sign-in form");
+    assert_eq!(sign_in(&app, "sdk_wrong").await.status(), 401);
+    let signed_in = sign_in(&app, &key).await;
+    assert_eq!(signed_in.status(), 303);
+    let set_cookie = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        set_cookie.contains("HttpOnly")
+            && set_cookie.contains("SameSite=Strict")
+            && set_cookie.contains("Secure")
+    );
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+
+    let (status, board) = page(&app, &cookie, "/zendesk/board").await;
+    assert_eq!(status, 200);
+    assert!(board.contains("Status board: acme"));
+    for id in [AGENT, ADMIN, BIG] {
+        assert!(
+            board.contains(&format!("<td>{id}</td>")),
+            "agent {id} listed"
+        );
+    }
+    assert!(
+        board.contains("2.0 h online"),
+        "the chart shows AGENT's two hours"
+    );
+    assert!(!board.contains("Agent Smith"), "no names anywhere");
+    let csrf = hidden_value(&board, "csrf").unwrap();
+
+    let forged = app
+        .http
+        .post(app.url("/zendesk/board/change"))
+        .header("Cookie", &cookie)
+        .form(&[
+            ("csrf", "nope"),
+            ("status", "away"),
+            ("user_id", &AGENT.to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    let body = format!("csrf={csrf}&status=away&user_id={AGENT}&user_id={BIG}");
+    let changed = app
+        .http
+        .post(app.url("/zendesk/board/change"))
+        .header("Cookie", &cookie)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 303);
+
+    let (_, current) = get(&app, &key, "/zendesk/user_statuses/current").await;
+    assert_eq!(
+        statuses(&current),
+        vec![(AGENT, "away".to_owned()), (BIG, "away".to_owned())]
+    );
+    assert_eq!(
+        current["user_statuses"][0]["updated_by"], ADMIN,
+        "the key's owner"
+    );
+    let (status, rows) = page(&app, &cookie, "/zendesk/board/rows").await;
+    assert_eq!(status, 200);
+    assert!(
+        rows.contains("status-away") && !rows.contains("<html"),
+        "a fragment: {rows}"
+    );
+    assert_eq!(page(&app, "", "/zendesk/board/rows").await.0, 401);
+}
+
+on_both_databases!(an_admin_signs_in_sees_agents_and_changes_several_at_once);
