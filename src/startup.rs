@@ -36,6 +36,8 @@ pub struct AppState {
     pub rate_limiter: Arc<RateLimiter>,
     /// Message content between the Slack event and the push (memory only).
     pub content: Arc<crate::bridge::content::ContentCache>,
+    /// Group commit of Slack events.
+    pub intake: crate::bridge::intake::IntakeQueue,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +70,8 @@ impl AppState {
         }
         let db = Db::connect(&settings.database).await?;
         db.migrate().await?;
+        let delivery_wake = Arc::new(Notify::new());
+        let intake = crate::bridge::intake::IntakeQueue::start(db.clone(), delivery_wake.clone());
         Ok(Self {
             db,
             keys: Arc::new(loaded.ring),
@@ -75,10 +79,11 @@ impl AppState {
             zendesk: ZendeskClient::new(&settings)?,
             settings: Arc::new(settings),
             metrics: Arc::new(Metrics::default()),
-            delivery_wake: Arc::new(Notify::new()),
+            delivery_wake,
             clock,
             rate_limiter: Arc::new(RateLimiter::default()),
             content: Arc::new(crate::bridge::content::ContentCache::default()),
+            intake,
         })
     }
 }

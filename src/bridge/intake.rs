@@ -11,6 +11,10 @@
 //! Only ids are written. Our own bot's messages, and messages we posted for an agent,
 //! never come back as comments.
 
+use std::sync::Arc;
+
+use tokio::sync::{Notify, mpsc, oneshot};
+
 use crate::domain::{SlackMessageRef, SlackTeamId, SlackTs};
 use crate::slack::{MessageEvent, SlackEvent};
 use crate::startup::AppState;
@@ -19,7 +23,7 @@ use crate::storage::outbox::{self, NewResource, ResourceKind, Withdrawal};
 use crate::storage::slack_jobs::{self, JobKind};
 use crate::storage::slack_workspaces::BotIds;
 use crate::storage::threads::{self, Place};
-use crate::storage::{StorageError, Tx, channelbacks, slack_events, slack_workspaces};
+use crate::storage::{Db, StorageError, Tx, channelbacks, slack_events, slack_workspaces};
 
 /// What happened to an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,20 +52,131 @@ pub async fn accept(
         SlackEvent::Ignored(_) => return Ok(Intake::Nothing),
         _ => {}
     }
-    let mut tx = state.db.begin_write().await?;
-    if !slack_events::first_delivery(&mut tx, event_id, team.as_str()).await? {
-        return Ok(Intake::Duplicate);
+    state
+        .intake
+        .submit(team.clone(), event_id.to_owned(), event)
+        .await
+}
+
+/// Group commit for Slack events.
+///
+/// ```text
+///  request ─┐                        ┌─▶ one transaction: every waiting event ─▶ commit
+///  request ─┼─▶ channel ─▶ writer ───┤
+///  request ─┘                        └─▶ each request gets its own outcome, then its 200
+/// ```
+///
+/// Every event still has its ids committed before its request is answered; under load the
+/// events that arrive while one batch commits share the next transaction, so the database
+/// does one commit for many events instead of one each. A batch that fails is retried one
+/// event at a time, so one bad event cannot fail its neighbours.
+#[derive(Clone, Debug)]
+pub struct IntakeQueue {
+    sender: mpsc::Sender<Submission>,
+}
+
+struct Submission {
+    team: SlackTeamId,
+    event_id: String,
+    event: SlackEvent,
+    reply: oneshot::Sender<Result<Intake, StorageError>>,
+}
+
+/// Most events committed in one transaction.
+const MAX_BATCH: usize = 256;
+
+impl IntakeQueue {
+    /// Starts the writer task.
+    pub fn start(db: Db, wake: Arc<Notify>) -> Self {
+        let (sender, receiver) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(write_batches(db, wake, receiver));
+        Self { sender }
     }
-    let queued = route(&mut tx, team, &event).await?;
+
+    async fn submit(
+        &self,
+        team: SlackTeamId,
+        event_id: String,
+        event: SlackEvent,
+    ) -> Result<Intake, StorageError> {
+        let (reply, outcome) = oneshot::channel();
+        let submission = Submission {
+            team,
+            event_id,
+            event,
+            reply,
+        };
+        self.sender
+            .send(submission)
+            .await
+            .map_err(|_| StorageError::WriterStopped)?;
+        outcome.await.map_err(|_| StorageError::WriterStopped)?
+    }
+}
+
+async fn write_batches(db: Db, wake: Arc<Notify>, mut receiver: mpsc::Receiver<Submission>) {
+    while let Some(first) = receiver.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match receiver.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let queued = match commit_batch(&db, &batch).await {
+            Ok(outcomes) => deliver(batch, outcomes.into_iter().map(Ok).collect()),
+            Err(error) => {
+                tracing::warn!(events = batch.len(), error = %error, "batched intake failed; retrying one by one");
+                let mut outcomes = Vec::with_capacity(batch.len());
+                for submission in &batch {
+                    outcomes.push(
+                        commit_batch(&db, std::slice::from_ref(submission))
+                            .await
+                            .map(|mut o| o.remove(0)),
+                    );
+                }
+                deliver(batch, outcomes)
+            }
+        };
+        if queued {
+            wake.notify_one();
+        }
+    }
+}
+
+/// Commits every event of the batch in one transaction.
+async fn commit_batch(db: &Db, batch: &[Submission]) -> Result<Vec<Intake>, StorageError> {
+    let mut tx = db.begin_write().await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for submission in batch {
+        let outcome = if slack_events::first_delivery(
+            &mut tx,
+            &submission.event_id,
+            submission.team.as_str(),
+        )
+        .await?
+        {
+            match route(&mut tx, &submission.team, &submission.event).await? {
+                0 => Intake::Nothing,
+                queued => Intake::Queued(queued),
+            }
+        } else {
+            Intake::Duplicate
+        };
+        outcomes.push(outcome);
+    }
     tx.commit().await?;
-    if queued > 0 {
-        state.delivery_wake.notify_one();
+    Ok(outcomes)
+}
+
+/// Answers each waiting request; true when anything was queued.
+fn deliver(batch: Vec<Submission>, outcomes: Vec<Result<Intake, StorageError>>) -> bool {
+    let mut queued = false;
+    for (submission, outcome) in batch.into_iter().zip(outcomes) {
+        queued |= matches!(outcome, Ok(Intake::Queued(_)));
+        let _ = submission.reply.send(outcome);
     }
-    Ok(if queued > 0 {
-        Intake::Queued(queued)
-    } else {
-        Intake::Nothing
-    })
+    queued
 }
 
 async fn route(tx: &mut Tx, team: &SlackTeamId, event: &SlackEvent) -> Result<usize, StorageError> {

@@ -53,6 +53,8 @@ pub enum StorageError {
     Corrupt(&'static str),
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    #[error("the Slack event writer has stopped")]
+    WriterStopped,
 }
 
 /// Which database is behind the pool.
