@@ -743,6 +743,7 @@ async fn bench(knobs: Knobs) -> Result<()> {
         knobs.rate,
         knobs.seconds
     );
+    slackdesk::startup::install_crypto_provider();
     let fakes = start_fakes().await?;
 
     // 1. The ceiling: a bare handler, same client, same bodies.

@@ -57,7 +57,7 @@ async fn backfill(state: &AppState, job: &SlackJob, token: &Secret) -> Result<()
         .and_then(|m| m.thread_ts.as_deref().or(Some(m.ts.as_str())))
         .and_then(|ts| SlackTs::parse(ts).ok())
         .unwrap_or_else(|| message.ts.clone());
-    let bot = slack_workspaces::bot_ids(&state.db, &message.team).await?;
+    let bot = slack_workspaces::bot_ids(state.db.pool(), &message.team).await?;
     let place = Place {
         account: job.account,
         team: &message.team,

@@ -51,7 +51,7 @@ pub async fn accept(
     if !slack_events::first_delivery(&mut tx, event_id, team.as_str()).await? {
         return Ok(Intake::Duplicate);
     }
-    let queued = route(state, &mut tx, team, &event).await?;
+    let queued = route(&mut tx, team, &event).await?;
     tx.commit().await?;
     if queued > 0 {
         state.delivery_wake.notify_one();
@@ -64,7 +64,6 @@ pub async fn accept(
 }
 
 async fn route(
-    state: &AppState,
     tx: &mut Tx,
     team: &SlackTeamId,
     event: &SlackEvent,
@@ -81,7 +80,7 @@ async fn route(
         return Ok(0);
     }
     if let SlackEvent::Message(m) | SlackEvent::Edited { message: m, .. } = event
-        && is_ours(state, tx, team, m).await?
+        && is_ours(tx, team, m).await?
     {
         return Ok(0);
     }
@@ -106,12 +105,11 @@ async fn route(
 
 /// Our bot's own messages, and the replies we posted for agents.
 async fn is_ours(
-    state: &AppState,
     tx: &mut Tx,
     team: &SlackTeamId,
     message: &MessageEvent,
 ) -> Result<bool, StorageError> {
-    let bot = slack_workspaces::bot_ids(&state.db, team).await?;
+    let bot = slack_workspaces::bot_ids(&mut **tx, team).await?;
     let by_bot_user = message
         .user
         .as_ref()

@@ -91,10 +91,16 @@ pub struct BotIds {
     pub bot_id: Option<String>,
 }
 
-pub async fn bot_ids(db: &Db, team: &SlackTeamId) -> Result<BotIds, StorageError> {
+/// Takes an executor so a caller holding a write transaction reads through it: asking the
+/// pool for a second connection there starves the pool when every connection is held by
+/// a request waiting for the write lock.
+pub async fn bot_ids<'e, E>(executor: E, team: &SlackTeamId) -> Result<BotIds, StorageError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     let row = sqlx::query("SELECT bot_user_id, bot_id FROM slack_workspaces WHERE team_id = $1")
         .bind(team.as_str())
-        .fetch_optional(db.pool())
+        .fetch_optional(executor)
         .await?;
     Ok(match row {
         Some(row) => BotIds {
