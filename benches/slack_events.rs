@@ -35,7 +35,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::Parser;
 use serde_json::{Value, json};
 use slackdesk::config::{Secret, Settings};
-use slackdesk::domain::{AccountId, SlackChannelId, SlackTeamId, SlackUserId, Subdomain};
+use slackdesk::domain::{AccountId, SlackChannelId, SlackTeamId, SlackUserId};
 use slackdesk::startup::{AppState, Application};
 use slackdesk::storage::channel_links::{self, ChannelSettings};
 use slackdesk::storage::{slack_workspaces, workspace_grants};
@@ -353,7 +353,7 @@ async fn set_up_account(service: &Service, fakes: &Fakes) -> Result<()> {
         },
     )
     .await?;
-    workspace_grants::grant(&state.db, &Subdomain::parse(SUBDOMAIN)?, &team).await?;
+    workspace_grants::grant(&state.db, account, &team).await?;
     let mut tx = state.db.begin_write().await?;
     channel_links::replace_for_team(
         &mut tx,
@@ -516,14 +516,19 @@ async fn closed_loop(
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(clients);
     for _ in 0..clients {
-        let (http, url, bodies, next) = (http.clone(), url.to_owned(), bodies.clone(), next.clone());
+        let (http, url, bodies, next) =
+            (http.clone(), url.to_owned(), bodies.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let (mut ok, mut non_200, mut errors) = (0usize, 0usize, 0usize);
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(slot) = bodies.get(i) else { break };
-                let body = slot.lock().ok().and_then(|mut b| b.take()).unwrap_or_default();
+                let body = slot
+                    .lock()
+                    .ok()
+                    .and_then(|mut b| b.take())
+                    .unwrap_or_default();
                 let sent = Instant::now();
                 match send_event(&http, &url, body).await {
                     Ok(status) if status == 200 => ok += 1,
@@ -750,7 +755,8 @@ async fn bench(knobs: Knobs) -> Result<()> {
     let bare = start_bare().await?;
     let bare_url = format!("{bare}/slack/events");
     closed_loop("bare", &bare_url, 90, knobs.warmup, knobs.clients).await?;
-    let mut ceiling = closed_loop("bare actix 200", &bare_url, 91, knobs.events, knobs.clients).await?;
+    let mut ceiling =
+        closed_loop("bare actix 200", &bare_url, 91, knobs.events, knobs.clients).await?;
     ceiling.peak_rss_kib_after = proc_status_kib("VmHWM:");
     eprintln!("bare: {:.0} events/s", ceiling.events_per_sec);
 
@@ -767,7 +773,8 @@ async fn bench(knobs: Knobs) -> Result<()> {
         knobs.clients,
     )
     .await?;
-    intake.committed_rows = Some(count(&intake_service.state, "SELECT COUNT(*) FROM outbox").await?);
+    intake.committed_rows =
+        Some(count(&intake_service.state, "SELECT COUNT(*) FROM outbox").await?);
     intake.peak_rss_kib_after = proc_status_kib("VmHWM:");
     eprintln!(
         "intake: {:.0} events/s, {} rows committed",
@@ -809,7 +816,10 @@ async fn bench(knobs: Knobs) -> Result<()> {
     }
     std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
 
-    println!("{}", markdown(&knobs, cpus, &ceiling, &intake, &e2e, peak_rss_kib));
+    println!(
+        "{}",
+        markdown(&knobs, cpus, &ceiling, &intake, &e2e, peak_rss_kib)
+    );
     println!("JSON: {}", path.display());
     Ok(())
 }
@@ -827,7 +837,9 @@ fn markdown(
         "\nslack_events on {cpus} CPUs ({}), SQLite, loopback; clients, fakes and service share the machine.\n\n",
         cpu_model()
     ));
-    out.push_str("| run | events | clients | events/s | non-200 / errors | ack p50 | ack p99 | ack max |\n");
+    out.push_str(
+        "| run | events | clients | events/s | non-200 / errors | ack p50 | ack p99 | ack max |\n",
+    );
     out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for r in [ceiling, intake] {
         out.push_str(&format!(
