@@ -8,31 +8,42 @@ use crate::startup::AppState;
 use crate::storage::outbox::{self, NewResource, ResourceKind};
 use crate::storage::slack_jobs::{self, JobKind, SlackJob};
 use crate::storage::threads::{self, Place};
-use crate::storage::{StorageError, channel_links, slack_workspaces};
+use crate::storage::{StorageError, accounts, channel_links, slack_workspaces, ticket_links};
 
 /// Runs one claimed job and records its outcome.
 pub async fn run_slack_job(state: &AppState, job: &SlackJob) -> Result<(), StorageError> {
-    let token = slack_workspaces::find(&state.db, &state.keys, &job.message.team)
-        .await?
-        .and_then(|w| w.bot_token);
-    let Some(token) = token else {
-        return slack_jobs::retry_later(&state.db, job.id, "workspace_disconnected", 10 * 60_000)
-            .await;
-    };
     let outcome = match job.kind {
-        JobKind::Backfill => backfill(state, job, &token).await,
-        JobKind::MarkTicket => mark_ticket(state, job, &token).await,
+        JobKind::TicketFields => ticket_fields(state, job).await,
+        JobKind::Backfill | JobKind::MarkTicket => {
+            let token = slack_workspaces::find(&state.db, &state.keys, &job.message.team)
+                .await?
+                .and_then(|w| w.bot_token);
+            let Some(token) = token else {
+                return slack_jobs::retry_later(
+                    &state.db,
+                    job.id,
+                    "workspace_disconnected",
+                    10 * 60_000,
+                )
+                .await;
+            };
+            if job.kind == JobKind::Backfill {
+                backfill(state, job, &token).await
+            } else {
+                mark_ticket(state, job, &token).await
+            }
+        }
     };
     match outcome {
         Ok(()) => slack_jobs::finish(&state.db, job.id).await,
-        Err(JobError::Slack(error)) if error.is_permanent() => {
-            slack_jobs::fail(&state.db, job.id, error.code()).await
-        }
-        Err(JobError::Slack(error)) => {
-            let delay = error.retry_after().max(crate::jobs::backoff(job.attempts));
-            slack_jobs::retry_later(&state.db, job.id, error.code(), delay.as_millis() as i64).await
-        }
         Err(JobError::Storage(error)) => Err(error),
+        Err(error) => match error.retry_after(job.attempts) {
+            Some(delay) => {
+                slack_jobs::retry_later(&state.db, job.id, &error.code(), delay.as_millis() as i64)
+                    .await
+            }
+            None => slack_jobs::fail(&state.db, job.id, &error.code()).await,
+        },
     }
 }
 
@@ -41,7 +52,70 @@ enum JobError {
     #[error(transparent)]
     Slack(#[from] SlackError),
     #[error(transparent)]
+    Zendesk(#[from] crate::zendesk::RestError),
+    #[error("{0}")]
+    Gone(&'static str),
+    #[error(transparent)]
     Storage(#[from] StorageError),
+}
+
+impl JobError {
+    fn code(&self) -> String {
+        match self {
+            Self::Slack(error) => error.code().to_owned(),
+            Self::Zendesk(error) => error.code(),
+            Self::Gone(code) => (*code).to_owned(),
+            Self::Storage(_) => "storage_error".into(),
+        }
+    }
+
+    /// When to try again, or `None` when trying again cannot help.
+    fn retry_after(&self, attempts: i64) -> Option<std::time::Duration> {
+        let backoff = crate::jobs::backoff(attempts);
+        match self {
+            Self::Slack(error) if error.is_permanent() => None,
+            Self::Slack(error) => Some(error.retry_after().max(backoff)),
+            Self::Zendesk(crate::zendesk::RestError::RateLimited { retry_after }) => {
+                Some((*retry_after).max(backoff))
+            }
+            Self::Zendesk(crate::zendesk::RestError::Transient { .. }) => Some(backoff),
+            Self::Zendesk(_) | Self::Gone(_) => None,
+            Self::Storage(_) => Some(backoff),
+        }
+    }
+}
+
+/// Sets the channel's priority and type on the ticket the message started, through the
+/// account's Zendesk REST connection.
+async fn ticket_fields(state: &AppState, job: &SlackJob) -> Result<(), JobError> {
+    let message = &job.message;
+    let Some(link) =
+        channel_links::find(&state.db, job.account, &message.team, &message.channel).await?
+    else {
+        return Ok(());
+    };
+    let (priority, kind) = (
+        link.settings.ticket_priority.as_deref(),
+        link.settings.ticket_type.as_deref(),
+    );
+    if priority.is_none() && kind.is_none() {
+        return Ok(());
+    }
+    let ticket = ticket_links::find(&state.db, job.account, &message.external_id())
+        .await?
+        .ok_or(JobError::Gone("ticket_unknown"))?;
+    let account = accounts::find(&state.db, job.account)
+        .await?
+        .ok_or(JobError::Gone("account_gone"))?;
+    let auth = crate::statuses::connect::stored_auth(state, &account.subdomain)
+        .await
+        .map_err(|_| JobError::Gone("zendesk_not_connected"))?;
+    state
+        .zendesk
+        .set_ticket_fields(&account.subdomain, &auth, ticket.ticket_id, priority, kind)
+        .await?;
+    tracing::info!(account = %job.account, ticket_id = ticket.ticket_id, "ticket priority and type set");
+    Ok(())
 }
 
 /// Makes the reacted-to message's thread a ticket and queues every message in it so far;

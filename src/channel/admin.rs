@@ -44,6 +44,8 @@ struct AdminPage<'a> {
     slack: SlackSection,
     /// Resources Zendesk never got, by error code.
     failures: Vec<(String, i64)>,
+    priorities: [&'static str; 4],
+    types: [&'static str; 4],
     push_failure: Option<String>,
 }
 
@@ -138,6 +140,8 @@ async fn open_inner(
         slack,
         failures,
         push_failure: account.as_ref().and_then(|a| a.push_failure.clone()),
+        priorities: admin_slack::PRIORITIES,
+        types: admin_slack::TYPES,
     };
     Ok(framed(state, None, html(StatusCode::OK, &page)))
 }
@@ -272,6 +276,8 @@ async fn resubmit_page(
         slack,
         failures: Vec::new(),
         push_failure: None,
+        priorities: admin_slack::PRIORITIES,
+        types: admin_slack::TYPES,
     };
     Ok(framed(state, None, html(StatusCode::BAD_REQUEST, &page)))
 }

@@ -165,6 +165,22 @@ pub async fn parse_links(
     Ok(result)
 }
 
+/// Zendesk's ticket priorities and types.
+pub const PRIORITIES: [&str; 4] = ["low", "normal", "high", "urgent"];
+pub const TYPES: [&str; 4] = ["question", "incident", "problem", "task"];
+
+/// One of `allowed`, or none when empty.
+fn choice(raw: Option<String>, allowed: &[&str], field: &str) -> Result<Option<String>, ApiError> {
+    match raw.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(value) if allowed.contains(&value) => Ok(Some(value.to_owned())),
+        Some(_) => Err(ApiError::invalid(
+            field,
+            format!("must be one of {}", allowed.join(", ")),
+        )),
+    }
+}
+
 fn parse_key(key: &str) -> Result<(SlackTeamId, SlackChannelId), ApiError> {
     let (team, channel) = key
         .split_once(':')
@@ -227,6 +243,8 @@ fn channel_settings(form: &Form, key: &str) -> Result<ChannelSettings, ApiError>
         sync_edits: value("edits")?.is_some(),
         sync_deletes: value("deletes")?.is_some(),
         ticket_reaction: emoji("reaction", "", true)?,
+        ticket_priority: choice(value("priority")?, &PRIORITIES, &field("priority"))?,
+        ticket_type: choice(value("type")?, &TYPES, &field("type"))?,
     })
 }
 

@@ -206,6 +206,8 @@ async fn record_tickets(
             {
                 slack_jobs::enqueue(state.db.pool(), account.id, JobKind::MarkTicket, &message)
                     .await?;
+                slack_jobs::enqueue(state.db.pool(), account.id, JobKind::TicketFields, &message)
+                    .await?;
                 state.delivery_wake.notify_one();
             }
             tracing::info!(account = %account.id, external_id = %external_id, ticket_id = created.ticket_id, "ticket linked");

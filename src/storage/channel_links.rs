@@ -29,6 +29,11 @@ pub struct ChannelSettings {
     pub sync_deletes: bool,
     /// Reaction added to a Slack message once its ticket exists; empty for none.
     pub ticket_reaction: String,
+    /// Priority set on new tickets (`low`, `normal`, `high`, `urgent`) through the
+    /// account's Zendesk REST connection.
+    pub ticket_priority: Option<String>,
+    /// Type set on new tickets (`question`, `incident`, `problem`, `task`).
+    pub ticket_type: Option<String>,
 }
 
 impl Default for ChannelSettings {
@@ -42,6 +47,8 @@ impl Default for ChannelSettings {
             sync_edits: true,
             sync_deletes: true,
             ticket_reaction: "ticket".into(),
+            ticket_priority: None,
+            ticket_type: None,
         }
     }
 }

@@ -14,6 +14,8 @@ pub enum JobKind {
     Backfill,
     /// Add the "ticket created" reaction to a Slack message.
     MarkTicket,
+    /// Set the channel's priority and type on the ticket a Slack message started.
+    TicketFields,
 }
 
 impl JobKind {
@@ -21,6 +23,7 @@ impl JobKind {
         match self {
             Self::Backfill => "backfill",
             Self::MarkTicket => "mark_ticket",
+            Self::TicketFields => "ticket_fields",
         }
     }
 
@@ -28,6 +31,7 @@ impl JobKind {
         match raw {
             "backfill" => Ok(Self::Backfill),
             "mark_ticket" => Ok(Self::MarkTicket),
+            "ticket_fields" => Ok(Self::TicketFields),
             _ => Err(StorageError::Corrupt("slack_jobs.kind")),
         }
     }

@@ -410,6 +410,32 @@ impl ZendeskClient {
         Ok(ids)
     }
 
+    /// Sets a new ticket's priority and type (`PUT /api/v2/tickets/{id}.json`).
+    pub async fn set_ticket_fields(
+        &self,
+        subdomain: &Subdomain,
+        auth: &ZendeskAuth,
+        ticket_id: i64,
+        priority: Option<&str>,
+        kind: Option<&str>,
+    ) -> Result<(), RestError> {
+        let url = format!(
+            "{}/api/v2/tickets/{ticket_id}.json",
+            self.base_url(subdomain)
+        );
+        let mut ticket = serde_json::Map::new();
+        if let Some(priority) = priority {
+            ticket.insert("priority".into(), priority.into());
+        }
+        if let Some(kind) = kind {
+            ticket.insert("type".into(), kind.into());
+        }
+        let body = serde_json::json!({ "ticket": ticket });
+        self.send(auth.apply(self.http().put(url).json(&body)))
+            .await
+            .map(|_| ())
+    }
+
     /// Adds or removes a tag on up to 100 tickets (`PUT /api/v2/tickets/update_many.json`).
     pub async fn retag(
         &self,

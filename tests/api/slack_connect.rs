@@ -108,6 +108,8 @@ async fn the_admin_installs_slack_from_the_settings_and_links_a_channel(backend:
                 ("T0TEAM:C0CHAN:group", "5"),
                 ("T0TEAM:C0CHAN:edits", "on"),
                 ("T0TEAM:C0CHAN:reaction", "eyes"),
+                ("T0TEAM:C0CHAN:priority", "urgent"),
+                ("T0TEAM:C0CHAN:type", "problem"),
             ],
         )
         .await;

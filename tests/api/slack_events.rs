@@ -441,6 +441,45 @@ async fn a_new_ticket_gets_the_ticket_reaction_in_slack(backend: Backend) {
     let _ = metadata;
 }
 
+async fn a_new_ticket_gets_the_channels_priority_and_type(backend: Backend) {
+    let settings = ChannelSettings {
+        ticket_priority: Some("high".into()),
+        ticket_type: Some("incident".into()),
+        ticket_reaction: String::new(),
+        ..ChannelSettings::default()
+    };
+    let (app, _) = linked_app(backend, false, settings).await;
+    crate::statuses::connect_account(&app, "acme", &[1001]).await;
+    Mock::given(method("PUT"))
+        .and(path("/z/acme/api/v2/tickets/77.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ticket": {"id": 77}})))
+        .mount(&app.zendesk)
+        .await;
+    app.post_slack_event(&message_event("U0ALICE", TOP, None, "outage!"))
+        .await;
+    let created = json!({"events": [{"type_id": "resources_created_from_external_ids", "timestamp": "2026-11-21T10:00:00Z",
+        "subdomain": "acme", "integration_name": "slackdesk", "integration_id": "1",
+        "data": {"request_id": "r", "resource_events": [{"type_id": "comment_on_new_ticket",
+            "external_id": format!("slack:T0TEAM:C0CHAN:{TOP}"), "ticket_id": 77, "comment_id": 1}]}}]});
+
+    app.post_json("/channel/events", &created).await;
+    run_slack_jobs_once(&app.state).await.unwrap();
+
+    let updates: Vec<Value> = app
+        .zendesk
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.method.as_str() == "PUT" && r.url.path() == "/z/acme/api/v2/tickets/77.json")
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(
+        updates,
+        vec![json!({"ticket": {"priority": "high", "type": "incident"}})]
+    );
+}
+
 async fn files_reach_zendesk_through_signed_expiring_links(backend: Backend) {
     let (app, metadata) = linked_app(backend, true, ChannelSettings::default()).await;
     Mock::given(method("POST"))
@@ -593,6 +632,7 @@ on_both_databases!(
     one_persons_messages_within_the_window_join_one_ticket,
     removing_the_app_deletes_the_token_and_asks_for_a_new_connection,
     a_new_ticket_gets_the_ticket_reaction_in_slack,
+    a_new_ticket_gets_the_channels_priority_and_type,
     files_reach_zendesk_through_signed_expiring_links
 );
 
