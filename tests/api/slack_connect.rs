@@ -132,6 +132,8 @@ async fn the_admin_installs_slack_from_the_settings_and_links_a_channel(backend:
         ),
         (5, "eyes")
     );
+    assert_eq!(links[0].settings.ticket_priority.as_deref(), Some("urgent"));
+    assert_eq!(links[0].settings.ticket_type.as_deref(), Some("problem"));
     let page = app
         .open_admin("Support", &metadata, false)
         .await
