@@ -87,74 +87,20 @@ impl ZendeskClient {
         self.template.for_subdomain(subdomain)
     }
 
-    /// The shared HTTP client (for downloads of agents' attachments).
-    pub fn http(&self) -> &reqwest::Client {
-        &self.http
-    }
-
-    /// `POST /api/v2/any_channel/channelback/report_error`: tells Zendesk a channelback
-    /// failed after it was answered (the description holds codes, never content).
-    pub async fn report_channelback_error(
+    /// POSTs JSON to a Channel Framework API with the push token and sorts Zendesk's
+    /// answer: 429 (with `Retry-After`), 5xx and transport failures are transient, 401/403
+    /// mean the token no longer works, any other non-2xx is a rejection.
+    async fn post_channel_api(
         &self,
-        subdomain: &Subdomain,
+        url: &str,
         token: &Secret,
-        instance_push_id: &str,
-        external_id: &str,
-        description: &str,
-    ) -> Result<(), PushError> {
-        let url = format!(
-            "{}/api/v2/any_channel/channelback/report_error",
-            self.base_url(subdomain)
-        );
-        let body = serde_json::json!({
-            "instance_push_id": instance_push_id,
-            "external_id": external_id,
-            "description": description,
-        });
+        body: &impl Serialize,
+    ) -> Result<reqwest::Response, PushError> {
         let response = self
             .http
             .post(url)
             .bearer_auth(token.expose())
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| PushError::Transient {
-                code: transport_code(&e).into(),
-            })?;
-        match response.status() {
-            status if status.is_success() => Ok(()),
-            status if status == StatusCode::TOO_MANY_REQUESTS => Err(PushError::RateLimited {
-                retry_after: retry_after(response.headers()).unwrap_or(Duration::from_secs(60)),
-            }),
-            status if status.is_server_error() => Err(PushError::Transient {
-                code: format!("http_{}", status.as_u16()),
-            }),
-            status => Err(PushError::Rejected {
-                status: status.as_u16(),
-            }),
-        }
-    }
-
-    /// Pushes one batch (at most [`MAX_PUSH_BATCH`] resources).
-    pub async fn push(
-        &self,
-        subdomain: &Subdomain,
-        token: &Secret,
-        instance_push_id: &str,
-        request_id: &str,
-        resources: &[ExternalResource],
-    ) -> Result<PushOutcome, PushError> {
-        let url = format!("{}/api/v2/any_channel/push", self.base_url(subdomain));
-        let body = PushBody {
-            instance_push_id,
-            request_id,
-            external_resources: resources,
-        };
-        let response = self
-            .http
-            .post(url)
-            .bearer_auth(token.expose())
-            .json(&body)
+            .json(body)
             .send()
             .await
             .map_err(|e| PushError::Transient {
@@ -181,6 +127,52 @@ impl ZendeskClient {
                 status: status.as_u16(),
             });
         }
+        Ok(response)
+    }
+
+    /// The shared HTTP client (for downloads of agents' attachments).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// `POST /api/v2/any_channel/channelback/report_error`: tells Zendesk a channelback
+    /// failed after it was answered (the description holds codes, never content).
+    pub async fn report_channelback_error(
+        &self,
+        subdomain: &Subdomain,
+        token: &Secret,
+        instance_push_id: &str,
+        external_id: &str,
+        description: &str,
+    ) -> Result<(), PushError> {
+        let url = format!(
+            "{}/api/v2/any_channel/channelback/report_error",
+            self.base_url(subdomain)
+        );
+        let body = serde_json::json!({
+            "instance_push_id": instance_push_id,
+            "external_id": external_id,
+            "description": description,
+        });
+        self.post_channel_api(&url, token, &body).await.map(|_| ())
+    }
+
+    /// Pushes one batch (at most [`MAX_PUSH_BATCH`] resources).
+    pub async fn push(
+        &self,
+        subdomain: &Subdomain,
+        token: &Secret,
+        instance_push_id: &str,
+        request_id: &str,
+        resources: &[ExternalResource],
+    ) -> Result<PushOutcome, PushError> {
+        let url = format!("{}/api/v2/any_channel/push", self.base_url(subdomain));
+        let body = PushBody {
+            instance_push_id,
+            request_id,
+            external_resources: resources,
+        };
+        let response = self.post_channel_api(&url, token, &body).await?;
         let parsed: PushResponse = response.json().await.map_err(|_| PushError::Transient {
             code: "unreadable_push_response".into(),
         })?;
