@@ -11,11 +11,12 @@
 //! Only ids are written. Our own bot's messages, and messages we posted for an agent,
 //! never come back as comments.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use crate::domain::{SlackMessageRef, SlackTeamId, SlackTs};
+use crate::domain::{SlackChannelId, SlackMessageRef, SlackTeamId, SlackTs};
 use crate::slack::{MessageEvent, SlackEvent};
 use crate::startup::AppState;
 use crate::storage::channel_links::{self, ChannelLink, StartMode};
@@ -147,6 +148,7 @@ async fn write_batches(db: Db, wake: Arc<Notify>, mut receiver: mpsc::Receiver<S
 /// Commits every event of the batch in one transaction.
 async fn commit_batch(db: &Db, batch: &[Submission]) -> Result<Vec<Intake>, StorageError> {
     let mut tx = db.begin_write().await?;
+    let mut memo = BatchMemo::default();
     let mut outcomes = Vec::with_capacity(batch.len());
     for submission in batch {
         let outcome = if slack_events::first_delivery(
@@ -156,7 +158,7 @@ async fn commit_batch(db: &Db, batch: &[Submission]) -> Result<Vec<Intake>, Stor
         )
         .await?
         {
-            match route(&mut tx, &submission.team, &submission.event).await? {
+            match route(&mut tx, &mut memo, &submission.team, &submission.event).await? {
                 0 => Intake::Nothing,
                 queued => Intake::Queued(queued),
             }
@@ -179,7 +181,46 @@ fn deliver(batch: Vec<Submission>, outcomes: Vec<Result<Intake, StorageError>>) 
     queued
 }
 
-async fn route(tx: &mut Tx, team: &SlackTeamId, event: &SlackEvent) -> Result<usize, StorageError> {
+/// What one batch has read already: a channel's links and a workspace's bot ids do not
+/// change within the batch's transaction, so each is read once per batch.
+#[derive(Default)]
+struct BatchMemo {
+    links: HashMap<(SlackTeamId, SlackChannelId), Vec<ChannelLink>>,
+    bots: HashMap<SlackTeamId, BotIds>,
+}
+
+impl BatchMemo {
+    async fn links(
+        &mut self,
+        tx: &mut Tx,
+        team: &SlackTeamId,
+        channel: &SlackChannelId,
+    ) -> Result<Vec<ChannelLink>, StorageError> {
+        let key = (team.clone(), channel.clone());
+        if let Some(links) = self.links.get(&key) {
+            return Ok(links.clone());
+        }
+        let links = channel_links::links_of_channel(tx, team, channel).await?;
+        self.links.insert(key, links.clone());
+        Ok(links)
+    }
+
+    async fn bot(&mut self, tx: &mut Tx, team: &SlackTeamId) -> Result<BotIds, StorageError> {
+        if let Some(bot) = self.bots.get(team) {
+            return Ok(bot.clone());
+        }
+        let bot = slack_workspaces::bot_ids(&mut **tx, team).await?;
+        self.bots.insert(team.clone(), bot.clone());
+        Ok(bot)
+    }
+}
+
+async fn route(
+    tx: &mut Tx,
+    memo: &mut BatchMemo,
+    team: &SlackTeamId,
+    event: &SlackEvent,
+) -> Result<usize, StorageError> {
     let channel = match event {
         SlackEvent::Message(m) | SlackEvent::Deleted(m) | SlackEvent::Edited { message: m, .. } => {
             &m.channel
@@ -187,11 +228,11 @@ async fn route(tx: &mut Tx, team: &SlackTeamId, event: &SlackEvent) -> Result<us
         SlackEvent::Reaction { channel, .. } => channel,
         _ => return Ok(0),
     };
-    let bot = slack_workspaces::bot_ids(&mut **tx, team).await?;
-    let links = channel_links::links_of_channel(tx, team, channel).await?;
+    let links = memo.links(tx, team, channel).await?;
     if links.is_empty() {
         return Ok(0);
     }
+    let bot = memo.bot(tx, team).await?;
     if let SlackEvent::Message(m) | SlackEvent::Edited { message: m, .. } = event
         && is_ours(tx, team, &bot, m).await?
     {
