@@ -238,10 +238,7 @@ fn ticket_fields(account: &Account, settings: &ChannelSettings, body: &str) -> V
 
 /// A Slack ts as ISO-8601 UTC with milliseconds.
 fn iso_time(ts: &SlackTs) -> String {
-    let (secs, micros) = ts.as_str().split_once('.').unwrap_or((ts.as_str(), "0"));
-    let secs: i64 = secs.parse().unwrap_or(0);
-    let micros: u32 = micros.parse().unwrap_or(0);
-    DateTime::from_timestamp(secs, micros.saturating_mul(1000))
+    DateTime::from_timestamp_micros(ts.unix_micros())
         .unwrap_or_default()
         .to_rfc3339_opts(SecondsFormat::Millis, true)
 }

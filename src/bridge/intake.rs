@@ -325,7 +325,7 @@ async fn ticket_thread_for_new_message(
     if window_ms == 0 {
         return Ok(message.ts.clone());
     }
-    let posted_at = ts_millis(&message.ts).unwrap_or_else(crate::storage::now_ms);
+    let posted_at = message.ts.unix_millis();
     let joined = match &message.user {
         Some(user) => threads::recent_sender_thread(tx, place, user, posted_at - window_ms).await?,
         None => None,
@@ -345,8 +345,7 @@ async fn adopt_thread_then_enqueue(
     reply: &MessageEvent,
 ) -> Result<usize, StorageError> {
     let root = reply.slack_thread().clone();
-    let posted_after_link =
-        ts_millis(&root).is_some_and(|at| at >= link.created_at - CLOCK_TOLERANCE_MS);
+    let posted_after_link = root.unix_millis() >= link.created_at - CLOCK_TOLERANCE_MS;
     if link.settings.start != StartMode::EveryMessage || !posted_after_link {
         return Ok(0);
     }
@@ -364,12 +363,6 @@ async fn adopt_thread_then_enqueue(
 
 /// How far Slack's clock (message ts) and ours may disagree.
 const CLOCK_TOLERANCE_MS: i64 = 60_000;
-
-/// A Slack ts in unix milliseconds.
-fn ts_millis(ts: &SlackTs) -> Option<i64> {
-    let (secs, micros) = ts.as_str().split_once('.')?;
-    Some(secs.parse::<i64>().ok()? * 1000 + micros.parse::<i64>().ok()? / 1000)
-}
 
 async fn on_change(
     tx: &mut Tx,

@@ -74,6 +74,18 @@ impl SlackTs {
         &self.0
     }
 
+    /// The message's time in unix microseconds (Slack's clock). `parse` guarantees at most
+    /// 12 digits of seconds and 6 of microseconds, so this cannot overflow.
+    pub fn unix_micros(&self) -> i64 {
+        let (secs, micros) = self.0.split_once('.').unwrap_or((self.0.as_str(), "0"));
+        secs.parse::<i64>().unwrap_or(0) * 1_000_000 + micros.parse::<i64>().unwrap_or(0)
+    }
+
+    /// The message's time in unix milliseconds.
+    pub fn unix_millis(&self) -> i64 {
+        self.unix_micros() / 1000
+    }
+
     /// The `p…` form Slack uses in message links (the dot removed).
     pub fn as_link_fragment(&self) -> String {
         format!("p{}", self.0.replace('.', ""))
@@ -97,6 +109,15 @@ mod tests {
         assert!(SlackChannelId::parse("G01").is_ok());
         assert!(SlackChannelId::parse("C01:x").is_err());
         assert!(SlackUserId::parse("U").is_err());
+    }
+
+    #[test]
+    fn ts_gives_the_message_time() {
+        let ts = SlackTs::parse("1700000000.123456").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ts.unix_micros(), 1_700_000_000_123_456);
+        assert_eq!(ts.unix_millis(), 1_700_000_000_123);
+        let largest = SlackTs::parse("999999999999.999999").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(largest.unix_micros(), 999_999_999_999_999_999);
     }
 
     #[test]
