@@ -259,3 +259,35 @@ on_both_databases!(
     forged_states_and_channels_are_refused,
     a_stranger_opening_a_new_account_for_the_same_subdomain_sees_no_workspace
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_slack_app_manifest_points_slack_at_this_deployment() {
+    let app = spawn_app(Backend::Sqlite).await;
+
+    let manifest = slackdesk::slack::app_manifest::render(&app.state.settings);
+
+    assert!(manifest.contains("request_url: https://slackdesk.example.com/slack/events"));
+    assert!(manifest.contains("- https://slackdesk.example.com/slack/oauth/callback"));
+    for scope in slackdesk::slack::BOT_SCOPES {
+        assert!(
+            manifest.contains(&format!("      - {scope}\n")),
+            "scope {scope}"
+        );
+    }
+    for event in [
+        "message.channels",
+        "message.groups",
+        "reaction_added",
+        "app_uninstalled",
+        "tokens_revoked",
+    ] {
+        assert!(
+            manifest.contains(&format!("      - {event}\n")),
+            "event {event}"
+        );
+    }
+    assert!(
+        manifest.contains("reactions:read"),
+        "reaction_added needs reactions:read"
+    );
+}
