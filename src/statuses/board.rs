@@ -24,6 +24,8 @@ use crate::web::{ApiError, Form, html, read_body};
 
 pub const PATH: &str = "/zendesk/board";
 const COOKIE: &str = "sd_board";
+/// The admin session cookie's path: every admin page lives under it.
+const SESSION_PATH: &str = "/zendesk";
 const SESSION_MS: i64 = 8 * 3_600_000;
 const DAY_MS: i64 = 86_400_000;
 
@@ -134,12 +136,13 @@ async fn rows(state: &AppState, caller: &Caller) -> Result<Vec<Row>, ApiError> {
         .collect())
 }
 
-fn csrf_for(session: &str) -> String {
+pub(crate) fn csrf_for(session: &str) -> String {
     hash_secret(&format!("board-csrf:{session}"))[..32].to_owned()
 }
 
-/// The signed-in caller and the session id, from the cookie.
-async fn session(
+/// The signed-in caller and the session id, from the admin session cookie. Shared by
+/// every admin page under `/zendesk` (the status board and routing).
+pub(crate) async fn session(
     state: &AppState,
     req: &HttpRequest,
 ) -> Result<Option<(Caller, String)>, ApiError> {
@@ -227,27 +230,38 @@ pub(super) async fn sign_in(
             Some("That API key is not valid."),
         ));
     };
+    let cookie = start_session(&state, &key.prefix).await?;
+    tracing::info!(key_prefix = %key.prefix, "status board sign-in");
+
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", PATH))
+        .cookie(cookie)
+        .finish())
+}
+
+/// Starts an admin session acting as the API key `key_prefix`: stores the hash of a new
+/// random id and returns the cookie carrying it (8 hours, `HttpOnly`, `SameSite=Strict`,
+/// path `/zendesk` so the status board and the routing pages share it).
+pub(crate) async fn start_session(
+    state: &AppState,
+    key_prefix: &str,
+) -> Result<Cookie<'static>, ApiError> {
     let id = random_secret();
     let now = state.clock.now_ms();
     board_sessions::insert(
         &state.db,
         &hash_secret(&id),
-        &key.prefix,
+        key_prefix,
         now + SESSION_MS,
         now,
     )
     .await?;
-    tracing::info!(key_prefix = %key.prefix, "status board sign-in");
-    let cookie = Cookie::build(COOKIE, id)
-        .path(PATH)
+    Ok(Cookie::build(COOKIE, id)
+        .path(SESSION_PATH)
         .http_only(true)
         .secure(state.settings.public_url.scheme() == "https")
         .same_site(SameSite::Strict)
         .max_age(actix_web::cookie::time::Duration::hours(8))
-        .finish();
-    Ok(HttpResponse::SeeOther()
-        .insert_header(("Location", PATH))
-        .cookie(cookie)
         .finish())
 }
 
