@@ -22,6 +22,7 @@ pub mod domain;
 pub mod jobs;
 pub mod ops;
 pub mod outbound;
+pub mod routing;
 pub mod slack;
 pub mod startup;
 pub mod statuses;

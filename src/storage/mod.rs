@@ -14,6 +14,7 @@ pub mod channelbacks;
 pub mod oauth_states;
 pub mod outbox;
 pub mod rotation;
+pub mod routing;
 pub mod setup_sessions;
 pub mod slack_events;
 pub mod slack_jobs;

@@ -1,0 +1,17 @@
+//! Ticket routing (SPEC 5): queues over Zendesk views that hand unassigned tickets to
+//! eligible agents by round robin, least active or skills, the same-agent rule for a
+//! requester's new ticket, and the write-back to Zendesk with an audit trail.
+//!
+//! ```text
+//!  scheduled worker ─┐                     ┌─ engine (pure decision + reasons)
+//!  route webhook ────┼─▶ run (lease, read) ┼─▶ storage: claim + log (one tx)
+//!  same_agent hook ──┘                     └─▶ write: update_many ≤100, job followed
+//!  sync worker: incremental tickets (inbox counts) and skills
+//! ```
+//!
+//! Everything routing stores is ids, counts, settings and reasons in words.
+
+pub mod engine;
+pub mod run;
+pub mod settings;
+pub mod write;
