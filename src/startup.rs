@@ -36,8 +36,10 @@ pub struct AppState {
     pub rate_limiter: Arc<RateLimiter>,
     /// Message content between the Slack event and the push (memory only).
     pub content: Arc<crate::bridge::content::ContentCache>,
-    /// Group commit of Slack events.
+        /// Group commit of Slack events.
     pub intake: crate::bridge::intake::IntakeQueue,
+    /// Wakes the routing worker when a webhook call was stored.
+    pub routing_wake: Arc<Notify>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,7 +85,8 @@ impl AppState {
             clock,
             rate_limiter: Arc::new(RateLimiter::default()),
             content: Arc::new(crate::bridge::content::ContentCache::default()),
-            intake,
+                        intake,
+            routing_wake: Arc::new(Notify::new()),
         })
     }
 }
@@ -189,6 +192,7 @@ fn http_server(listener: TcpListener, state: AppState) -> Result<Server, Startup
             .configure(crate::slack::configure)
             .configure(crate::ops::configure)
             .configure(crate::statuses::configure)
+            .configure(crate::routing::webhook::configure)
             .configure(crate::web::configure_assets)
             .default_service(web::to(not_found))
     })

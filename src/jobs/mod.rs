@@ -32,11 +32,13 @@ use crate::startup::AppState;
 pub fn spawn_workers(state: AppState, cancel: CancellationToken) -> JoinHandle<()> {
     let delivery = spawn_delivery(state.clone(), cancel.clone());
     let sync = tokio::spawn(agent_sync::run(state.clone(), cancel.clone()));
-    let rules = tokio::spawn(status_rules_loop(state, cancel));
+        let rules = tokio::spawn(status_rules_loop(state.clone(), cancel.clone()));
+    let routing = tokio::spawn(routing_loop(state, cancel));
     tokio::spawn(async move {
         let _ = delivery.await;
         let _ = sync.await;
         let _ = rules.await;
+        let _ = routing.await;
     })
 }
 
@@ -53,6 +55,25 @@ async fn status_rules_loop(state: AppState, cancel: CancellationToken) {
     }
     tracing::info!("status rules worker stopped");
 }
+
+/// Routing: webhook calls, due queues and syncs, every second or when a call arrives.
+async fn routing_loop(state: AppState, cancel: CancellationToken) {
+    let owner = format!("routing-{}", uuid::Uuid::new_v4());
+    loop {
+        if let Err(error) = crate::routing::worker::round(&state, &owner).await {
+            tracing::error!(error = %crate::web::error_chain(&error), "routing round failed");
+        }
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            () = state.routing_wake.notified() => {}
+            () = tokio::time::sleep(ROUTING_POLL) => {}
+        }
+    }
+    tracing::info!("routing worker stopped");
+}
+
+/// How often the routing worker looks for due queues when nothing wakes it.
+const ROUTING_POLL: Duration = Duration::from_secs(1);
 
 /// The delivery worker; it stops when `cancel` fires.
 fn spawn_delivery(state: AppState, cancel: CancellationToken) -> JoinHandle<()> {

@@ -13,5 +13,9 @@
 
 pub mod engine;
 pub mod run;
+pub mod same_agent;
 pub mod settings;
+pub mod sync;
+pub mod webhook;
+pub mod worker;
 pub mod write;

@@ -280,9 +280,12 @@ pub async fn record_sync_failure(
     subdomain: &Subdomain,
     code: &str,
 ) -> Result<(), StorageError> {
-    sqlx::query("UPDATE routing_settings SET sync_failure = $2 WHERE subdomain = $1")
+    sqlx::query(
+        "UPDATE routing_settings SET sync_failure = $2, tickets_synced_at = $3 WHERE subdomain = $1",
+    )
         .bind(subdomain.as_str())
         .bind(code)
+        .bind(super::now_ms())
         .execute(db.pool())
         .await?;
     Ok(())
