@@ -36,7 +36,7 @@ pub struct AppState {
     pub rate_limiter: Arc<RateLimiter>,
     /// Message content between the Slack event and the push (memory only).
     pub content: Arc<crate::bridge::content::ContentCache>,
-        /// Group commit of Slack events.
+    /// Group commit of Slack events.
     pub intake: crate::bridge::intake::IntakeQueue,
     /// Wakes the routing worker when a webhook call was stored.
     pub routing_wake: Arc<Notify>,
@@ -85,7 +85,7 @@ impl AppState {
             clock,
             rate_limiter: Arc::new(RateLimiter::default()),
             content: Arc::new(crate::bridge::content::ContentCache::default()),
-                        intake,
+            intake,
             routing_wake: Arc::new(Notify::new()),
         })
     }

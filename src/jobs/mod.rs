@@ -32,7 +32,7 @@ use crate::startup::AppState;
 pub fn spawn_workers(state: AppState, cancel: CancellationToken) -> JoinHandle<()> {
     let delivery = spawn_delivery(state.clone(), cancel.clone());
     let sync = tokio::spawn(agent_sync::run(state.clone(), cancel.clone()));
-        let rules = tokio::spawn(status_rules_loop(state.clone(), cancel.clone()));
+    let rules = tokio::spawn(status_rules_loop(state.clone(), cancel.clone()));
     let routing = tokio::spawn(routing_loop(state, cancel));
     tokio::spawn(async move {
         let _ = delivery.await;

@@ -14,7 +14,10 @@ use crate::zendesk::TicketState;
 /// What the rule decided for one ticket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    Assigned { agent_id: i64, write: WriteReport },
+    Assigned {
+        agent_id: i64,
+        write: WriteReport,
+    },
     /// Left for the queues, with why.
     Left(String),
 }
@@ -33,7 +36,11 @@ pub fn single_agent(ticket: &TicketState, previous: &[TicketState]) -> Option<(i
 }
 
 /// Applies the rule to one new ticket.
-pub async fn handle(state: &AppState, subdomain: &Subdomain, ticket_id: i64) -> Result<Verdict, RunError> {
+pub async fn handle(
+    state: &AppState,
+    subdomain: &Subdomain,
+    ticket_id: i64,
+) -> Result<Verdict, RunError> {
     let (settings, _) = store::account_settings(&state.db, subdomain).await?;
     let rule = &settings.same_agent;
     if !rule.enabled {
@@ -55,13 +62,20 @@ pub async fn handle(state: &AppState, subdomain: &Subdomain, ticket_id: i64) -> 
         return Ok(Verdict::Left("ticket not found".into()));
     };
     if !ticket.is_routable() {
-        return Ok(Verdict::Left("ticket is assigned or no longer new or open".into()));
+        return Ok(Verdict::Left(
+            "ticket is assigned or no longer new or open".into(),
+        ));
     }
     let Some(requester) = ticket.requester_id else {
         return Ok(Verdict::Left("ticket has no requester".into()));
     };
     let since = ticket.created_at - rule.window_hours * 3_600_000;
-    let previous = patiently(|| state.zendesk.requested_tickets(subdomain, &auth, requester, since)).await?;
+    let previous = patiently(|| {
+        state
+            .zendesk
+            .requested_tickets(subdomain, &auth, requester, since)
+    })
+    .await?;
     let Some((agent_id, count)) = single_agent(&ticket, &previous) else {
         return Ok(Verdict::Left(format!(
             "the requester's tickets in the last {} hours were not all with one agent",
@@ -70,7 +84,9 @@ pub async fn handle(state: &AppState, subdomain: &Subdomain, ticket_id: i64) -> 
     };
     let agents = gather_agents(state, subdomain, &settings, now).await?;
     let Some(agent) = agents.iter().find(|a| a.user_id == agent_id) else {
-        return Ok(Verdict::Left(format!("agent {agent_id} is no longer an active agent")));
+        return Ok(Verdict::Left(format!(
+            "agent {agent_id} is no longer an active agent"
+        )));
     };
     let mut reason = format!(
         "same agent: the requester's {count} previous ticket(s) in the last {} hours were with agent {agent_id}",
@@ -78,7 +94,9 @@ pub async fn handle(state: &AppState, subdomain: &Subdomain, ticket_id: i64) -> 
     );
     if rule.only_online {
         if !agent.online || agent.in_schedule == Some(false) {
-            return Ok(Verdict::Left(format!("agent {agent_id} is not online and in schedule")));
+            return Ok(Verdict::Left(format!(
+                "agent {agent_id} is not online and in schedule"
+            )));
         }
         reason.push_str("; online");
     }
@@ -138,11 +156,17 @@ mod tests {
     fn all_previous_tickets_must_be_with_the_same_agent() {
         let new = ticket(10, 100, None);
         assert_eq!(
-            single_agent(&new, &[new.clone(), ticket(9, 90, Some(7)), ticket(8, 80, Some(7))]),
+            single_agent(
+                &new,
+                &[new.clone(), ticket(9, 90, Some(7)), ticket(8, 80, Some(7))]
+            ),
             Some((7, 2))
         );
-        assert_eq!(single_agent(&new, &[ticket(9, 90, Some(7)), ticket(8, 80, Some(6))]), None);
+        assert_eq!(
+            single_agent(&new, &[ticket(9, 90, Some(7)), ticket(8, 80, Some(6))]),
+            None
+        );
         assert_eq!(single_agent(&new, &[ticket(9, 90, None)]), None);
-        assert_eq!(single_agent(&new, &[new.clone()]), None);
+        assert_eq!(single_agent(&new, std::slice::from_ref(&new)), None);
     }
 }

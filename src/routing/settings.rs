@@ -173,7 +173,7 @@ pub fn valid_tag(field: &str, tag: Option<String>) -> Result<Option<String>, Api
 }
 
 /// Account-wide routing settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AccountSettings {
     /// Open tickets an agent may hold before routing skips them (null: no limit).
@@ -184,16 +184,6 @@ pub struct AccountSettings {
     pub default_daily_limit: Option<i64>,
     #[serde(default)]
     pub same_agent: SameAgentSettings,
-}
-
-impl Default for AccountSettings {
-    fn default() -> Self {
-        Self {
-            default_inbox_limit: None,
-            default_daily_limit: None,
-            same_agent: SameAgentSettings::default(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

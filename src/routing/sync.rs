@@ -85,7 +85,14 @@ async fn sync_with_lease(state: &AppState, subdomain: &Subdomain) -> Result<Sync
     })
     .await?;
     store::apply_skill_changes(&state.db, subdomain, &changes.changes).await?;
-    store::save_skills_cursor(&state.db, subdomain, changes.cursor.as_deref(), full_due, now).await?;
+    store::save_skills_cursor(
+        &state.db,
+        subdomain,
+        changes.cursor.as_deref(),
+        full_due,
+        now,
+    )
+    .await?;
     report.skill_changes = changes.changes.len();
     Ok(report)
 }
@@ -100,13 +107,24 @@ async fn sync_tickets(
     let mut cursor = sync.tickets_cursor.clone();
     let mut seen = 0;
     for _ in 0..MAX_EXPORT_PAGES {
-        let page = patiently(|| state.zendesk.ticket_changes(subdomain, auth, cursor.as_deref(), 1)).await?;
+        let page = patiently(|| {
+            state
+                .zendesk
+                .ticket_changes(subdomain, auth, cursor.as_deref(), 1)
+        })
+        .await?;
         store::apply_ticket_changes(&state.db, subdomain, &page.tickets).await?;
         seen += page.tickets.len();
         if page.after_cursor.is_some() {
             cursor = page.after_cursor;
         }
-        store::save_tickets_cursor(&state.db, subdomain, cursor.as_deref(), state.clock.now_ms()).await?;
+        store::save_tickets_cursor(
+            &state.db,
+            subdomain,
+            cursor.as_deref(),
+            state.clock.now_ms(),
+        )
+        .await?;
         if page.end_of_stream {
             break;
         }
@@ -115,7 +133,11 @@ async fn sync_tickets(
 }
 
 /// Replaces every active agent's skills with Zendesk's.
-async fn full_skills(state: &AppState, subdomain: &Subdomain, auth: &ZendeskAuth) -> Result<(), SyncError> {
+async fn full_skills(
+    state: &AppState,
+    subdomain: &Subdomain,
+    auth: &ZendeskAuth,
+) -> Result<(), SyncError> {
     for agent in agents::list_active(&state.db, subdomain).await? {
         let id = agent.user_id.get();
         let skills = patiently(|| state.zendesk.agent_skills(subdomain, auth, id)).await?;

@@ -39,17 +39,29 @@ fn timestamp_ms(text: &str) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(text.trim())
         .map(|t| t.timestamp_millis())
         .ok()
-        .or_else(|| text.trim().parse::<i64>().ok().map(|s| s.saturating_mul(1000)))
+        .or_else(|| {
+            text.trim()
+                .parse::<i64>()
+                .ok()
+                .map(|s| s.saturating_mul(1000))
+        })
 }
 
 /// Checks the signature headers against the secret; `Ok` only for a fresh, exact match.
-pub fn verify(secret: &Secret, req: &HttpRequest, body: &[u8], now_ms: i64) -> Result<(), ApiError> {
+pub fn verify(
+    secret: &Secret,
+    req: &HttpRequest,
+    body: &[u8],
+    now_ms: i64,
+) -> Result<(), ApiError> {
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
     let (Some(signature), Some(timestamp)) = (
         header("X-Zendesk-Webhook-Signature"),
         header("X-Zendesk-Webhook-Signature-Timestamp"),
     ) else {
-        return Err(ApiError::Unauthorized("send Zendesk's webhook signature headers"));
+        return Err(ApiError::Unauthorized(
+            "send Zendesk's webhook signature headers",
+        ));
     };
     let fresh = timestamp_ms(timestamp).is_some_and(|at| (now_ms - at).abs() <= MAX_SKEW_MS);
     let expected = sign(secret, timestamp, body);

@@ -28,8 +28,14 @@ pub async fn round(state: &AppState, owner: &str) -> Result<Round, StorageError>
     for subdomain in store::routing_subdomains(&state.db).await? {
         let sync = store::sync_state(&state.db, &subdomain).await?;
         let due = sync.skills_resync_requested
-            || sync.tickets_synced_at.is_none_or(|at| now - at >= SYNC_EVERY_MS);
-        if due && sync::sync_account(state, &subdomain, owner).await?.is_some() {
+            || sync
+                .tickets_synced_at
+                .is_none_or(|at| now - at >= SYNC_EVERY_MS);
+        if due
+            && sync::sync_account(state, &subdomain, owner)
+                .await?
+                .is_some()
+        {
             done.syncs += 1;
         }
     }
@@ -94,6 +100,14 @@ async fn handle(state: &AppState, request: &Request, owner: &str) -> Result<bool
     }
     let result = run::run_queue(state, &queue, Some(request.ticket_id)).await;
     let error = result.as_ref().err().map(RunError::code);
-    store::finish_run(&state.db, queue.id, owner, state.clock.now_ms(), queue.next_run_at, error.as_deref()).await?;
+    store::finish_run(
+        &state.db,
+        queue.id,
+        owner,
+        state.clock.now_ms(),
+        queue.next_run_at,
+        error.as_deref(),
+    )
+    .await?;
     result.map(|_| true)
 }
