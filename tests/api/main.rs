@@ -8,6 +8,7 @@
 mod support;
 
 mod admin_ui;
+mod agent_app;
 mod at_rest;
 mod browser;
 mod channelback;
