@@ -27,4 +27,5 @@ mod status_admin;
 mod status_board;
 mod status_rules;
 mod statuses;
+mod zendesk_app_package;
 mod zendesk_oauth;
