@@ -28,10 +28,14 @@ fn acme() -> Subdomain {
 /// An app on a manual clock, acme connected (agents AGENT and BIG, admin ADMIN), OAuth
 /// configured, and Zendesk's token endpoint and installation update faked.
 async fn ready(backend: Backend) -> TestApp {
+    ready_with(backend, Some(Clock::manual(T0))).await
+}
+
+async fn ready_with(backend: Backend, clock: Option<Clock>) -> TestApp {
     let app = spawn_app_with(
         backend,
         Options {
-            clock: Some(Clock::manual(T0)),
+            clock,
             zendesk_oauth: true,
             zendesk_app_id: Some(9001),
             ..Options::default()
@@ -598,3 +602,254 @@ on_both_databases!(
     an_admin_opens_the_board_and_saves_app_settings_from_the_app,
     an_agent_cannot_open_admin_pages_and_states_are_single_use,
 );
+
+/// The browser test's part of Zendesk: the OAuth page approves at once (back to the
+/// callback with a code), and the app installation keeps the settings slackdesk writes,
+/// which the harness's stand-in proxy reads back like Zendesk's proxy does.
+mod browser {
+    use std::path::PathBuf;
+    use std::process::Command;
+    use std::sync::{Arc, Mutex};
+
+    use serde_json::{Value, json};
+    use slackdesk::storage::{app_settings, statuses};
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, Request, Respond, ResponseTemplate};
+
+    use super::{ADMIN, AGENT, INSTALLATION, acme, last_active, new_key, ready_with};
+    use crate::support::Backend;
+
+    struct ApproveAtOnce {
+        app_address: String,
+    }
+
+    impl Respond for ApproveAtOnce {
+        fn respond(&self, request: &Request) -> ResponseTemplate {
+            let state = request
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "state")
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default();
+            let mut callback =
+                url::Url::parse(&format!("{}/zendesk/app/callback", self.app_address)).unwrap();
+            callback
+                .query_pairs_mut()
+                .append_pair("code", "admin-code")
+                .append_pair("state", &state);
+            ResponseTemplate::new(302).insert_header("Location", callback.as_str())
+        }
+    }
+
+    #[derive(Clone, Default)]
+    struct InstallationSettings(Arc<Mutex<Value>>);
+
+    impl Respond for InstallationSettings {
+        fn respond(&self, request: &Request) -> ResponseTemplate {
+            let mut settings = self.0.lock().unwrap();
+            if request.method.as_str() == "PUT" {
+                let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+                if let Some(new) = body["settings"].as_object() {
+                    if !settings.is_object() {
+                        *settings = json!({});
+                    }
+                    for (key, value) in new {
+                        settings[key] = value.clone();
+                    }
+                }
+            }
+            ResponseTemplate::new(200).set_body_json(
+                json!({"installation": {"id": INSTALLATION, "settings": settings.clone()}}),
+            )
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn agents_and_admins_use_the_app_in_a_browser_through_a_stand_in_zendesk() {
+        let app = ready_with(Backend::Sqlite, None).await;
+        Mock::given(method("GET"))
+            .and(path("/z/acme/oauth/authorizations/new"))
+            .respond_with(ApproveAtOnce {
+                app_address: app.address.clone(),
+            })
+            .mount(&app.zendesk)
+            .await;
+        let installation = InstallationSettings::default();
+        Mock::given(path(format!(
+            "/z/acme/api/v2/apps/installations/{INSTALLATION}.json"
+        )))
+        .respond_with(installation.clone())
+        .with_priority(1)
+        .mount(&app.zendesk)
+        .await;
+        Mock::given(method("POST"))
+            .and(path("/z/acme/api/v2/apps/notify"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+            .mount(&app.zendesk)
+            .await;
+        let key = new_key(&app, "acme").await;
+
+        let result = run_harness(&app.address, &app.zendesk_base(), &key).await;
+
+        assert_eq!(result["ok"], true, "browser run failed: {result}");
+        assert_eq!(result["console_errors"], json!([]), "{result}");
+        let texts = &result["texts"];
+        assert!(
+            texts["authorized_tab"]
+                .as_str()
+                .unwrap()
+                .contains("Close this tab"),
+            "{texts}"
+        );
+        assert_eq!(texts["agent_status_before"], "not set");
+        assert_eq!(texts["agent_status_after_click"], "away");
+        assert_eq!(texts["away_pressed"], "true");
+        assert_eq!(texts["create_many_status"], 200);
+        assert_eq!(texts["handlers_fired"], 1);
+        assert_eq!(texts["notice"], "Your status was changed to offline.");
+        assert_eq!(texts["agent_status_after_notice"], "offline");
+        assert_eq!(texts["board_title"], "Status board: acme");
+        assert!(
+            texts["board_rows"]
+                .as_str()
+                .unwrap()
+                .contains(&AGENT.to_string())
+        );
+        assert_eq!(texts["routing_path"], "/zendesk/routing");
+        assert_eq!(texts["settings_title"], "Agent app settings: acme");
+        assert_eq!(texts["settings_notice"], "Settings saved.");
+
+        // The token went from slackdesk to the installation and from the proxy to
+        // slackdesk, never into a page; every app request was a secure proxied one.
+        let stored = installation.0.lock().unwrap().clone();
+        assert!(stored["token"].as_str().unwrap().starts_with("sdapp_"));
+        assert_eq!(result["token_seen_by_proxy"], true);
+        assert_eq!(result["token_leaked_to_page"], false);
+        for (page, calls) in result["calls"].as_object().unwrap() {
+            let calls = calls.as_array().unwrap();
+            let kinds: Vec<&str> = calls.iter().map(|c| c["kind"].as_str().unwrap()).collect();
+            assert!(
+                kinds.contains(&"metadata") && kinds.contains(&"context"),
+                "{page}"
+            );
+            assert!(
+                calls
+                    .iter()
+                    .any(|c| c["kind"] == "get" && c["detail"] == "currentUser"),
+                "{page}"
+            );
+            for request in calls.iter().filter(|c| c["kind"] == "request") {
+                assert_eq!(request["detail"]["secure"], true, "{page}: {request}");
+                assert_eq!(
+                    request["detail"]["headers"]["Authorization"], "Bearer {{setting.token}}",
+                    "{page}: {request}"
+                );
+            }
+        }
+        let agent_calls = result["calls"]["agent_top"].as_array().unwrap();
+        assert!(
+            agent_calls
+                .iter()
+                .any(|c| c["kind"] == "on" && c["detail"] == "api_notification.status_changed")
+        );
+        assert!(
+            agent_calls
+                .iter()
+                .any(|c| c["kind"] == "invoke" && c["detail"]["name"] == "resize")
+        );
+        let proxied = result["proxied"].as_array().unwrap();
+        assert!(
+            proxied
+                .iter()
+                .any(|r| r["path"] == "/app/v1/heartbeat" && r["status"] == 401),
+            "before authorizing, slackdesk refused the app: {proxied:?}"
+        );
+        assert!(
+            proxied
+                .iter()
+                .filter(|r| r["status"] == 200)
+                .all(|r| r["token_filled_in"] == true)
+        );
+
+        // What slackdesk received and did.
+        let history = statuses::changes_for_chart(&app.state.db, &acme(), 0, i64::MAX)
+            .await
+            .unwrap();
+        let agent_changes: Vec<(&str, i64)> = history
+            .iter()
+            .filter(|c| c.user_id.get() == AGENT)
+            .map(|c| (c.status.as_str(), c.updated_by.get()))
+            .collect();
+        assert_eq!(
+            agent_changes,
+            vec![("away", AGENT), ("offline", ADMIN)],
+            "away from the app (by the agent), offline from the API (by the key's owner)"
+        );
+        assert!(last_active(&app, AGENT).await.is_some(), "heartbeats count");
+        assert!(last_active(&app, ADMIN).await.is_some(), "heartbeats count");
+        let notified = app
+            .zendesk
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.url.path() == "/z/acme/api/v2/apps/notify")
+            .map(|r| serde_json::from_slice::<Value>(&r.body).unwrap())
+            .collect::<Vec<_>>();
+        assert!(
+            notified
+                .iter()
+                .any(|n| n["agent_id"] == AGENT && n["event"] == "status_changed"),
+            "{notified:?}"
+        );
+        let access = app_settings::find(&app.state.db, &acme()).await.unwrap();
+        assert!(access.roles.contains(&"agent".to_owned()));
+    }
+
+    async fn run_harness(service: &str, zendesk_base: &str, key: &str) -> Value {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let screenshots = root.join("target/browser-artifacts/agent_app");
+        let args: Vec<String> = vec![
+            root.join("tests/browser/agent_app.mjs")
+                .display()
+                .to_string(),
+            "--service-url".into(),
+            service.into(),
+            "--zendesk-base".into(),
+            zendesk_base.into(),
+            "--subdomain".into(),
+            "acme".into(),
+            "--installation-id".into(),
+            INSTALLATION.to_string(),
+            "--app-id".into(),
+            "9001".into(),
+            "--admin-id".into(),
+            ADMIN.to_string(),
+            "--agent-id".into(),
+            AGENT.to_string(),
+            "--api-key".into(),
+            key.into(),
+            "--whitelist".into(),
+            "127.0.0.1".into(),
+            "--assets-dir".into(),
+            root.join("zendesk-app/assets").display().to_string(),
+            "--screenshot-dir".into(),
+            screenshots.display().to_string(),
+        ];
+        let output = tokio::task::spawn_blocking(move || Command::new("node").args(&args).output())
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| {
+                panic!("node is needed for the browser test (scripts/test installs it): {e}")
+            });
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let last_line = stdout.lines().last().unwrap_or_default();
+        serde_json::from_str(last_line).unwrap_or_else(|_| {
+            panic!(
+                "browser harness printed no result (exit {:?}); stdout: {stdout}; stderr: {}",
+                output.status.code(),
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })
+    }
+}
