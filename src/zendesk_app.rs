@@ -840,7 +840,8 @@ mod tests {
 
     #[test]
     fn manifests_breaking_zendesks_rules_are_refused_naming_the_rule() {
-        let cases: [(&str, fn(&mut Value)); 7] = [
+        type Change = fn(&mut Value);
+        let cases: [(&str, Change); 7] = [
             ("requirementsOnly", |m| {
                 m["requirementsOnly"] = Value::Bool(true)
             }),

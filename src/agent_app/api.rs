@@ -65,7 +65,7 @@ async fn check_agent(
         return Ok(());
     }
     let access = app_settings::find(&state.db, &caller.subdomain).await?;
-    let role_ok = access.roles.iter().any(|r| *r == role);
+    let role_ok = access.roles.contains(&role);
     let group_ok =
         access.group_ids.is_empty() || groups.iter().any(|g| access.group_ids.contains(g));
     if role_ok && group_ok {
