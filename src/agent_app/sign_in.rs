@@ -6,7 +6,8 @@
 //!       ──▶ GET /zendesk/app/open?subdomain&page ──────────────────────────┤
 //!            302 {zendesk}/oauth/authorizations/new ◀──────────────────────┘
 //!  Zendesk ──▶ GET /zendesk/app/callback?code&state ──▶ POST /oauth/tokens ──▶ users/me
-//!     authorize: connect the account (admin only), mint the app token, PUT it into the
+//!     authorize: connect the account (admin only), check the installation is our app
+//!                (its service_url is our PUBLIC_URL), mint the app token, PUT it into the
 //!                installation's secure setting, revoke the installation's older tokens
 //!     open:      admin only
 //!  both ──▶ admin session cookie (the status board's) ──▶ page that continues to the target
@@ -161,6 +162,7 @@ async fn redirect_to_zendesk(state: &AppState, pending: PendingSignIn) -> HttpRe
 enum Failure {
     Refused(&'static str),
     NotAdmin,
+    NotOurApp,
     Upstream(String),
     Internal(ApiError),
 }
@@ -189,6 +191,11 @@ pub(super) async fn callback(state: web::Data<AppState>, req: HttpRequest) -> Ht
             StatusCode::FORBIDDEN,
             "Not signed in",
             "Only a Zendesk admin of this account can do this.",
+        ),
+        Err(Failure::NotOurApp) => page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Not authorized",
+            "That app installation is not the slackdesk app built for this server (its slackdesk address differs). Start again from the slackdesk app in Zendesk.",
         ),
         Err(Failure::Upstream(code)) => {
             tracing::warn!(code = %code, "app sign-in through Zendesk failed");
@@ -301,6 +308,12 @@ async fn install_token(
     installation_id: i64,
     admin: ZendeskUserId,
 ) -> Result<(), Failure> {
+    if let Err(error) =
+        installation::check_is_ours(state, subdomain, access_token, installation_id).await
+    {
+        tracing::warn!(subdomain = %subdomain, installation_id, code = %error.0, "app not authorized: not our installation");
+        return Err(Failure::NotOurApp);
+    }
     let now = state.clock.now_ms();
     let minted = token::mint(&state.db, subdomain, installation_id, admin, now).await?;
     if let Err(error) = installation::write_token(

@@ -70,6 +70,9 @@ async fn ready_with(backend: Backend, clock: Option<Clock>) -> TestApp {
         .with_priority(1)
         .mount(&app.zendesk)
         .await;
+    for id in [INSTALLATION, INSTALLATION + 1] {
+        installation_is(&app, id, 9001, PUBLIC_URL).await;
+    }
     Mock::given(method("PUT"))
         .and(path(format!(
             "/z/acme/api/v2/apps/installations/{INSTALLATION}.json"
@@ -82,6 +85,19 @@ async fn ready_with(backend: Backend, clock: Option<Clock>) -> TestApp {
         .mount(&app.zendesk)
         .await;
     app
+}
+
+/// Fakes `GET /api/v2/apps/installations/{id}.json`.
+async fn installation_is(app: &TestApp, id: i64, app_id: i64, service_url: &str) {
+    Mock::given(method("GET"))
+        .and(path(format!("/z/acme/api/v2/apps/installations/{id}.json")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"installation": {
+                "id": id, "app_id": app_id, "settings": {"service_url": service_url}
+            }})),
+        )
+        .mount(&app.zendesk)
+        .await;
 }
 
 async fn mint(app: &TestApp) -> String {
@@ -247,6 +263,26 @@ async fn an_agent_cannot_authorize_the_app(backend: Backend) {
     assert!(page.contains("Only a Zendesk admin"), "{page}");
     assert!(cookie.is_none());
     assert!(installed_tokens(&app).await.is_empty());
+}
+
+async fn the_token_is_never_written_into_another_apps_installation(backend: Backend) {
+    let app = ready(backend).await;
+    installation_is(&app, 5555, 9001, "https://elsewhere.example.com").await;
+    installation_is(&app, 6666, 1234, PUBLIC_URL).await;
+
+    for other in [5555, 6666] {
+        let start = format!("/zendesk/app/authorize?subdomain=acme&installation_id={other}");
+        let (status, page, _) = round_trip(&app, &start, "admin-code").await;
+        assert_eq!(status, 422, "{other}: {page}");
+        assert!(page.contains("not the slackdesk app"), "{page}");
+    }
+
+    assert!(installed_tokens(&app).await.is_empty(), "nothing was PUT");
+    let tokens: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM app_tokens")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(tokens, 0);
 }
 
 async fn a_failed_installation_update_keeps_the_old_token(backend: Backend) {
@@ -592,6 +628,7 @@ async fn an_agent_cannot_open_admin_pages_and_states_are_single_use(backend: Bac
 on_both_databases!(
     an_admin_authorizes_the_app_and_the_token_goes_only_to_zendesk,
     an_agent_cannot_authorize_the_app,
+    the_token_is_never_written_into_another_apps_installation,
     a_failed_installation_update_keeps_the_old_token,
     the_app_sets_the_agents_own_status_and_the_status_api_sees_it,
     heartbeats_count_as_activity_and_report_changes_made_elsewhere,
@@ -617,7 +654,7 @@ mod browser {
     use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
     use super::{ADMIN, AGENT, INSTALLATION, acme, last_active, new_key, ready_with};
-    use crate::support::Backend;
+    use crate::support::{Backend, PUBLIC_URL};
 
     struct ApproveAtOnce {
         app_address: String,
@@ -641,8 +678,15 @@ mod browser {
         }
     }
 
-    #[derive(Clone, Default)]
+    /// The installation as Zendesk keeps it: the packaged `service_url` default at first.
+    #[derive(Clone)]
     struct InstallationSettings(Arc<Mutex<Value>>);
+
+    impl Default for InstallationSettings {
+        fn default() -> Self {
+            Self(Arc::new(Mutex::new(json!({"service_url": PUBLIC_URL}))))
+        }
+    }
 
     impl Respond for InstallationSettings {
         fn respond(&self, request: &Request) -> ResponseTemplate {
@@ -659,7 +703,7 @@ mod browser {
                 }
             }
             ResponseTemplate::new(200).set_body_json(
-                json!({"installation": {"id": INSTALLATION, "settings": settings.clone()}}),
+                json!({"installation": {"id": INSTALLATION, "app_id": 9001, "settings": settings.clone()}}),
             )
         }
     }
