@@ -752,6 +752,11 @@ mod browser {
         assert_eq!(texts["handlers_fired"], 1);
         assert_eq!(texts["notice"], "Your status was changed to offline.");
         assert_eq!(texts["agent_status_after_notice"], "offline");
+        assert_eq!(texts["quiet_change_status"], 200);
+        assert_eq!(
+            texts["notice_after_heartbeat"],
+            "Your status was changed to online."
+        );
         assert_eq!(texts["board_title"], "Status board: acme");
         assert!(
             texts["board_rows"]
@@ -826,8 +831,8 @@ mod browser {
             .collect();
         assert_eq!(
             agent_changes,
-            vec![("away", AGENT), ("offline", ADMIN)],
-            "away from the app (by the agent), offline from the API (by the key's owner)"
+            vec![("away", AGENT), ("offline", ADMIN), ("online", ADMIN)],
+            "away from the app (by the agent), then offline and online from the API (by the key's owner)"
         );
         assert!(last_active(&app, AGENT).await.is_some(), "heartbeats count");
         assert!(last_active(&app, ADMIN).await.is_some(), "heartbeats count");

@@ -233,6 +233,19 @@ async function main() {
     texts.agent_status_after_notice = await textOf(agentTop, '#current-status');
     await shoot(agentTop, '05-notification.png');
 
+    // 3b. A change that brings no notification (automatic idle, a schedule, notify_app
+    //     false) shows up at the next heartbeat; opening the app's pane sends one.
+    const quiet = await fetch(`${opts.serviceUrl}/zendesk/user_statuses/create_many`, {
+      method: 'POST',
+      headers: { 'X-API-Key': opts.apiKey, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ user_statuses: [{ user_id: agent.id, status: 'online' }], notify_app: false }),
+    });
+    texts.quiet_change_status = quiet.status;
+    await agentTop.evaluate(() => window.__zafStub.trigger('pane.activated'));
+    await agentTop.waitForFunction(() => document.getElementById('current-status').textContent === 'online', null, { timeout: opts.timeoutMs });
+    texts.notice_after_heartbeat = await textOf(agentTop, '#notice');
+    await shoot(agentTop, '05b-change-seen-at-heartbeat.png');
+
     // 4. An admin opens the admin pages from the nav bar.
     const nav = await openApp('admin nav_bar', 'nav_bar', admin);
     await visible(nav, '#admin-view');
