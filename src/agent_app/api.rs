@@ -52,7 +52,6 @@ async fn check_agent(
     caller: &AppCaller,
     user_id: ZendeskUserId,
 ) -> Result<(), ApiError> {
-    limit_agent(state, caller, user_id)?;
     let Some((role, groups)) =
         app_settings::agent_role_and_groups(&state.db, &caller.subdomain, user_id).await?
     else {
@@ -61,6 +60,8 @@ async fn check_agent(
             message: "is not an agent of this Zendesk account (or not synced yet)".into(),
         });
     };
+    // Counted once the id is known to be an agent, so made-up ids never add counters.
+    limit_agent(state, caller, user_id)?;
     if role == "admin" {
         return Ok(());
     }

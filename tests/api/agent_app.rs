@@ -367,6 +367,44 @@ async fn heartbeats_count_as_activity_and_report_changes_made_elsewhere(backend:
     assert_eq!(last_active(&app, BIG).await, Some(T0 + 90_000));
 }
 
+async fn the_open_app_keeps_an_agent_from_going_idle(backend: Backend) {
+    use slackdesk::statuses::status_rules::run_once;
+    use slackdesk::storage::status_rules::{self, Rules};
+    const MINUTE: i64 = 60_000;
+    let app = ready(backend).await;
+    let token = mint(&app).await;
+    let rules = Rules {
+        idle_minutes: Some(30),
+        ..Rules::default()
+    };
+    status_rules::save(&app.state.db, &acme(), &rules, T0)
+        .await
+        .unwrap();
+    let online = json!({"user_id": AGENT, "status": "online"});
+    let beat = json!({"user_id": AGENT});
+    assert_eq!(
+        call(&app, Some(&token), "POST", "/app/v1/status", Some(&online))
+            .await
+            .0,
+        200
+    );
+
+    // The app heartbeats every minute while open: 45 minutes later the agent is online.
+    for _ in 0..45 {
+        app.clock.advance(MINUTE);
+        let (status, _) = call(&app, Some(&token), "POST", "/app/v1/heartbeat", Some(&beat)).await;
+        assert_eq!(status, 200);
+        assert_eq!(run_once(&app.state).await.unwrap().idled, 0);
+    }
+    // Closed for 31 minutes: automatic idle sets away, and the next heartbeat says so.
+    app.clock.advance(31 * MINUTE);
+    assert_eq!(run_once(&app.state).await.unwrap().idled, 1);
+    let (_, seen) = call(&app, Some(&token), "POST", "/app/v1/heartbeat", Some(&beat)).await;
+
+    assert_eq!(seen["status"], "away");
+    assert_eq!(seen["updated_by"], AGENT, "the rule acts for the agent");
+}
+
 async fn the_app_api_refuses_missing_wrong_and_foreign_credentials(backend: Backend) {
     let app = ready(backend).await;
     let token = mint(&app).await;
@@ -632,6 +670,7 @@ on_both_databases!(
     a_failed_installation_update_keeps_the_old_token,
     the_app_sets_the_agents_own_status_and_the_status_api_sees_it,
     heartbeats_count_as_activity_and_report_changes_made_elsewhere,
+    the_open_app_keeps_an_agent_from_going_idle,
     the_app_api_refuses_missing_wrong_and_foreign_credentials,
     bad_input_is_refused_naming_the_field,
     one_agents_app_cannot_use_up_another_agents_rate,

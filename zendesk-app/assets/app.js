@@ -64,6 +64,8 @@
       notAuthorized();
     } else if (status === 403) {
       say(messageOf(error) || 'slackdesk is not enabled for you.');
+    } else if (status === 422) {
+      say('slackdesk does not know you as an agent of this account yet; try again in an hour (agents are synced hourly).');
     } else if (status === 429) {
       say('Too many requests; slackdesk will be asked again in a moment.');
     } else {
