@@ -23,10 +23,12 @@ CREATE TABLE app_settings (
     updated_at        INTEGER NOT NULL
 );
 
--- Pending Zendesk OAuth round trips started from the app: the hash of the state, what
--- to do after (authorize, board, routing, settings), single use.
+-- Pending Zendesk OAuth round trips started from the app: the hash of the state, the
+-- hash of the nonce in the starting browser's cookie, what to do after (authorize,
+-- board, routing, settings). Single use.
 CREATE TABLE app_oauth_states (
     state_hash        TEXT PRIMARY KEY,
+    browser_hash      TEXT NOT NULL,
     subdomain         TEXT NOT NULL,
     next_step         TEXT NOT NULL,
     installation_id   INTEGER,

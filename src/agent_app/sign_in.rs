@@ -21,13 +21,14 @@
 //! navigation, on which a Strict cookie is not sent; the callback therefore answers a
 //! small page whose own (same-site) navigation carries the new cookie to the target.
 
+use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::installation;
 use super::token;
-use crate::crypto::tokens::{hash_secret, random_secret};
+use crate::crypto::tokens::{hash_secret, random_secret, secret_matches};
 use crate::domain::{Subdomain, ZendeskUserId};
 use crate::startup::AppState;
 use crate::statuses::board;
@@ -40,6 +41,8 @@ use crate::zendesk::ZendeskAuth;
 
 pub const CALLBACK_PATH: &str = "/zendesk/app/callback";
 const STATE_TTL_MS: i64 = 10 * 60_000;
+/// The nonce cookie binding a round trip to the browser that started it.
+const NONCE_COOKIE: &str = "sd_app_oauth";
 const AUTHORIZE: &str = "authorize";
 
 /// Pages an admin can open from the app, and where each lives.
@@ -85,6 +88,7 @@ pub(super) async fn authorize(state: web::Data<AppState>, req: HttpRequest) -> H
             .filter(|id| *id > 0)
             .ok_or_else(|| ApiError::invalid("installation_id", "must be a positive integer"))?;
         Ok::<_, ApiError>(PendingSignIn {
+            browser_hash: String::new(),
             subdomain,
             next_step: AUTHORIZE.into(),
             installation_id: Some(installation_id),
@@ -108,6 +112,7 @@ pub(super) async fn open(state: web::Data<AppState>, req: HttpRequest) -> HttpRe
             .find(|(name, _)| *name == wanted)
             .ok_or_else(|| ApiError::invalid("page", "must be board, routing or settings"))?;
         Ok::<_, ApiError>(PendingSignIn {
+            browser_hash: String::new(),
             subdomain,
             next_step: (*name).to_owned(),
             installation_id: None,
@@ -119,7 +124,7 @@ pub(super) async fn open(state: web::Data<AppState>, req: HttpRequest) -> HttpRe
     }
 }
 
-async fn redirect_to_zendesk(state: &AppState, pending: PendingSignIn) -> HttpResponse {
+async fn redirect_to_zendesk(state: &AppState, mut pending: PendingSignIn) -> HttpResponse {
     let Some(client_id) = state.settings.zendesk_client_id.as_deref() else {
         return page(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -128,6 +133,8 @@ async fn redirect_to_zendesk(state: &AppState, pending: PendingSignIn) -> HttpRe
         );
     };
     let secret = random_secret();
+    let nonce = random_secret();
+    pending.browser_hash = hash_secret(&nonce);
     let expires = state.clock.now_ms() + STATE_TTL_MS;
     if let Err(error) =
         app_sign_ins::insert_state(&state.db, &hash_secret(&secret), &pending, expires).await
@@ -153,9 +160,17 @@ async fn redirect_to_zendesk(state: &AppState, pending: PendingSignIn) -> HttpRe
         )
         .append_pair("scope", "read write")
         .append_pair("state", &secret);
+    let cookie = Cookie::build(NONCE_COOKIE, nonce)
+        .path("/zendesk/app")
+        .http_only(true)
+        .secure(state.settings.public_url.scheme() == "https")
+        .same_site(SameSite::Lax)
+        .max_age(actix_web::cookie::time::Duration::minutes(10))
+        .finish();
     HttpResponse::Found()
         .insert_header(("Location", url.as_str()))
         .insert_header(("Cache-Control", "no-store"))
+        .cookie(cookie)
         .finish()
 }
 
@@ -219,6 +234,14 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Fai
         .ok_or(Failure::Refused(
             "This link expired or was already used; start again from the app.",
         ))?;
+    let same_browser = req
+        .cookie(NONCE_COOKIE)
+        .is_some_and(|c| secret_matches(c.value(), &pending.browser_hash));
+    if !same_browser {
+        return Err(Failure::Refused(
+            "This sign-in was started in another browser; start again from the app.",
+        ));
+    }
     if field("error").is_some() {
         return Err(Failure::Refused("Zendesk did not authorize slackdesk."));
     }

@@ -10,6 +10,8 @@ use crate::domain::{Subdomain, ZendeskUserId};
 /// A pending round trip, once taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingSignIn {
+    /// SHA-256 of the nonce in the cookie of the browser that started it.
+    pub browser_hash: String,
     pub subdomain: Subdomain,
     pub next_step: String,
     pub installation_id: Option<i64>,
@@ -26,10 +28,11 @@ pub async fn insert_state(
         .execute(db.pool())
         .await?;
     sqlx::query(
-        "INSERT INTO app_oauth_states (state_hash, subdomain, next_step, installation_id, \
-         expires_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO app_oauth_states (state_hash, browser_hash, subdomain, next_step, \
+         installation_id, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(state_hash)
+    .bind(&pending.browser_hash)
     .bind(pending.subdomain.as_str())
     .bind(&pending.next_step)
     .bind(pending.installation_id)
@@ -47,7 +50,7 @@ pub async fn take_state(
 ) -> Result<Option<PendingSignIn>, StorageError> {
     let row = sqlx::query(
         "DELETE FROM app_oauth_states WHERE state_hash = $1 \
-         RETURNING subdomain, next_step, installation_id, expires_at",
+         RETURNING browser_hash, subdomain, next_step, installation_id, expires_at",
     )
     .bind(state_hash)
     .fetch_optional(db.pool())
@@ -61,6 +64,7 @@ pub async fn take_state(
     }
     let subdomain: String = row.try_get("subdomain")?;
     Ok(Some(PendingSignIn {
+        browser_hash: row.try_get("browser_hash")?,
         subdomain: Subdomain::parse(&subdomain)
             .map_err(|_| StorageError::Corrupt("app_oauth_states.subdomain"))?,
         next_step: row.try_get("next_step")?,

@@ -128,12 +128,24 @@ async fn round_trip(app: &TestApp, start: &str, code: &str) -> (u16, String, Opt
         query["redirect_uri"],
         format!("{PUBLIC_URL}/zendesk/app/callback")
     );
+    let nonce = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        nonce.contains("SameSite=Lax") && nonce.contains("HttpOnly"),
+        "{nonce}"
+    );
     let callback = app
-        .get(&format!(
+        .http
+        .get(app.url(&format!(
             "/zendesk/app/callback?code={code}&state={}",
             query["state"]
-        ))
-        .await;
+        )))
+        .header("Cookie", nonce.split(';').next().unwrap())
+        .send()
+        .await
+        .unwrap();
     let status = callback.status().as_u16();
     let cookie = callback
         .headers()
@@ -663,6 +675,38 @@ async fn an_agent_cannot_open_admin_pages_and_states_are_single_use(backend: Bac
     assert_eq!(replay.status(), 400);
 }
 
+async fn a_callback_link_only_works_in_the_browser_that_started_it(backend: Backend) {
+    let app = ready(backend).await;
+    let started = app.get("/zendesk/app/open?subdomain=acme&page=board").await;
+    let location = url::Url::parse(started.headers()["location"].to_str().unwrap()).unwrap();
+    let state = location
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let callback = format!("/zendesk/app/callback?code=admin-code&state={state}");
+
+    // Someone else's browser (no nonce cookie, or another one) gets nowhere.
+    let elsewhere = app
+        .http
+        .get(app.url(&callback))
+        .header("Cookie", "sd_app_oauth=someone-elses-nonce")
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(elsewhere.status(), 400);
+    assert!(elsewhere.headers().get("set-cookie").is_none());
+    assert!(
+        elsewhere
+            .text()
+            .await
+            .unwrap()
+            .contains("started in another browser")
+    );
+}
+
 on_both_databases!(
     an_admin_authorizes_the_app_and_the_token_goes_only_to_zendesk,
     an_agent_cannot_authorize_the_app,
@@ -677,6 +721,7 @@ on_both_databases!(
     app_settings_decide_which_roles_and_groups_may_use_the_app,
     an_admin_opens_the_board_and_saves_app_settings_from_the_app,
     an_agent_cannot_open_admin_pages_and_states_are_single_use,
+    a_callback_link_only_works_in_the_browser_that_started_it,
 );
 
 /// The browser test's part of Zendesk: the OAuth page approves at once (back to the
