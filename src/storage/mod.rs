@@ -8,6 +8,9 @@
 pub mod accounts;
 pub mod agents;
 pub mod api_keys;
+pub mod app_settings;
+pub mod app_sign_ins;
+pub mod app_tokens;
 pub mod board_sessions;
 pub mod channel_links;
 pub mod channelbacks;

@@ -8,6 +8,7 @@
 mod support;
 
 mod admin_ui;
+mod agent_app;
 mod at_rest;
 mod browser;
 mod channelback;
@@ -27,4 +28,5 @@ mod status_admin;
 mod status_board;
 mod status_rules;
 mod statuses;
+mod zendesk_app_package;
 mod zendesk_oauth;
