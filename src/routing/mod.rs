@@ -11,7 +11,17 @@
 //!
 //! Everything routing stores is ids, counts, settings and reasons in words.
 
+pub mod admin;
+pub mod api;
 pub mod engine;
+pub mod report;
 pub mod run;
 pub mod settings;
 pub mod write;
+
+use actix_web::web;
+
+/// Registers routing's HTTP routes: the JSON API and the admin pages.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(api::configure).configure(admin::configure);
+}
