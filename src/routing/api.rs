@@ -295,7 +295,11 @@ fn body_of<T: serde::de::DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Re
                 .and_then(|rest| rest.split('`').next())
                 .map(str::to_owned);
             match unknown {
+                // The path may or may not already end with the unknown name.
                 Some(name) if field == "body" => ApiError::invalid(name, "is not a known field"),
+                Some(name) if field == name || field.ends_with(&format!(".{name}")) => {
+                    ApiError::invalid(field, "is not a known field")
+                }
                 Some(name) => ApiError::invalid(format!("{field}.{name}"), "is not a known field"),
                 None => ApiError::InvalidField { field, message },
             }
