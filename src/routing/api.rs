@@ -119,7 +119,7 @@ impl<'a> From<&'a Queue> for QueueOut<'a> {
 }
 
 /// `PUT /settings`: the account settings and, optionally, a new webhook signing secret
-/// (write-only: absent keeps the stored one; it is never shown again).
+/// (write-only: absent or null keeps the stored one; it is never shown again).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SettingsBody {
@@ -286,8 +286,37 @@ pub async fn dry_run_of(state: &AppState, queue: &Queue) -> Result<DryRunOut, Ap
     })
 }
 
-/// A JSON body; an unknown field is named as the field at fault.
+/// The path of the first value in `value` that is not an object or a scalar. Serde
+/// would read an array as a struct's fields in order; these bodies have no lists, so an
+/// array anywhere is refused instead.
+fn first_array(value: &Value, at: &str) -> Option<String> {
+    match value {
+        Value::Array(_) => Some(if at.is_empty() {
+            "body".to_owned()
+        } else {
+            at.to_owned()
+        }),
+        Value::Object(fields) => fields.iter().find_map(|(name, inner)| {
+            let path = if at.is_empty() {
+                name.clone()
+            } else {
+                format!("{at}.{name}")
+            };
+            first_array(inner, &path)
+        }),
+        _ => None,
+    }
+}
+
+/// A JSON object body; an unknown field is named as the field at fault.
 fn body_of<T: serde::de::DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, ApiError> {
+    let shape: Value = read_json(req, body)?;
+    if !shape.is_object() {
+        return Err(ApiError::invalid("body", "must be a JSON object"));
+    }
+    if let Some(field) = first_array(&shape, "") {
+        return Err(ApiError::invalid(field, "must not be a list"));
+    }
     read_json(req, body).map_err(|error| match error {
         ApiError::InvalidField { field, message } => {
             let unknown = message
@@ -855,8 +884,8 @@ pub fn openapi_schemas() -> Value {
                 "default_inbox_limit": limit,
                 "default_daily_limit": limit,
                 "same_agent": same_agent,
-                "webhook_secret": {"type": "string", "writeOnly": true,
-                                   "description": "Zendesk's webhook signing secret, 8 to 512 characters without spaces"}
+                "webhook_secret": {"type": "string", "nullable": true, "writeOnly": true,
+                                   "description": "Zendesk's webhook signing secret, 8 to 512 characters without spaces; absent or null keeps the stored one"}
             }
         },
         "AccountSettings": {
@@ -956,6 +985,19 @@ mod tests {
                 "schema {name} is defined"
             );
         }
+    }
+
+    #[test]
+    fn lists_are_refused_where_serde_would_read_them_as_fields() {
+        assert_eq!(
+            first_array(&json!([null, null]), ""),
+            Some("body".to_owned())
+        );
+        assert_eq!(
+            first_array(&json!({"same_agent": [true, 72]}), ""),
+            Some("same_agent".to_owned())
+        );
+        assert_eq!(first_array(&json!({"same_agent": {"tag": "x"}}), ""), None);
     }
 
     #[test]
