@@ -229,11 +229,8 @@ async fn queues_round_trip_through_the_api(backend: Backend) {
     assert_eq!(not_allowed["error"]["code"], "method_not_allowed");
 }
 
-on_both_databases!(queues_round_trip_through_the_api);
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_bad_field_is_named_and_nothing_is_stored() {
-    let (app, key) = ready(Backend::Sqlite, unlimited()).await;
+async fn a_bad_field_is_named_and_nothing_is_stored(backend: Backend) {
+    let (app, key) = ready(backend, unlimited()).await;
 
     let mut bad = billing();
     bad["batch_size"] = json!(0);
@@ -331,9 +328,8 @@ async fn a_bad_field_is_named_and_nothing_is_stored() {
     assert_eq!(not_json.status(), 415);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn another_accounts_key_cannot_see_or_change_a_queue() {
-    let (app, acme_key) = ready(Backend::Sqlite, unlimited()).await;
+async fn another_accounts_key_cannot_see_or_change_a_queue(backend: Backend) {
+    let (app, acme_key) = ready(backend, unlimited()).await;
     let globex_key = new_key(&app, "globex").await;
     let id = create_queue(&app, &globex_key, billing()).await;
     let one = format!("{QUEUES}/{id}");
@@ -443,9 +439,8 @@ fn queue_form<'a>(csrf: &'a str, view_id: &'a str) -> Vec<(&'a str, &'a str)> {
     ]
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_pages_need_a_session_and_every_form_its_csrf_token() {
-    let (app, key) = ready(Backend::Sqlite, unlimited()).await;
+async fn the_pages_need_a_session_and_every_form_its_csrf_token(backend: Backend) {
+    let (app, key) = ready(backend, unlimited()).await;
 
     let (status, anonymous) = page(&app, "", "/zendesk/routing").await;
     assert_eq!(status, 200);
@@ -660,9 +655,8 @@ async fn fake_view(app: &TestApp, view_id: i64, tickets: Value) {
         .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_dry_run_shows_which_agent_would_get_each_ticket_and_why() {
-    let (app, key) = ready(Backend::Sqlite, unlimited()).await;
+async fn the_dry_run_shows_which_agent_would_get_each_ticket_and_why(backend: Backend) {
+    let (app, key) = ready(backend, unlimited()).await;
     crate::statuses::post(
         &app,
         &key,
@@ -751,9 +745,8 @@ async fn the_dry_run_shows_which_agent_would_get_each_ticket_and_why() {
     assert_eq!(writes, 0, "nothing written to Zendesk");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_report_charts_assignments_per_agent_day_and_queue_and_pages_the_log() {
-    let (app, key) = ready(Backend::Sqlite, unlimited()).await;
+async fn the_report_charts_assignments_per_agent_day_and_queue_and_pages_the_log(backend: Backend) {
+    let (app, key) = ready(backend, unlimited()).await;
     let queue = create_queue(&app, &key, billing()).await;
     let now = app.clock.now_ms(); // 2026-03-29 00:30 UTC
     let db = &app.state.db;
@@ -873,3 +866,12 @@ async fn the_report_charts_assignments_per_agent_day_and_queue_and_pages_the_log
         "2026-03-28T00:30:00.250Z"
     );
 }
+
+on_both_databases!(
+    queues_round_trip_through_the_api,
+    a_bad_field_is_named_and_nothing_is_stored,
+    another_accounts_key_cannot_see_or_change_a_queue,
+    the_pages_need_a_session_and_every_form_its_csrf_token,
+    the_dry_run_shows_which_agent_would_get_each_ticket_and_why,
+    the_report_charts_assignments_per_agent_day_and_queue_and_pages_the_log,
+);
