@@ -49,7 +49,8 @@ fn agents(rng: &mut impl rand::Rng) -> Vec<Agent> {
             }
             groups.sort_unstable();
             groups.dedup();
-            let mut skills: Vec<String> = (0..3).map(|_| skill(rng.random_range(0..SKILLS))).collect();
+            let mut skills: Vec<String> =
+                (0..3).map(|_| skill(rng.random_range(0..SKILLS))).collect();
             skills.sort();
             skills.dedup();
             Agent {
@@ -138,8 +139,16 @@ async fn calls_figures() -> anyhow::Result<()> {
     let keys_line = slackdesk::crypto::generate_key_line("bench")?;
     let template = format!("{}/z/{{subdomain}}", zendesk.uri());
     let settings = Args::try_parse_from([
-        "bench", "--bind", "127.0.0.1:0", "--database-url", &db, "--keys", &keys_line,
-        "--no-workers", "--zendesk-url-template", &template,
+        "bench",
+        "--bind",
+        "127.0.0.1:0",
+        "--database-url",
+        &db,
+        "--keys",
+        &keys_line,
+        "--no-workers",
+        "--zendesk-url-template",
+        &template,
     ])?
     .settings;
     let app = Application::build(settings).await?;
@@ -150,7 +159,15 @@ async fn calls_figures() -> anyhow::Result<()> {
         email: "admin@acme.example".into(),
         api_token: "bench-token".into(),
     };
-    zendesk_connections::upsert(&state.db, &state.keys, &acme, "api_token", &auth.to_secret(), 0).await?;
+    zendesk_connections::upsert(
+        &state.db,
+        &state.keys,
+        &acme,
+        "api_token",
+        &auth.to_secret(),
+        0,
+    )
+    .await?;
     let roster: Vec<AgentRecord> = (1..=ON_DUTY)
         .map(|i| AgentRecord {
             user_id: ZendeskUserId::new(360_000_000_000 + i).unwrap_or_else(|_| unreachable!()),
@@ -195,17 +212,36 @@ async fn calls_figures() -> anyhow::Result<()> {
     let round = slackdesk::routing::worker::round(&state, "bench").await?;
     let elapsed = start.elapsed();
     let assigned = fake.assignees().values().flatten().count();
-    anyhow::ensure!(assigned == ROUTED as usize, "only {assigned} of {ROUTED} assigned");
+    anyhow::ensure!(
+        assigned == ROUTED as usize,
+        "only {assigned} of {ROUTED} assigned"
+    );
     let per_thousand = |kind: &str| fake.calls(kind) as f64 * 1_000.0 / assigned as f64;
-    println!("## One run: {ROUTED} tickets over {ON_DUTY} agents against a fake Zendesk (SQLite)\n");
+    println!(
+        "## One run: {ROUTED} tickets over {ON_DUTY} agents against a fake Zendesk (SQLite)\n"
+    );
     println!("| Zendesk calls per 1,000 assignments | count |");
     println!("|---|---|");
-    println!("| writes (`update_many`) | {:.0} |", per_thousand("update_many"));
-    println!("| fresh reads before writing (`show_many`) | {:.0} |", per_thousand("show_many"));
+    println!(
+        "| writes (`update_many`) | {:.0} |",
+        per_thousand("update_many")
+    );
+    println!(
+        "| fresh reads before writing (`show_many`) | {:.0} |",
+        per_thousand("show_many")
+    );
     println!("| job status polls | {:.0} |", per_thousand("job"));
     println!("| view reads | {:.0} |", per_thousand("view"));
-    println!("| incremental exports (inbox counts, skills) | {:.0} |", per_thousand("export") + per_thousand("skills_export"));
-    println!("\nrun took {:.0} ms wall ({} sync, {} queue run)", elapsed.as_secs_f64() * 1e3, round.syncs, round.queue_runs);
+    println!(
+        "| incremental exports (inbox counts, skills) | {:.0} |",
+        per_thousand("export") + per_thousand("skills_export")
+    );
+    println!(
+        "\nrun took {:.0} ms wall ({} sync, {} queue run)",
+        elapsed.as_secs_f64() * 1e3,
+        round.syncs,
+        round.queue_runs
+    );
     let _ = Duration::ZERO;
     Ok(())
 }

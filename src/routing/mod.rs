@@ -11,7 +11,10 @@
 //!
 //! Everything routing stores is ids, counts, settings and reasons in words.
 
+pub mod admin;
+pub mod api;
 pub mod engine;
+pub mod report;
 pub mod run;
 pub mod same_agent;
 pub mod settings;
@@ -19,3 +22,12 @@ pub mod sync;
 pub mod webhook;
 pub mod worker;
 pub mod write;
+
+use actix_web::web;
+
+/// Registers routing's HTTP routes: the JSON API, the admin pages and the webhooks.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(api::configure)
+        .configure(admin::configure)
+        .configure(webhook::configure);
+}

@@ -22,6 +22,7 @@ mod pull;
 mod push;
 mod replicas;
 mod routing;
+mod routing_admin;
 mod slack_connect;
 mod slack_events;
 mod status_admin;
