@@ -104,7 +104,7 @@ fn engine_figures() {
             batch_size: 10,
             use_sla: false,
             skills_timeout_ms: None,
-            rr_last_agent: 0,
+            pointers: Default::default(),
         };
         let mut times = Vec::new();
         let mut assigned = 0;

@@ -13,8 +13,9 @@ CREATE TABLE routing_settings (
     same_agent_only_online BIGINT NOT NULL DEFAULT 1,
     same_agent_within_limits BIGINT NOT NULL DEFAULT 1,
     same_agent_tag         TEXT,
-    -- AES-GCM sealed signing secret of the Zendesk webhook(s) calling us
-    webhook_secret         BYTEA,
+    -- AES-GCM sealed signing secrets of the two Zendesk webhooks calling us
+    route_webhook_secret   BYTEA,
+    same_agent_webhook_secret BYTEA,
     -- incremental ticket export cursor (open-ticket counts)
     tickets_cursor         TEXT,
     tickets_synced_at      BIGINT,
@@ -48,8 +49,9 @@ CREATE TABLE routing_queues (
     audit_field_id    BIGINT,
     audit_field_value TEXT,
     enabled           BIGINT NOT NULL DEFAULT 1,
-    -- round robin: the agent id that got the last ticket (shared by replicas)
-    rr_last_agent     BIGINT NOT NULL DEFAULT 0,
+    -- round robin: per pool (the ticket's group, "-" for none) the agent who got the
+    -- last ticket, as "pool:agent,..." (shared by replicas)
+    rr_pointers       TEXT NOT NULL DEFAULT '',
     lease_owner       TEXT,
     lease_until       BIGINT,
     next_run_at       BIGINT NOT NULL DEFAULT 0,
@@ -59,6 +61,7 @@ CREATE TABLE routing_queues (
     updated_at        BIGINT NOT NULL
 );
 CREATE INDEX routing_queues_by_account ON routing_queues (subdomain, position);
+CREATE INDEX routing_queues_due ON routing_queues (kind, enabled, next_run_at);
 
 CREATE TABLE routing_agent_limits (
     subdomain         TEXT NOT NULL,
@@ -100,6 +103,8 @@ CREATE TABLE routing_claims (
     subdomain         TEXT NOT NULL,
     ticket_id         BIGINT NOT NULL,
     claimed_until     BIGINT NOT NULL,
+    -- the assignment holding the claim: only it may extend or release the claim
+    assignment_id     BIGINT,
     PRIMARY KEY (subdomain, ticket_id)
 );
 
@@ -114,6 +119,8 @@ CREATE TABLE routing_assignments (
     -- round_robin, least_active, skills or same_agent
     model             TEXT NOT NULL,
     reason            TEXT NOT NULL,
+    -- the ticket's updated_at when decided: a ticket changed since is not written
+    decided_stamp     TEXT,
     -- pending (decided, being written), assigned, skipped (changed meanwhile), failed
     state             TEXT NOT NULL,
     detail            TEXT,
@@ -135,8 +142,11 @@ CREATE TABLE routing_requests (
     queue_id          BIGINT,
     received_at       BIGINT NOT NULL,
     attempts          BIGINT NOT NULL DEFAULT 0,
+    -- calls received for this ticket; a call during handling re-arms the row
+    calls             BIGINT NOT NULL DEFAULT 1,
     next_attempt_at   BIGINT NOT NULL,
     lease_owner       TEXT,
     lease_until       BIGINT,
     UNIQUE (subdomain, kind, ticket_id)
 );
+CREATE INDEX routing_requests_due ON routing_requests (next_attempt_at);

@@ -33,12 +33,14 @@ pub fn spawn_workers(state: AppState, cancel: CancellationToken) -> JoinHandle<(
     let delivery = spawn_delivery(state.clone(), cancel.clone());
     let sync = tokio::spawn(agent_sync::run(state.clone(), cancel.clone()));
     let rules = tokio::spawn(status_rules_loop(state.clone(), cancel.clone()));
-    let routing = tokio::spawn(routing_loop(state, cancel));
+    let routing = tokio::spawn(routing_loop(state.clone(), cancel.clone()));
+    let routing_sync = tokio::spawn(routing_sync_loop(state, cancel));
     tokio::spawn(async move {
         let _ = delivery.await;
         let _ = sync.await;
         let _ = rules.await;
         let _ = routing.await;
+        let _ = routing_sync.await;
     })
 }
 
@@ -56,11 +58,11 @@ async fn status_rules_loop(state: AppState, cancel: CancellationToken) {
     tracing::info!("status rules worker stopped");
 }
 
-/// Routing: webhook calls, due queues and syncs, every second or when a call arrives.
+/// Routing: webhook calls and due queues, every second or when a call arrives.
 async fn routing_loop(state: AppState, cancel: CancellationToken) {
     let owner = format!("routing-{}", uuid::Uuid::new_v4());
     loop {
-        if let Err(error) = crate::routing::worker::round(&state, &owner).await {
+        if let Err(error) = crate::routing::worker::route_round(&state, &owner).await {
             tracing::error!(error = %crate::web::error_chain(&error), "routing round failed");
         }
         tokio::select! {
@@ -70,6 +72,21 @@ async fn routing_loop(state: AppState, cancel: CancellationToken) {
         }
     }
     tracing::info!("routing worker stopped");
+}
+
+/// Routing's syncs (inbox counts, skills), apart so a slow export never delays a trigger.
+async fn routing_sync_loop(state: AppState, cancel: CancellationToken) {
+    let owner = format!("routing-sync-{}", uuid::Uuid::new_v4());
+    loop {
+        if let Err(error) = crate::routing::worker::sync_round(&state, &owner).await {
+            tracing::error!(error = %crate::web::error_chain(&error), "routing sync round failed");
+        }
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            () = tokio::time::sleep(Duration::from_secs(10)) => {}
+        }
+    }
+    tracing::info!("routing sync worker stopped");
 }
 
 /// How often the routing worker looks for due queues when nothing wakes it.

@@ -16,7 +16,7 @@ use askama::Template;
 use super::api::{self, DryRunOut};
 use super::report::{self, Chart};
 use super::settings::{
-    AccountSettings, AgentLimits, Model, QueueKind, QueueSettings, SameAgentSettings,
+    AccountSettings, AgentLimits, Hook, Model, QueueKind, QueueSettings, SameAgentSettings,
 };
 use crate::crypto::tokens::constant_time_eq;
 use crate::domain::{Subdomain, ZendeskUserId};
@@ -26,7 +26,7 @@ use crate::statuses::board::{csrf_for, session, start_session};
 use crate::statuses::keys;
 use crate::statuses::wire::iso_ms;
 use crate::storage::agents;
-use crate::storage::routing::{self as store, Assignment, Queue};
+use crate::storage::routing::{self as store, Assignment, Queue, SecretsSet};
 use crate::web::{ApiError, Form, html, read_body};
 
 pub const PATH: &str = "/zendesk/routing";
@@ -248,7 +248,7 @@ struct OverviewPage<'a> {
     route_url: String,
     same_agent_url: String,
     webhook_body: &'static str,
-    secret_set: bool,
+    secrets: SecretsSet,
     skills_synced: String,
     skills_full: String,
     resync_pending: bool,
@@ -286,7 +286,7 @@ async fn overview(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
         let (caller, id) = signed_in(&state, &req).await?;
         let sub = &caller.subdomain;
         let queues = store::list_queues(&state.db, sub).await?;
-        let (_, secret_set) = store::account_settings(&state.db, sub).await?;
+        let (_, secrets) = store::account_settings(&state.db, sub).await?;
         let sync = store::sync_state(&state.db, sub).await?;
         let account = url_encode(sub.as_str());
         Ok(html(
@@ -316,7 +316,7 @@ async fn overview(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
                     .settings
                     .public_url_for(&format!("/zendesk/webhooks/same_agent?account={account}")),
                 webhook_body: "{\"ticket_id\": \"{{ticket.id}}\"}",
-                secret_set,
+                secrets,
                 skills_synced: when(sync.skills_synced_at),
                 skills_full: when(sync.skills_full_at),
                 resync_pending: sync.skills_resync_requested,
@@ -758,7 +758,7 @@ impl SettingsForm {
 struct SettingsPage<'a> {
     csrf: &'a str,
     form: &'a SettingsForm,
-    secret_set: bool,
+    secrets: SecretsSet,
     max_window: i64,
     error: Option<String>,
     notice: Option<&'a str>,
@@ -768,13 +768,13 @@ struct SettingsPage<'a> {
 async fn show_settings(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let result: PageResult = async {
         let (caller, id) = signed_in(&state, &req).await?;
-        let (settings, secret_set) = store::account_settings(&state.db, &caller.subdomain).await?;
+        let (settings, secrets) = store::account_settings(&state.db, &caller.subdomain).await?;
         Ok(html(
             StatusCode::OK,
             &SettingsPage {
                 csrf: &csrf_for(&id),
                 form: &SettingsForm::of(&settings),
-                secret_set,
+                secrets,
                 max_window: super::settings::MAX_WINDOW_HOURS,
                 error: None,
                 notice: notice_of(&req),
@@ -794,23 +794,27 @@ async fn save_settings(
     let result: PageResult = async {
         let (caller, id, form) = posted(&state, &req, payload).await?;
         let typed = SettingsForm::posted(&form)?;
-        let secret_raw = form.optional("webhook_secret")?.unwrap_or_default().trim();
         let checked = typed.settings().and_then(|settings| {
-            let secret = (!secret_raw.is_empty())
-                .then(|| api::valid_secret("webhook_secret", secret_raw))
-                .transpose()?;
-            Ok((settings, secret))
+            let mut secrets = Vec::new();
+            for hook in [Hook::Route, Hook::SameAgent] {
+                let field = api::secret_field(hook);
+                let raw = form.optional(field)?.unwrap_or_default().trim();
+                if !raw.is_empty() {
+                    secrets.push((hook, api::valid_secret(field, raw)?));
+                }
+            }
+            Ok((settings, secrets))
         });
-        let (settings, secret) = match checked {
+        let (settings, secrets) = match checked {
             Ok(both) => both,
             Err(error) => {
-                let (_, secret_set) = store::account_settings(&state.db, &caller.subdomain).await?;
+                let (_, stored) = store::account_settings(&state.db, &caller.subdomain).await?;
                 return Ok(html(
                     StatusCode::BAD_REQUEST,
                     &SettingsPage {
                         csrf: &csrf_for(&id),
                         form: &typed,
-                        secret_set,
+                        secrets: stored,
                         max_window: super::settings::MAX_WINDOW_HOURS,
                         error: Some(error.to_string()),
                         notice: None,
@@ -820,10 +824,11 @@ async fn save_settings(
         };
         let now = state.clock.now_ms();
         store::save_account_settings(&state.db, &caller.subdomain, &settings, now).await?;
-        if let Some(secret) = &secret {
-            store::set_webhook_secret(&state.db, &state.keys, &caller.subdomain, secret, now).await?;
+        for (hook, secret) in &secrets {
+            store::set_webhook_secret(&state.db, &state.keys, &caller.subdomain, *hook, secret, now).await?;
         }
-        tracing::info!(subdomain = %caller.subdomain, key_prefix = %caller.key_prefix, secret_changed = secret.is_some(), "routing settings saved");
+        let secret_changed = !secrets.is_empty();
+        tracing::info!(subdomain = %caller.subdomain, key_prefix = %caller.key_prefix, secret_changed, "routing settings saved");
         Ok(see_other("/zendesk/routing/settings?saved=1"))
     }
     .await;

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::run::{self, RunError};
-use super::settings::{AccountSettings, AgentLimits, QueueSettings, SameAgentSettings};
+use super::settings::{AccountSettings, AgentLimits, Hook, QueueSettings, SameAgentSettings};
 use crate::config::Secret;
 use crate::domain::{Subdomain, ZendeskUserId};
 use crate::startup::AppState;
@@ -129,16 +129,21 @@ struct SettingsBody {
     default_daily_limit: Option<i64>,
     #[serde(default)]
     same_agent: SameAgentSettings,
+    /// The route webhook's signing secret (write-only).
     #[serde(default)]
-    webhook_secret: Option<String>,
+    route_webhook_secret: Option<String>,
+    /// The same-agent webhook's signing secret (write-only).
+    #[serde(default)]
+    same_agent_webhook_secret: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
 struct SettingsOut<'a> {
     #[serde(flatten)]
     settings: &'a AccountSettings,
-    /// Whether a webhook signing secret is stored (the secret itself is never shown).
-    webhook_secret_set: bool,
+    /// Whether each webhook's signing secret is stored (secrets are never shown).
+    route_webhook_secret_set: bool,
+    same_agent_webhook_secret_set: bool,
 }
 
 /// `PUT /agents/{user_id}/limits`: one agent's own limits (null: the account default).
@@ -220,6 +225,14 @@ pub async fn queue_of(state: &AppState, subdomain: &Subdomain, id: i64) -> Resul
         .ok_or(ApiError::NotFound("queue"))
 }
 
+/// The request field (and form field) holding a webhook's signing secret.
+pub fn secret_field(hook: Hook) -> &'static str {
+    match hook {
+        Hook::Route => "route_webhook_secret",
+        Hook::SameAgent => "same_agent_webhook_secret",
+    }
+}
+
 /// Checks a webhook signing secret: 8 to 512 characters, no spaces.
 pub fn valid_secret(field: &str, raw: &str) -> Result<Secret, ApiError> {
     let ok = SECRET_CHARS.contains(&raw.chars().count()) && !raw.chars().any(char::is_whitespace);
@@ -257,6 +270,10 @@ pub fn dry_run_error(error: RunError) -> ApiError {
         RunError::Zendesk(other) => ApiError::RetryLater {
             code: format!("zendesk_{}", other.code()),
             retry_after_secs: 30,
+        },
+        RunError::LeaseLost => ApiError::RetryLater {
+            code: "queue_busy".into(),
+            retry_after_secs: 5,
         },
     }
 }
@@ -424,10 +441,11 @@ async fn settings_response(
     state: &AppState,
     subdomain: &Subdomain,
 ) -> Result<HttpResponse, ApiError> {
-    let (settings, has_secret) = store::account_settings(&state.db, subdomain).await?;
+    let (settings, secrets) = store::account_settings(&state.db, subdomain).await?;
     Ok(HttpResponse::Ok().json(SettingsOut {
         settings: &settings,
-        webhook_secret_set: has_secret,
+        route_webhook_secret_set: secrets.route,
+        same_agent_webhook_secret_set: secrets.same_agent,
     }))
 }
 
@@ -453,17 +471,30 @@ async fn put_settings(
         same_agent: body.same_agent,
     }
     .validate()?;
-    let secret = body
-        .webhook_secret
-        .as_deref()
-        .map(|raw| valid_secret("webhook_secret", raw))
-        .transpose()?;
+    let mut secrets = Vec::new();
+    for (hook, raw) in [
+        (Hook::Route, &body.route_webhook_secret),
+        (Hook::SameAgent, &body.same_agent_webhook_secret),
+    ] {
+        if let Some(raw) = raw {
+            secrets.push((hook, valid_secret(secret_field(hook), raw)?));
+        }
+    }
     let now = state.clock.now_ms();
     store::save_account_settings(&state.db, &caller.subdomain, &settings, now).await?;
-    if let Some(secret) = &secret {
-        store::set_webhook_secret(&state.db, &state.keys, &caller.subdomain, secret, now).await?;
+    for (hook, secret) in &secrets {
+        store::set_webhook_secret(
+            &state.db,
+            &state.keys,
+            &caller.subdomain,
+            *hook,
+            secret,
+            now,
+        )
+        .await?;
     }
-    tracing::info!(subdomain = %caller.subdomain, key_prefix = %caller.key_prefix, secret_changed = secret.is_some(), "routing settings saved");
+    let secret_changed = !secrets.is_empty();
+    tracing::info!(subdomain = %caller.subdomain, key_prefix = %caller.key_prefix, secret_changed, "routing settings saved");
     settings_response(&state, &caller.subdomain).await
 }
 
@@ -884,18 +915,22 @@ pub fn openapi_schemas() -> Value {
                 "default_inbox_limit": limit,
                 "default_daily_limit": limit,
                 "same_agent": same_agent,
-                "webhook_secret": {"type": "string", "nullable": true, "writeOnly": true,
-                                   "description": "Zendesk's webhook signing secret, 8 to 512 characters without spaces; absent or null keeps the stored one"}
+                "route_webhook_secret": {"type": "string", "nullable": true, "writeOnly": true,
+                                   "description": "The route webhook's signing secret in Zendesk, 8 to 512 characters without spaces; absent or null keeps the stored one"},
+                "same_agent_webhook_secret": {"type": "string", "nullable": true, "writeOnly": true,
+                                   "description": "The same-agent webhook's signing secret in Zendesk, 8 to 512 characters without spaces; absent or null keeps the stored one"}
             }
         },
         "AccountSettings": {
             "type": "object",
-            "required": ["default_inbox_limit", "default_daily_limit", "same_agent", "webhook_secret_set"],
+            "required": ["default_inbox_limit", "default_daily_limit", "same_agent",
+                         "route_webhook_secret_set", "same_agent_webhook_secret_set"],
             "properties": {
                 "default_inbox_limit": limit,
                 "default_daily_limit": limit,
                 "same_agent": same_agent_out,
-                "webhook_secret_set": {"type": "boolean"}
+                "route_webhook_secret_set": {"type": "boolean"},
+                "same_agent_webhook_secret_set": {"type": "boolean"}
             }
         },
         "AgentLimitsRequest": {

@@ -8,7 +8,7 @@
 //! and skills, so it is computed once per such "shape"; the dynamic part (inbox, daily
 //! and batch limits) changes as tickets are handed out and is checked per pick.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use super::settings::Model;
@@ -58,8 +58,49 @@ pub struct Agent {
     pub last_assigned_at: i64,
 }
 
+/// Round robin's pointers: per pool of agents (the ticket's group; `None` for tickets
+/// without one) the agent who got that pool's last ticket. One pointer per pool keeps
+/// the rotation fair when a queue mixes groups.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pointers(BTreeMap<Option<i64>, i64>);
+
+impl Pointers {
+    pub fn get(&self, pool: Option<i64>) -> i64 {
+        self.0.get(&pool).copied().unwrap_or(0)
+    }
+
+    pub fn set(&mut self, pool: Option<i64>, agent: i64) {
+        self.0.insert(pool, agent);
+    }
+
+    /// Reads the stored form `"pool:agent,..."` (`-` for no group); bad parts are
+    /// dropped (the rotation then starts over for that pool).
+    pub fn parse(stored: &str) -> Self {
+        let pairs = stored.split(',').filter_map(|pair| {
+            let (pool, agent) = pair.split_once(':')?;
+            let pool = match pool {
+                "-" => None,
+                id => Some(id.parse().ok()?),
+            };
+            Some((pool, agent.parse().ok()?))
+        });
+        Self(pairs.collect())
+    }
+
+    pub fn to_stored(&self) -> String {
+        self.0
+            .iter()
+            .map(|(pool, agent)| match pool {
+                Some(group) => format!("{group}:{agent}"),
+                None => format!("-:{agent}"),
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
 /// How a queue decides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     pub model: Model,
     /// Tickets one agent may get in one run.
@@ -67,14 +108,16 @@ pub struct Plan {
     pub use_sla: bool,
     /// After this long waiting, a skills ticket may go to any eligible agent.
     pub skills_timeout_ms: Option<i64>,
-    /// Round robin: the agent who got the previous ticket.
-    pub rr_last_agent: i64,
+    /// Round robin: who got each pool's previous ticket.
+    pub pointers: Pointers,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     pub ticket_id: i64,
     pub agent_id: i64,
+    /// The round-robin pool the ticket was in (its group).
+    pub pool: Option<i64>,
     pub reason: String,
 }
 
@@ -83,8 +126,8 @@ pub struct Outcome {
     pub assigned: Vec<Decision>,
     /// Tickets nobody could take, with why.
     pub waiting: Vec<(i64, String)>,
-    /// Round robin: the pointer after this run.
-    pub rr_last_agent: i64,
+    /// Round robin: the pointers if every decision is written.
+    pub pointers: Pointers,
 }
 
 /// Orders tickets: next SLA breach first when `use_sla` (tickets without an SLA after),
@@ -144,7 +187,7 @@ pub fn decide(plan: &Plan, tickets: &[Waiting], agents: &[Agent], now: i64) -> O
     let mut outcome = Outcome {
         assigned: Vec::new(),
         waiting: Vec::new(),
-        rr_last_agent: plan.rr_last_agent,
+        pointers: plan.pointers.clone(),
     };
     for ticket in tickets {
         let timed_out = plan
@@ -169,9 +212,13 @@ pub fn decide(plan: &Plan, tickets: &[Waiting], agents: &[Agent], now: i64) -> O
             continue;
         }
         let pick = match plan.model {
-            Model::RoundRobin => {
-                pick_round_robin(plan, pool, agents, &loads, outcome.rr_last_agent)
-            }
+            Model::RoundRobin => pick_round_robin(
+                plan,
+                pool,
+                agents,
+                &loads,
+                outcome.pointers.get(ticket.group_id),
+            ),
             Model::LeastActive | Model::Skills => pick_least_active(plan, pool, agents, &loads),
         };
         let Some(chosen) = pick else {
@@ -189,7 +236,7 @@ pub fn decide(plan: &Plan, tickets: &[Waiting], agents: &[Agent], now: i64) -> O
             agents,
             &loads,
             (skills_apply, timed_out),
-            outcome.rr_last_agent,
+            outcome.pointers.get(ticket.group_id),
         );
         let load = &mut loads[chosen];
         load.open += 1;
@@ -198,11 +245,12 @@ pub fn decide(plan: &Plan, tickets: &[Waiting], agents: &[Agent], now: i64) -> O
         load.last_at = now;
         let agent_id = agents[chosen].user_id;
         if plan.model == Model::RoundRobin {
-            outcome.rr_last_agent = agent_id;
+            outcome.pointers.set(ticket.group_id, agent_id);
         }
         outcome.assigned.push(Decision {
             ticket_id: ticket.ticket_id,
             agent_id,
+            pool: ticket.group_id,
             reason,
         });
     }
@@ -386,7 +434,7 @@ mod tests {
             batch_size: 100,
             use_sla: false,
             skills_timeout_ms: None,
-            rr_last_agent: 0,
+            pointers: Pointers::default(),
         }
     }
 
@@ -405,9 +453,36 @@ mod tests {
         let mut p = plan(Model::RoundRobin);
         let first = decide(&p, &tickets, &agents, 0);
         assert_eq!(winners(&first), vec![(1, 10), (2, 20), (3, 30), (4, 10)]);
-        p.rr_last_agent = first.rr_last_agent;
+        p.pointers = first.pointers;
         let second = decide(&p, &tickets[..1], &agents, 0);
         assert_eq!(winners(&second), vec![(1, 20)]);
+    }
+
+    #[test]
+    fn round_robin_keeps_one_rotation_per_group() {
+        let grouped = |id: i64, group: i64| Agent {
+            groups: vec![group],
+            ..agent(id)
+        };
+        let agents = [grouped(1, 7), grouped(2, 7), grouped(3, 8), grouped(4, 8)];
+        let tickets: Vec<Waiting> = (1..=8)
+            .map(|id| Waiting {
+                group_id: Some(if id % 2 == 1 { 7 } else { 8 }),
+                ..ticket(id)
+            })
+            .collect();
+        let outcome = decide(&plan(Model::RoundRobin), &tickets, &agents, 0);
+        let mut per_agent = std::collections::BTreeMap::new();
+        for (_, agent) in winners(&outcome) {
+            *per_agent.entry(agent).or_insert(0) += 1;
+        }
+        assert_eq!(per_agent.into_values().collect::<Vec<_>>(), [2, 2, 2, 2]);
+        assert_eq!(outcome.pointers.to_stored(), "7:2,8:4");
+        assert_eq!(Pointers::parse("7:2,8:4,-:9,bad"), {
+            let mut p = outcome.pointers.clone();
+            p.set(None, 9);
+            p
+        });
     }
 
     #[test]

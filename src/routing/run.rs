@@ -6,12 +6,12 @@
 //! once; ticket claims keep a trigger run and a scheduled run (or two queues sharing a
 //! view) from taking the same ticket.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::TimeZone;
 
-use super::engine::{self, Agent, Outcome, Plan, Waiting};
+use super::engine::{self, Agent, Decision, Outcome, Plan, Pointers, Waiting};
 use super::settings::{AccountSettings, Model};
 use super::write::{self, WriteReport};
 use crate::domain::Subdomain;
@@ -39,6 +39,8 @@ pub enum RunError {
     NotConnected,
     #[error(transparent)]
     Zendesk(#[from] RestError),
+    #[error("another worker took the queue over")]
+    LeaseLost,
 }
 
 impl From<ConnectError> for RunError {
@@ -57,6 +59,7 @@ impl RunError {
             Self::Storage(_) => "storage".to_owned(),
             Self::NotConnected => "zendesk_not_connected".to_owned(),
             Self::Zendesk(e) => e.code(),
+            Self::LeaseLost => "lease_lost".to_owned(),
         }
     }
 }
@@ -106,10 +109,10 @@ pub async fn gather_agents(
         .await?
         .into_iter()
         .map(|(id, s)| {
+            // A schedule that cannot be read counts as closed, never as "always on".
             let open = Schedule::from_stored(&s.time_zone, &s.intervals, &s.holidays)
-                .ok()
-                .map(|schedule| schedule.is_open_at(now));
-            (id.get(), open)
+                .is_ok_and(|schedule| schedule.is_open_at(now));
+            (id.get(), Some(open))
         })
         .collect();
     let limits: HashMap<i64, (Option<i64>, Option<i64>)> = store::agent_limits(db, subdomain)
@@ -155,9 +158,15 @@ fn local_midnight(time_zone: Option<&str>, now: i64) -> i64 {
         return now;
     };
     let local_day = utc.with_timezone(&zone).date_naive();
-    local_day
-        .and_hms_opt(0, 0, 0)
-        .and_then(|midnight| zone.from_local_datetime(&midnight).earliest())
+    let Some(midnight) = local_day.and_hms_opt(0, 0, 0) else {
+        return now - now.rem_euclid(86_400_000);
+    };
+    // Where midnight falls in a DST gap, the day starts at the first instant after it.
+    (0..=8)
+        .find_map(|quarter| {
+            zone.from_local_datetime(&(midnight + chrono::Duration::minutes(15 * quarter)))
+                .earliest()
+        })
         .map_or(now - now.rem_euclid(86_400_000), |t| t.timestamp_millis())
 }
 
@@ -208,7 +217,7 @@ fn plan_for(queue: &Queue) -> Plan {
         batch_size: queue.settings.batch_size,
         use_sla: queue.settings.use_sla,
         skills_timeout_ms: queue.settings.skills_timeout_minutes.map(|m| m * 60_000),
-        rr_last_agent: queue.rr_last_agent,
+        pointers: queue.pointers.clone(),
     }
 }
 
@@ -271,11 +280,14 @@ pub struct RunReport {
     pub write: WriteReport,
 }
 
-/// Runs one queue now (the caller holds its lease), over its whole view or one ticket.
+/// Runs one queue now, over its whole view or one ticket. The caller (`owner`) holds
+/// the queue's lease; it is renewed with each batch's claims, and the run stops if
+/// another worker took the queue over meanwhile.
 pub async fn run_queue(
     state: &AppState,
     queue: &Queue,
     only: Option<i64>,
+    owner: &str,
 ) -> Result<RunReport, RunError> {
     let subdomain = &queue.subdomain;
     let auth = stored_auth(state, subdomain).await?;
@@ -283,6 +295,11 @@ pub async fn run_queue(
     let started = state.clock.now_ms();
     write::resume_pending(state, &auth, subdomain, Some(queue.id), started, &audit).await?;
     let preview = decide_queue(state, queue, &auth, only).await?;
+    let stamps: HashMap<i64, &str> = preview
+        .tickets
+        .iter()
+        .map(|t| (t.id, t.updated_stamp.as_str()))
+        .collect();
     let decisions: Vec<NewAssignment> = preview
         .outcome
         .assigned
@@ -291,50 +308,91 @@ pub async fn run_queue(
             ticket_id: d.ticket_id,
             agent_id: d.agent_id,
             reason: d.reason.clone(),
+            stamp: stamps
+                .get(&d.ticket_id)
+                .map(|s| (*s).to_owned())
+                .unwrap_or_default(),
         })
         .collect();
-    let now = state.clock.now_ms();
-    let rr = (queue.settings.model == Model::RoundRobin).then_some(preview.outcome.rr_last_agent);
-    let logged = store::claim_and_log(
-        &state.db,
-        subdomain,
-        Some(queue.id),
-        queue.settings.model.as_str(),
-        &decisions,
-        rr,
-        now,
-        CLAIM_MS,
-    )
-    .await?;
-    let write = write::write_back(state, &auth, &logged, &audit).await?;
+    let claimer = store::Claimer::Queue {
+        id: queue.id,
+        owner,
+        lease_ms: RUN_LEASE_MS,
+    };
+    let mut report = RunReport {
+        considered: preview.tickets.len(),
+        decided: decisions.len(),
+        ..RunReport::default()
+    };
+    for batch in decisions.chunks(write::BATCH) {
+        let now = state.clock.now_ms();
+        let model = queue.settings.model.as_str();
+        let Some(logged) =
+            store::claim_and_log(&state.db, subdomain, claimer, model, batch, now, CLAIM_MS)
+                .await?
+        else {
+            tracing::warn!(subdomain = %subdomain, queue_id = queue.id, "routing run lost its lease; stopping");
+            return Err(RunError::LeaseLost);
+        };
+        report.claimed_elsewhere += batch.len() - logged.len();
+        report
+            .write
+            .add(&write::write_back(state, &auth, &logged, &audit).await?);
+    }
+    if queue.settings.model == Model::RoundRobin {
+        let pointers = advance_pointers(
+            &queue.pointers,
+            &preview.outcome.assigned,
+            &report.write.assigned_tickets,
+        );
+        store::save_pointers(&state.db, queue.id, owner, &pointers).await?;
+    }
     tracing::info!(
         subdomain = %subdomain,
         queue_id = queue.id,
-        considered = preview.tickets.len(),
-        decided = decisions.len(),
-        assigned = write.assigned,
-        skipped = write.skipped,
+        considered = report.considered,
+        decided = report.decided,
+        assigned = report.write.assigned,
+        skipped = report.write.skipped,
         "routing run finished"
     );
-    Ok(RunReport {
-        considered: preview.tickets.len(),
-        decided: decisions.len(),
-        claimed_elsewhere: decisions.len() - logged.len(),
-        write,
-    })
+    Ok(report)
 }
 
-/// Runs a scheduled queue if this worker wins its lease; `None` when another did.
+/// The round-robin pointers after a run: each pool's pointer moves to the agent of its
+/// last ticket that was actually assigned, so an agent whose ticket was skipped keeps
+/// their turn.
+fn advance_pointers(start: &Pointers, decided: &[Decision], assigned: &[i64]) -> Pointers {
+    let assigned: HashSet<i64> = assigned.iter().copied().collect();
+    let mut pointers = start.clone();
+    for decision in decided.iter().filter(|d| assigned.contains(&d.ticket_id)) {
+        pointers.set(decision.pool, decision.agent_id);
+    }
+    pointers
+}
+
+/// Runs a scheduled queue if this worker wins its lease and the run is still due;
+/// `None` when another worker has it or just ran it.
 pub async fn run_if_leased(
     state: &AppState,
     queue: &Queue,
     owner: &str,
 ) -> Result<Option<RunReport>, StorageError> {
     let now = state.clock.now_ms();
-    if !store::lease_queue(&state.db, queue.id, owner, now, RUN_LEASE_MS).await? {
+    let leased = store::lease_queue(
+        &state.db,
+        &queue.subdomain,
+        queue.id,
+        owner,
+        now,
+        RUN_LEASE_MS,
+        true,
+    )
+    .await?;
+    let Some(queue) = leased else {
         return Ok(None);
-    }
-    let result = run_queue(state, queue, None).await;
+    };
+    let result = run_queue(state, &queue, None, owner).await;
     let finished = state.clock.now_ms();
     let next = now + queue.settings.interval_secs * 1_000;
     let error = result.as_ref().err().map(RunError::code);

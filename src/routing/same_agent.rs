@@ -114,18 +114,19 @@ pub async fn handle(
         ticket_id,
         agent_id,
         reason,
+        stamp: ticket.updated_stamp.clone(),
     };
     let logged = store::claim_and_log(
         &state.db,
         subdomain,
-        None,
+        store::Claimer::SameAgent,
         "same_agent",
         &[decision],
-        None,
         now,
         CLAIM_MS,
     )
-    .await?;
+    .await?
+    .unwrap_or_default();
     if logged.is_empty() {
         return Ok(Verdict::Left("another routing run holds the ticket".into()));
     }

@@ -67,6 +67,33 @@ impl Model {
     }
 }
 
+/// The two Zendesk webhooks routing listens to; each has its own signing secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hook {
+    /// A trigger queue's ticket.
+    Route,
+    /// A requester's new ticket, for the same-agent rule.
+    SameAgent,
+}
+
+impl Hook {
+    /// The kind stored with an accepted call.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Route => "route",
+            Self::SameAgent => "same_agent",
+        }
+    }
+
+    /// The column holding its sealed signing secret.
+    pub fn secret_column(self) -> &'static str {
+        match self {
+            Self::Route => "route_webhook_secret",
+            Self::SameAgent => "same_agent_webhook_secret",
+        }
+    }
+}
+
 /// A queue's settings as an admin writes them (JSON API body and admin form).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

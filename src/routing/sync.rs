@@ -13,8 +13,9 @@ use crate::zendesk::{RestError, ZendeskAuth};
 
 /// Full skills sync interval.
 pub const FULL_SKILLS_EVERY_MS: i64 = 6 * 3_600_000;
-/// Export pages read per sync; the rest continue next time from the cursor.
-const MAX_EXPORT_PAGES: usize = 50;
+/// Export pages read per sync (Zendesk allows about 10 incremental export calls a minute);
+/// the rest continue next time from the cursor.
+const MAX_EXPORT_PAGES: usize = 8;
 const SYNC_LEASE_MS: i64 = 5 * 60_000;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -41,7 +42,8 @@ pub async fn sync_account(
         Err(SyncError::Storage(e)) => Err(e),
         Err(SyncError::Zendesk(e)) => {
             tracing::warn!(subdomain = %subdomain, error = %e.code(), "routing sync failed");
-            store::record_sync_failure(&state.db, subdomain, &e.code()).await?;
+            store::record_sync_failure(&state.db, subdomain, &e.code(), state.clock.now_ms())
+                .await?;
             Ok(Some(SyncReport::default()))
         }
         Err(SyncError::NotConnected) => Ok(Some(SyncReport::default())),

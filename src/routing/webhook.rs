@@ -2,8 +2,8 @@
 //! queue's ticket) and `POST /zendesk/webhooks/same_agent` (a requester's new ticket),
 //! each with `?account={subdomain}`.
 //!
-//! The signature (SPEC 3: base64 HMAC-SHA256 over timestamp + raw body with the
-//! account's signing secret) is checked in constant time before the body is parsed.
+//! The signature (SPEC 3: base64 HMAC-SHA256 over timestamp + raw body with that
+//! webhook's signing secret; each of the two webhooks has its own) is checked in constant time before the body is parsed.
 //! The call is stored before the 200 (deduplicated by ticket) and handled by the
 //! routing worker, so a call Zendesk saw accepted is never lost.
 
@@ -11,6 +11,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine as _;
 use serde::Deserialize;
 
+use super::settings::Hook;
 use crate::config::Secret;
 use crate::crypto::tokens;
 use crate::domain::Subdomain;
@@ -63,7 +64,8 @@ pub fn verify(
             "send Zendesk's webhook signature headers",
         ));
     };
-    let fresh = timestamp_ms(timestamp).is_some_and(|at| (now_ms - at).abs() <= MAX_SKEW_MS);
+    let fresh =
+        timestamp_ms(timestamp).is_some_and(|at| now_ms.abs_diff(at) <= MAX_SKEW_MS.unsigned_abs());
     let expected = sign(secret, timestamp, body);
     if tokens::constant_time_eq(expected.as_bytes(), signature.trim().as_bytes()) && fresh {
         Ok(())
@@ -107,6 +109,7 @@ async fn accept(
     state: &AppState,
     req: &HttpRequest,
     payload: web::Payload,
+    hook: Hook,
 ) -> Result<(Subdomain, i64, Option<i64>), ApiError> {
     let body = read_body(req, payload, state.settings.max_body_bytes).await?;
     let query = web::Query::<AccountQuery>::from_query(req.query_string())
@@ -116,7 +119,7 @@ async fn accept(
         .as_deref()
         .and_then(|a| Subdomain::parse(a).ok())
         .ok_or_else(|| ApiError::invalid("account", "must be the Zendesk subdomain"))?;
-    let secret = store::webhook_secret(&state.db, &state.keys, &subdomain)
+    let secret = store::webhook_secret(&state.db, &state.keys, &subdomain, hook)
         .await?
         .ok_or(ApiError::Unauthorized("the webhook signature is not valid"))?;
     verify(&secret, req, &body, state.clock.now_ms())?;
@@ -137,9 +140,10 @@ async fn accept(
 
 async fn store_call(
     state: &AppState,
-    kind: &str,
+    hook: Hook,
     (subdomain, ticket, queue): (Subdomain, i64, Option<i64>),
 ) -> Result<HttpResponse, ApiError> {
+    let kind = hook.as_str();
     let now = state.clock.now_ms();
     let fresh = store::enqueue_request(&state.db, &subdomain, kind, ticket, queue, now).await?;
     tracing::info!(subdomain = %subdomain, ticket_id = ticket, kind, duplicate = !fresh, "routing webhook accepted");
@@ -153,8 +157,8 @@ async fn route(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let call = accept(&state, &req, payload).await?;
-    store_call(&state, "route", call).await
+    let call = accept(&state, &req, payload, Hook::Route).await?;
+    store_call(&state, Hook::Route, call).await
 }
 
 /// `POST /zendesk/webhooks/same_agent?account=...` with `{"ticket_id": ...}`.
@@ -163,8 +167,8 @@ async fn same_agent(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let call = accept(&state, &req, payload).await?;
-    store_call(&state, "same_agent", call).await
+    let call = accept(&state, &req, payload, Hook::SameAgent).await?;
+    store_call(&state, Hook::SameAgent, call).await
 }
 
 #[cfg(test)]

@@ -1,17 +1,24 @@
-//! Routing's background round: webhook calls waiting to be handled, scheduled queues
-//! that are due (each under its lease), and the per-account sync every minute. One
-//! [`round`] does each once, so tests can drive routing without sleeping.
+//! Routing's background work, in two rounds the worker loops run side by side:
+//! [`route_round`] handles waiting webhook calls and runs due queues (each under its
+//! lease); [`sync_round`] keeps inbox counts and skills current, every minute per
+//! account. A slow sync never holds up a trigger. [`round`] does both once, so tests
+//! can drive routing without sleeping.
+//!
+//! A failure in one account or queue is logged and the round goes on with the others.
 
 use super::run::{self, RunError};
+use super::settings::QueueKind;
 use super::{same_agent, sync};
 use crate::startup::AppState;
 use crate::storage::StorageError;
 use crate::storage::routing::{self as store, Request};
 
 const REQUEST_LEASE_MS: i64 = 2 * 60_000;
-/// Attempts before a webhook call is given up (logged by id).
-const MAX_ATTEMPTS: i64 = 10;
+/// An accepted webhook call is retried for this long before it is given up (logged by id).
+const GIVE_UP_AFTER_MS: i64 = 24 * 3_600_000;
 const SYNC_EVERY_MS: i64 = 60_000;
+/// Longest wait between two tries of a failing call.
+const MAX_BACKOFF_MS: i64 = 10 * 60_000;
 
 /// What one round did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -21,28 +28,51 @@ pub struct Round {
     pub syncs: usize,
 }
 
-/// Handles due webhook calls, runs due queues and syncs accounts whose sync is due.
+/// Syncs, then handles calls and runs queues: one of everything (tests, benchmarks).
 pub async fn round(state: &AppState, owner: &str) -> Result<Round, StorageError> {
-    let mut done = Round::default();
+    let syncs = sync_round(state, owner).await?;
+    let mut done = route_round(state, owner).await?;
+    done.syncs = syncs;
+    Ok(done)
+}
+
+/// Syncs every routing account whose sync is due (or asked for).
+pub async fn sync_round(state: &AppState, owner: &str) -> Result<usize, StorageError> {
     let now = state.clock.now_ms();
+    let mut syncs = 0;
     for subdomain in store::routing_subdomains(&state.db).await? {
         let sync = store::sync_state(&state.db, &subdomain).await?;
         let due = sync.skills_resync_requested
             || sync
                 .tickets_synced_at
                 .is_none_or(|at| now - at >= SYNC_EVERY_MS);
-        if due
-            && sync::sync_account(state, &subdomain, owner)
-                .await?
-                .is_some()
-        {
-            done.syncs += 1;
+        if !due {
+            continue;
+        }
+        match sync::sync_account(state, &subdomain, owner).await {
+            Ok(Some(_)) => syncs += 1,
+            Ok(None) => {}
+            Err(error) => {
+                tracing::error!(subdomain = %subdomain, error = %crate::web::error_chain(&error), "routing sync failed");
+            }
         }
     }
-    done.requests = handle_requests(state, owner).await?;
+    Ok(syncs)
+}
+
+/// Handles due webhook calls, then runs the scheduled queues that are due.
+pub async fn route_round(state: &AppState, owner: &str) -> Result<Round, StorageError> {
+    let mut done = Round {
+        requests: handle_requests(state, owner).await?,
+        ..Round::default()
+    };
     for queue in store::due_queues(&state.db, state.clock.now_ms()).await? {
-        if run::run_if_leased(state, &queue, owner).await?.is_some() {
-            done.queue_runs += 1;
+        match run::run_if_leased(state, &queue, owner).await {
+            Ok(Some(_)) => done.queue_runs += 1,
+            Ok(None) => {}
+            Err(error) => {
+                tracing::error!(subdomain = %queue.subdomain, queue_id = queue.id, error = %crate::web::error_chain(&error), "routing queue run failed");
+            }
         }
     }
     Ok(done)
@@ -54,21 +84,20 @@ async fn handle_requests(state: &AppState, owner: &str) -> Result<usize, Storage
     let count = requests.len();
     for request in requests {
         let outcome = handle(state, &request, owner).await;
+        let now = state.clock.now_ms();
         match outcome {
-            Ok(true) => store::finish_request(&state.db, request.id).await?,
-            Ok(false) => {
-                // The queue is busy with another run: try again shortly.
-                store::retry_request(&state.db, request.id, state.clock.now_ms() + 1_000).await?;
-            }
-            Err(RunError::Storage(e)) => return Err(e),
-            Err(error) if request.attempts + 1 >= MAX_ATTEMPTS => {
-                tracing::error!(subdomain = %request.subdomain, ticket_id = request.ticket_id, error = %error.code(), "routing webhook call given up");
-                store::finish_request(&state.db, request.id).await?;
+            Ok(true) => store::finish_request(&state.db, &request, now).await?,
+            // The queue is busy with another run: try again shortly, not a failure.
+            Ok(false) => store::retry_request(&state.db, request.id, now + 1_000, false).await?,
+            Err(error) if now - request.received_at >= GIVE_UP_AFTER_MS => {
+                tracing::error!(subdomain = %request.subdomain, ticket_id = request.ticket_id, kind = %request.kind, error = %error.code(), "routing webhook call given up after 24 hours");
+                store::finish_request(&state.db, &request, now).await?;
             }
             Err(error) => {
-                let backoff = 1_000 * 2_i64.pow(request.attempts.clamp(0, 8) as u32);
-                tracing::warn!(subdomain = %request.subdomain, ticket_id = request.ticket_id, error = %error.code(), "routing webhook call failed; will retry");
-                store::retry_request(&state.db, request.id, state.clock.now_ms() + backoff).await?;
+                let backoff =
+                    (1_000 * 2_i64.pow(request.attempts.clamp(0, 10) as u32)).min(MAX_BACKOFF_MS);
+                tracing::warn!(subdomain = %request.subdomain, ticket_id = request.ticket_id, kind = %request.kind, error = %error.code(), "routing webhook call failed; will retry");
+                store::retry_request(&state.db, request.id, now + backoff, true).await?;
             }
         }
     }
@@ -87,7 +116,7 @@ async fn handle(state: &AppState, request: &Request, owner: &str) -> Result<bool
     let queues = store::list_queues(&state.db, &request.subdomain).await?;
     let queue = queues.into_iter().find(|q| {
         q.settings.enabled
-            && q.settings.kind == super::settings::QueueKind::Trigger
+            && q.settings.kind == QueueKind::Trigger
             && request.queue_id.is_none_or(|id| id == q.id)
     });
     let Some(queue) = queue else {
@@ -95,10 +124,20 @@ async fn handle(state: &AppState, request: &Request, owner: &str) -> Result<bool
         return Ok(true);
     };
     let now = state.clock.now_ms();
-    if !store::lease_queue(&state.db, queue.id, owner, now, run::RUN_LEASE_MS).await? {
+    let leased = store::lease_queue(
+        &state.db,
+        &request.subdomain,
+        queue.id,
+        owner,
+        now,
+        run::RUN_LEASE_MS,
+        false,
+    )
+    .await?;
+    let Some(queue) = leased else {
         return Ok(false);
-    }
-    let result = run::run_queue(state, &queue, Some(request.ticket_id)).await;
+    };
+    let result = run::run_queue(state, &queue, Some(request.ticket_id), owner).await;
     let error = result.as_ref().err().map(RunError::code);
     store::finish_run(
         &state.db,

@@ -3,14 +3,18 @@
 //! `updated_at` just read, so a ticket that changed meanwhile is refused rather than
 //! overwritten. The job is followed to its end and every ticket's outcome is logged.
 //!
+//! A ticket whose `updated_at` moved on since the decision (a new comment, a group or
+//! priority change) is skipped too: the next run decides it again on fresh data.
+//!
 //! A decision whose outcome is unknown (a timeout, a crash) stays `pending`; the next
-//! run of its queue re-reads those tickets and settles them: already ours → assigned,
-//! still unassigned → written again, anything else → skipped.
+//! run of its queue takes its claim again, re-reads the ticket and settles it: already
+//! ours → assigned, unchanged and still free → written (unless the decision is older than
+//! [`STALE_MS`]), anything else → skipped.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::run::{HOLD_MS, patiently};
+use super::run::{CLAIM_MS, HOLD_MS, patiently};
 use super::settings::QueueSettings;
 use crate::domain::Subdomain;
 use crate::startup::AppState;
@@ -22,6 +26,9 @@ use crate::zendesk::{CustomField, JobState, RestError, TicketState, TicketUpdate
 pub const BATCH: usize = 100;
 /// How long one job is followed before its tickets are left for the next run.
 const JOB_DEADLINE: Duration = Duration::from_secs(60);
+/// A pending decision older than this is not written any more (the agent's status or
+/// load may have changed); it is settled as skipped unless Zendesk shows it was written.
+pub const STALE_MS: i64 = 15 * 60_000;
 
 /// What a write adds to each ticket besides the assignee.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -45,6 +52,8 @@ impl Audit {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WriteReport {
     pub assigned: usize,
+    /// Tickets now assigned by this write, in order.
+    pub assigned_tickets: Vec<i64>,
     pub skipped: usize,
     /// Left pending (outcome unknown): settled by the next run.
     pub unsettled: usize,
@@ -53,8 +62,10 @@ pub struct WriteReport {
 }
 
 impl WriteReport {
-    fn add(&mut self, other: &WriteReport) {
+    pub fn add(&mut self, other: &WriteReport) {
         self.assigned += other.assigned;
+        self.assigned_tickets
+            .extend_from_slice(&other.assigned_tickets);
         self.skipped += other.skipped;
         self.unsettled += other.unsettled;
         self.write_calls += other.write_calls;
@@ -69,9 +80,19 @@ pub async fn write_back(
     logged: &[Assignment],
     audit: &Audit,
 ) -> Result<WriteReport, StorageError> {
+    write_batches(state, auth, logged, audit, None).await
+}
+
+async fn write_batches(
+    state: &AppState,
+    auth: &ZendeskAuth,
+    logged: &[Assignment],
+    audit: &Audit,
+    stale_before: Option<i64>,
+) -> Result<WriteReport, StorageError> {
     let mut report = WriteReport::default();
     for chunk in logged.chunks(BATCH) {
-        report.add(&settle(state, auth, chunk, audit).await?);
+        report.add(&settle(state, auth, chunk, audit, stale_before).await?);
     }
     Ok(report)
 }
@@ -86,10 +107,29 @@ pub async fn resume_pending(
     audit: &Audit,
 ) -> Result<WriteReport, StorageError> {
     let pending = store::pending_for(&state.db, subdomain, queue_id, decided_before).await?;
-    if !pending.is_empty() {
-        tracing::info!(subdomain = %subdomain, queue_id, pending = pending.len(), "settling assignments left pending");
+    if pending.is_empty() {
+        return Ok(WriteReport::default());
     }
-    write_back(state, auth, &pending, audit).await
+    tracing::info!(subdomain = %subdomain, queue_id, pending = pending.len(), "settling assignments left pending");
+    let now = state.clock.now_ms();
+    let mut ours = Vec::with_capacity(pending.len());
+    let mut report = WriteReport::default();
+    for assignment in pending {
+        if store::reclaim(&state.db, &assignment, now, CLAIM_MS).await? {
+            ours.push(assignment);
+        } else {
+            record(
+                state,
+                &assignment,
+                Written::Skipped,
+                Some("claimed by another run"),
+                &mut report,
+            )
+            .await?;
+        }
+    }
+    report.add(&write_batches(state, auth, &ours, audit, Some(now - STALE_MS)).await?);
+    Ok(report)
 }
 
 async fn record(
@@ -102,7 +142,10 @@ async fn record(
     let now = state.clock.now_ms();
     store::record_written(&state.db, assignment, outcome, detail, now, HOLD_MS).await?;
     match outcome {
-        Written::Assigned => report.assigned += 1,
+        Written::Assigned => {
+            report.assigned += 1;
+            report.assigned_tickets.push(assignment.ticket_id);
+        }
         Written::Skipped | Written::Failed => report.skipped += 1,
     }
     Ok(())
@@ -124,6 +167,7 @@ async fn settle(
     auth: &ZendeskAuth,
     batch: &[Assignment],
     audit: &Audit,
+    stale_before: Option<i64>,
 ) -> Result<WriteReport, StorageError> {
     let mut report = WriteReport::default();
     let Some(first) = batch.first() else {
@@ -158,7 +202,32 @@ async fn settle(
         } else if let Some(why) = changed(ticket) {
             record(state, assignment, Written::Skipped, Some(why), &mut report).await?;
         } else if let Some(ticket) = ticket {
-            to_write.push((assignment, ticket.updated_stamp.clone()));
+            let edited = assignment
+                .decided_stamp
+                .as_deref()
+                .is_some_and(|stamp| stamp != ticket.updated_stamp);
+            let stale = stale_before.is_some_and(|cutoff| assignment.decided_at < cutoff);
+            if edited {
+                record(
+                    state,
+                    assignment,
+                    Written::Skipped,
+                    Some("changed since the decision"),
+                    &mut report,
+                )
+                .await?;
+            } else if stale {
+                record(
+                    state,
+                    assignment,
+                    Written::Skipped,
+                    Some("stale: not written in time"),
+                    &mut report,
+                )
+                .await?;
+            } else {
+                to_write.push((assignment, ticket.updated_stamp.clone()));
+            }
         }
     }
     if to_write.is_empty() {
@@ -185,6 +254,21 @@ async fn settle(
     report.write_calls += 1;
     let job = match patiently(|| state.zendesk.update_many(subdomain, auth, &updates)).await {
         Ok(job) => job,
+        Err(RestError::Rejected { status }) => {
+            // A refusal of the request itself will not change on retry.
+            let detail = format!("update_many rejected by Zendesk (http {status})");
+            for (assignment, _) in &to_write {
+                record(
+                    state,
+                    assignment,
+                    Written::Failed,
+                    Some(&detail),
+                    &mut report,
+                )
+                .await?;
+            }
+            return Ok(report);
+        }
         Err(error) => {
             return unsettled(subdomain, &error, to_write.len(), report);
         }

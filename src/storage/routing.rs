@@ -16,15 +16,16 @@ use super::{Db, StorageError, Tx, placeholders};
 use crate::config::Secret;
 use crate::crypto::{KeyRing, SealedFor};
 use crate::domain::Subdomain;
+use crate::routing::engine::Pointers;
 use crate::routing::settings::{
-    AccountSettings, AgentLimits, Model, QueueKind, QueueSettings, SameAgentSettings,
+    AccountSettings, AgentLimits, Hook, Model, QueueKind, QueueSettings, SameAgentSettings,
 };
 use crate::zendesk::SkillChange;
 
-fn secret_row(subdomain: &str) -> SealedFor<'_> {
+fn secret_row(subdomain: &str, hook: Hook) -> SealedFor<'_> {
     SealedFor {
         table: "routing_settings",
-        column: "webhook_secret",
+        column: hook.secret_column(),
         row: subdomain,
     }
 }
@@ -45,24 +46,36 @@ async fn ensure_settings_row(db: &Db, subdomain: &Subdomain, now: i64) -> Result
     Ok(())
 }
 
-/// The account's settings and whether a webhook secret is stored.
+/// Which webhook signing secrets an account has stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SecretsSet {
+    pub route: bool,
+    pub same_agent: bool,
+}
+
+/// The account's settings and which webhook secrets are stored.
 pub async fn account_settings(
     db: &Db,
     subdomain: &Subdomain,
-) -> Result<(AccountSettings, bool), StorageError> {
+) -> Result<(AccountSettings, SecretsSet), StorageError> {
     let row = sqlx::query(
         "SELECT default_inbox_limit, default_daily_limit, same_agent_enabled, \
          same_agent_window_hours, same_agent_only_online, same_agent_within_limits, \
-         same_agent_tag, CASE WHEN webhook_secret IS NULL THEN 0 ELSE 1 END AS has_secret \
+         same_agent_tag, \
+         CASE WHEN route_webhook_secret IS NULL THEN 0 ELSE 1 END AS route_set, \
+         CASE WHEN same_agent_webhook_secret IS NULL THEN 0 ELSE 1 END AS same_agent_set \
          FROM routing_settings WHERE subdomain = $1",
     )
     .bind(subdomain.as_str())
     .fetch_optional(db.pool())
     .await?;
     let Some(row) = row else {
-        return Ok((AccountSettings::default(), false));
+        return Ok((AccountSettings::default(), SecretsSet::default()));
     };
-    let has_secret = row.try_get::<i64, _>("has_secret")? != 0;
+    let secrets = SecretsSet {
+        route: row.try_get::<i64, _>("route_set")? != 0,
+        same_agent: row.try_get::<i64, _>("same_agent_set")? != 0,
+    };
     Ok((
         AccountSettings {
             default_inbox_limit: row.try_get("default_inbox_limit")?,
@@ -75,7 +88,7 @@ pub async fn account_settings(
                 tag: row.try_get("same_agent_tag")?,
             },
         },
-        has_secret,
+        secrets,
     ))
 }
 
@@ -107,24 +120,30 @@ pub async fn save_account_settings(
     Ok(())
 }
 
-/// Stores the Zendesk webhook signing secret, sealed.
+/// Stores a Zendesk webhook's signing secret, sealed.
 pub async fn set_webhook_secret(
     db: &Db,
     keys: &KeyRing,
     subdomain: &Subdomain,
+    hook: Hook,
     secret: &Secret,
     now: i64,
 ) -> Result<(), StorageError> {
     ensure_settings_row(db, subdomain, now).await?;
-    let sealed = keys.seal(secret.expose().as_bytes(), secret_row(subdomain.as_str()))?;
-    sqlx::query(
-        "UPDATE routing_settings SET webhook_secret = $2, updated_at = $3 WHERE subdomain = $1",
-    )
-    .bind(subdomain.as_str())
-    .bind(sealed)
-    .bind(now)
-    .execute(db.pool())
-    .await?;
+    let sealed = keys.seal(
+        secret.expose().as_bytes(),
+        secret_row(subdomain.as_str(), hook),
+    )?;
+    let sql = format!(
+        "UPDATE routing_settings SET {} = $2, updated_at = $3 WHERE subdomain = $1",
+        hook.secret_column()
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(subdomain.as_str())
+        .bind(sealed)
+        .bind(now)
+        .execute(db.pool())
+        .await?;
     Ok(())
 }
 
@@ -132,14 +151,20 @@ pub async fn webhook_secret(
     db: &Db,
     keys: &KeyRing,
     subdomain: &Subdomain,
+    hook: Hook,
 ) -> Result<Option<Secret>, StorageError> {
-    let sealed: Option<Option<Vec<u8>>> =
-        sqlx::query_scalar("SELECT webhook_secret FROM routing_settings WHERE subdomain = $1")
-            .bind(subdomain.as_str())
-            .fetch_optional(db.pool())
-            .await?;
+    let sql = format!(
+        "SELECT {} FROM routing_settings WHERE subdomain = $1",
+        hook.secret_column()
+    );
+    let sealed: Option<Option<Vec<u8>>> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(subdomain.as_str())
+        .fetch_optional(db.pool())
+        .await?;
     match sealed.flatten() {
-        Some(sealed) => Ok(Some(keys.open(&sealed, secret_row(subdomain.as_str()))?)),
+        Some(sealed) => Ok(Some(
+            keys.open(&sealed, secret_row(subdomain.as_str(), hook))?,
+        )),
         None => Ok(None),
     }
 }
@@ -274,18 +299,20 @@ pub async fn request_skills_resync(
     Ok(())
 }
 
-/// Records why the last sync failed (an error code, never content).
+/// Records why the last sync failed (an error code, never content); the next try waits
+/// for the usual interval.
 pub async fn record_sync_failure(
     db: &Db,
     subdomain: &Subdomain,
     code: &str,
+    now: i64,
 ) -> Result<(), StorageError> {
     sqlx::query(
         "UPDATE routing_settings SET sync_failure = $2, tickets_synced_at = $3 WHERE subdomain = $1",
     )
         .bind(subdomain.as_str())
         .bind(code)
-        .bind(super::now_ms())
+        .bind(now)
         .execute(db.pool())
         .await?;
     Ok(())
@@ -311,7 +338,7 @@ pub struct Queue {
     pub id: i64,
     pub subdomain: Subdomain,
     pub settings: QueueSettings,
-    pub rr_last_agent: i64,
+    pub pointers: Pointers,
     pub next_run_at: i64,
     pub last_run_at: Option<i64>,
     pub last_run_error: Option<String>,
@@ -319,7 +346,7 @@ pub struct Queue {
 
 const QUEUE_COLUMNS: &str = "id, subdomain, name, position, view_id, kind, model, interval_secs, \
      batch_size, use_sla, skills_timeout_minutes, audit_tag, audit_field_id, audit_field_value, \
-     enabled, rr_last_agent, next_run_at, last_run_at, last_run_error";
+     enabled, rr_pointers, next_run_at, last_run_at, last_run_error";
 
 fn queue_from(row: &sqlx::any::AnyRow) -> Result<Queue, StorageError> {
     let kind: String = row.try_get("kind")?;
@@ -344,7 +371,7 @@ fn queue_from(row: &sqlx::any::AnyRow) -> Result<Queue, StorageError> {
             audit_field_value: row.try_get("audit_field_value")?,
             enabled: row.try_get::<i64, _>("enabled")? != 0,
         },
-        rr_last_agent: row.try_get("rr_last_agent")?,
+        pointers: Pointers::parse(&row.try_get::<String, _>("rr_pointers")?),
         next_run_at: row.try_get("next_run_at")?,
         last_run_at: row.try_get("last_run_at")?,
         last_run_error: row.try_get("last_run_error")?,
@@ -469,22 +496,53 @@ pub async fn due_queues(db: &Db, now: i64) -> Result<Vec<Queue>, StorageError> {
     rows.iter().map(queue_from).collect()
 }
 
-/// Takes a queue's run lease; false when another run holds it.
+/// Takes a queue's run lease; `due_only` (scheduled runs) also requires the next run to
+/// be due, so a run another worker just finished is not repeated from a stale list.
+/// Returns the queue as it is now (fresh pointers), or `None` when not taken.
 pub async fn lease_queue(
     db: &Db,
+    subdomain: &Subdomain,
     id: i64,
     owner: &str,
     now: i64,
     lease_ms: i64,
+    due_only: bool,
+) -> Result<Option<Queue>, StorageError> {
+    let due = if due_only {
+        "AND next_run_at <= $4"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "UPDATE routing_queues SET lease_owner = $2, lease_until = $3 \
+         WHERE id = $1 AND (lease_until IS NULL OR lease_until < $4) {due}"
+    );
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(owner)
+        .bind(now + lease_ms)
+        .bind(now)
+        .execute(db.pool())
+        .await?;
+    if done.rows_affected() != 1 {
+        return Ok(None);
+    }
+    find_queue(db, subdomain, id).await
+}
+
+/// Saves round-robin pointers, only while `owner` still holds the queue's lease.
+pub async fn save_pointers(
+    db: &Db,
+    id: i64,
+    owner: &str,
+    pointers: &Pointers,
 ) -> Result<bool, StorageError> {
     let done = sqlx::query(
-        "UPDATE routing_queues SET lease_owner = $2, lease_until = $3 \
-         WHERE id = $1 AND (lease_until IS NULL OR lease_until < $4)",
+        "UPDATE routing_queues SET rr_pointers = $3 WHERE id = $1 AND lease_owner = $2",
     )
     .bind(id)
     .bind(owner)
-    .bind(now + lease_ms)
-    .bind(now)
+    .bind(pointers.to_stored())
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected() == 1)
@@ -761,6 +819,8 @@ pub struct NewAssignment {
     pub ticket_id: i64,
     pub agent_id: i64,
     pub reason: String,
+    /// The ticket's `updated_at` (Zendesk's text) the decision was made on.
+    pub stamp: String,
 }
 
 /// A logged assignment that is being (or was) written to Zendesk.
@@ -773,32 +833,66 @@ pub struct Assignment {
     pub queue_id: Option<i64>,
     pub model: String,
     pub reason: String,
+    pub decided_stamp: Option<String>,
     pub state: String,
     pub detail: Option<String>,
     pub decided_at: i64,
 }
 
-/// In one transaction: claims each ticket not claimed by another live run, logs the
-/// claimed ones as `pending` and moves the queue's round-robin pointer. Returns the
-/// logged assignments; tickets someone else holds are left out.
-#[allow(clippy::too_many_arguments)] // one transaction's inputs, each named at the call
+/// Who claims: a queue run holding its lease, or the same-agent rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claimer<'a> {
+    Queue {
+        id: i64,
+        owner: &'a str,
+        lease_ms: i64,
+    },
+    SameAgent,
+}
+
+/// In one transaction: renews the queue's lease (and gives up, `None`, if the run no
+/// longer holds it), claims each ticket not claimed by another live run, and logs the
+/// claimed ones as `pending`. Tickets someone else holds are left out. Decisions are
+/// claimed in ticket order, so two runs never wait on each other's claims.
 pub async fn claim_and_log(
     db: &Db,
     subdomain: &Subdomain,
-    queue_id: Option<i64>,
+    claimer: Claimer<'_>,
     model: &str,
     decisions: &[NewAssignment],
-    rr_last_agent: Option<i64>,
     now: i64,
     claim_ms: i64,
-) -> Result<Vec<Assignment>, StorageError> {
+) -> Result<Option<Vec<Assignment>>, StorageError> {
     let mut tx = db.begin_write().await?;
+    let queue_id = match claimer {
+        Claimer::Queue {
+            id,
+            owner,
+            lease_ms,
+        } => {
+            let held = sqlx::query(
+                "UPDATE routing_queues SET lease_until = $3 WHERE id = $1 AND lease_owner = $2",
+            )
+            .bind(id)
+            .bind(owner)
+            .bind(now + lease_ms)
+            .execute(&mut *tx)
+            .await?;
+            if held.rows_affected() != 1 {
+                return Ok(None);
+            }
+            Some(id)
+        }
+        Claimer::SameAgent => None,
+    };
+    let mut sorted: Vec<&NewAssignment> = decisions.iter().collect();
+    sorted.sort_by_key(|d| d.ticket_id);
     let mut logged = Vec::with_capacity(decisions.len());
-    for decision in decisions {
+    for decision in sorted {
         let claimed = sqlx::query(
             "INSERT INTO routing_claims (subdomain, ticket_id, claimed_until) VALUES ($1, $2, $3) \
-             ON CONFLICT (subdomain, ticket_id) DO UPDATE SET claimed_until = excluded.claimed_until \
-             WHERE routing_claims.claimed_until < $4",
+             ON CONFLICT (subdomain, ticket_id) DO UPDATE SET claimed_until = excluded.claimed_until, \
+             assignment_id = NULL WHERE routing_claims.claimed_until < $4",
         )
         .bind(subdomain.as_str())
         .bind(decision.ticket_id)
@@ -811,7 +905,8 @@ pub async fn claim_and_log(
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO routing_assignments (subdomain, ticket_id, agent_id, queue_id, model, \
-             reason, state, decided_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7) RETURNING id",
+             reason, decided_stamp, state, decided_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8) RETURNING id",
         )
         .bind(subdomain.as_str())
         .bind(decision.ticket_id)
@@ -819,8 +914,17 @@ pub async fn claim_and_log(
         .bind(queue_id)
         .bind(model)
         .bind(&decision.reason)
+        .bind(&decision.stamp)
         .bind(now)
         .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE routing_claims SET assignment_id = $3 WHERE subdomain = $1 AND ticket_id = $2",
+        )
+        .bind(subdomain.as_str())
+        .bind(decision.ticket_id)
+        .bind(id)
+        .execute(&mut *tx)
         .await?;
         logged.push(Assignment {
             id,
@@ -830,27 +934,46 @@ pub async fn claim_and_log(
             queue_id,
             model: model.to_owned(),
             reason: decision.reason.clone(),
+            decided_stamp: Some(decision.stamp.clone()),
             state: "pending".to_owned(),
             detail: None,
             decided_at: now,
         });
     }
-    if let (Some(queue), Some(last)) = (queue_id, rr_last_agent) {
-        sqlx::query("UPDATE routing_queues SET rr_last_agent = $2 WHERE id = $1")
-            .bind(queue)
-            .bind(last)
-            .execute(&mut *tx)
-            .await?;
-    }
     tx.commit().await?;
-    Ok(logged)
+    Ok(Some(logged))
+}
+
+/// Takes (or keeps) the claim of a pending assignment being settled after a stop:
+/// true when it is this assignment's claim now, false when another run holds the ticket.
+pub async fn reclaim(
+    db: &Db,
+    assignment: &Assignment,
+    now: i64,
+    claim_ms: i64,
+) -> Result<bool, StorageError> {
+    let done = sqlx::query(
+        "INSERT INTO routing_claims (subdomain, ticket_id, claimed_until, assignment_id) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (subdomain, ticket_id) DO UPDATE SET \
+         claimed_until = excluded.claimed_until, assignment_id = excluded.assignment_id \
+         WHERE routing_claims.assignment_id = excluded.assignment_id \
+         OR routing_claims.claimed_until < $5",
+    )
+    .bind(assignment.subdomain.as_str())
+    .bind(assignment.ticket_id)
+    .bind(now + claim_ms)
+    .bind(assignment.id)
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// How a pending assignment ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Written {
     Assigned,
-    /// The ticket changed meanwhile (assigned by someone, solved, deleted).
+    /// The ticket changed meanwhile (assigned by someone, solved, deleted, edited).
     Skipped,
     Failed,
 }
@@ -867,7 +990,8 @@ impl Written {
 
 /// Records the outcome of a write. An assigned ticket stays claimed for `hold_ms`
 /// (views lag behind) and counts in the agent's inbox right away; a skipped or failed
-/// one is released so a later run may route it again.
+/// one is released so a later run may route it again. Only this assignment's own claim
+/// is extended or released.
 pub async fn record_written(
     db: &Db,
     assignment: &Assignment,
@@ -890,11 +1014,13 @@ pub async fn record_written(
     let sub = assignment.subdomain.as_str();
     if outcome == Written::Assigned {
         sqlx::query(
-            "UPDATE routing_claims SET claimed_until = $3 WHERE subdomain = $1 AND ticket_id = $2",
+            "UPDATE routing_claims SET claimed_until = $3 WHERE subdomain = $1 AND ticket_id = $2 \
+             AND assignment_id = $4",
         )
         .bind(sub)
         .bind(assignment.ticket_id)
         .bind(now + hold_ms)
+        .bind(assignment.id)
         .execute(&mut *tx)
         .await?;
         sqlx::query(
@@ -909,18 +1035,21 @@ pub async fn record_written(
         .execute(&mut *tx)
         .await?;
     } else {
-        sqlx::query("DELETE FROM routing_claims WHERE subdomain = $1 AND ticket_id = $2")
-            .bind(sub)
-            .bind(assignment.ticket_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "DELETE FROM routing_claims WHERE subdomain = $1 AND ticket_id = $2 AND assignment_id = $3",
+        )
+        .bind(sub)
+        .bind(assignment.ticket_id)
+        .bind(assignment.id)
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(())
 }
 
-const ASSIGNMENT_COLUMNS: &str =
-    "id, subdomain, ticket_id, agent_id, queue_id, model, reason, state, detail, decided_at";
+const ASSIGNMENT_COLUMNS: &str = "id, subdomain, ticket_id, agent_id, queue_id, model, reason, \
+     decided_stamp, state, detail, decided_at";
 
 fn assignment_from(row: &sqlx::any::AnyRow) -> Result<Assignment, StorageError> {
     let subdomain: String = row.try_get("subdomain")?;
@@ -933,6 +1062,7 @@ fn assignment_from(row: &sqlx::any::AnyRow) -> Result<Assignment, StorageError> 
         queue_id: row.try_get("queue_id")?,
         model: row.try_get("model")?,
         reason: row.try_get("reason")?,
+        decided_stamp: row.try_get("decided_stamp")?,
         state: row.try_get("state")?,
         detail: row.try_get("detail")?,
         decided_at: row.try_get("decided_at")?,
@@ -949,7 +1079,7 @@ pub async fn pending_for(
 ) -> Result<Vec<Assignment>, StorageError> {
     let sql = format!(
         "SELECT {ASSIGNMENT_COLUMNS} FROM routing_assignments WHERE subdomain = $1 \
-         AND state = 'pending' AND decided_at < $2 AND {} ORDER BY id",
+         AND state = 'pending' AND decided_at < $2 AND {} ORDER BY id LIMIT 1000",
         if queue_id.is_some() {
             "queue_id = $3"
         } else {
@@ -1059,11 +1189,15 @@ pub struct Request {
     pub kind: String,
     pub ticket_id: i64,
     pub queue_id: Option<i64>,
+    pub received_at: i64,
     pub attempts: i64,
+    /// Calls received so far; a newer call while this one is handled re-arms the row.
+    pub calls: i64,
 }
 
-/// Stores a webhook call; a second call for the same ticket while the first waits is
-/// the same work (false).
+/// Stores a webhook call. A second call for the same ticket while the first waits is
+/// the same work (false); while the first is being handled it re-arms the row, so the
+/// ticket is looked at again afterwards.
 pub async fn enqueue_request(
     db: &Db,
     subdomain: &Subdomain,
@@ -1072,19 +1206,23 @@ pub async fn enqueue_request(
     queue_id: Option<i64>,
     now: i64,
 ) -> Result<bool, StorageError> {
-    let done = sqlx::query(
+    let calls: i64 = sqlx::query_scalar(
         "INSERT INTO routing_requests (subdomain, kind, ticket_id, queue_id, received_at, \
          next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5) \
-         ON CONFLICT (subdomain, kind, ticket_id) DO NOTHING",
+         ON CONFLICT (subdomain, kind, ticket_id) DO UPDATE SET \
+         calls = routing_requests.calls + 1, \
+         next_attempt_at = CASE WHEN routing_requests.next_attempt_at > excluded.next_attempt_at \
+         THEN excluded.next_attempt_at ELSE routing_requests.next_attempt_at END \
+         RETURNING calls",
     )
     .bind(subdomain.as_str())
     .bind(kind)
     .bind(ticket_id)
     .bind(queue_id)
     .bind(now)
-    .execute(db.pool())
+    .fetch_one(db.pool())
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(calls == 1)
 }
 
 /// Leases up to `limit` due requests for this worker.
@@ -1096,9 +1234,9 @@ pub async fn lease_requests(
     limit: i64,
 ) -> Result<Vec<Request>, StorageError> {
     let rows = sqlx::query(
-        "SELECT id, subdomain, kind, ticket_id, queue_id, attempts FROM routing_requests \
-         WHERE next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1) \
-         ORDER BY id LIMIT $2",
+        "SELECT id, subdomain, kind, ticket_id, queue_id, received_at, attempts, calls \
+         FROM routing_requests WHERE next_attempt_at <= $1 \
+         AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_attempt_at, id LIMIT $2",
     )
     .bind(now)
     .bind(limit)
@@ -1128,28 +1266,78 @@ pub async fn lease_requests(
             kind: row.try_get("kind")?,
             ticket_id: row.try_get("ticket_id")?,
             queue_id: row.try_get("queue_id")?,
+            received_at: row.try_get("received_at")?,
             attempts: row.try_get("attempts")?,
+            calls: row.try_get("calls")?,
         });
     }
     Ok(leased)
 }
 
-pub async fn finish_request(db: &Db, id: i64) -> Result<(), StorageError> {
-    sqlx::query("DELETE FROM routing_requests WHERE id = $1")
-        .bind(id)
+/// Done with a request: deleted, unless another call arrived meanwhile (then it is
+/// released to run again).
+pub async fn finish_request(db: &Db, request: &Request, now: i64) -> Result<(), StorageError> {
+    let deleted = sqlx::query("DELETE FROM routing_requests WHERE id = $1 AND calls = $2")
+        .bind(request.id)
+        .bind(request.calls)
         .execute(db.pool())
         .await?;
+    if deleted.rows_affected() == 0 {
+        sqlx::query(
+            "UPDATE routing_requests SET lease_owner = NULL, lease_until = NULL, \
+             next_attempt_at = $2 WHERE id = $1",
+        )
+        .bind(request.id)
+        .bind(now)
+        .execute(db.pool())
+        .await?;
+    }
     Ok(())
 }
 
-pub async fn retry_request(db: &Db, id: i64, next_attempt_at: i64) -> Result<(), StorageError> {
+/// Tries a request again at `next_attempt_at`; `failed` counts it as a failed attempt
+/// (waiting for a busy queue does not).
+pub async fn retry_request(
+    db: &Db,
+    id: i64,
+    next_attempt_at: i64,
+    failed: bool,
+) -> Result<(), StorageError> {
     sqlx::query(
-        "UPDATE routing_requests SET attempts = attempts + 1, next_attempt_at = $2, \
+        "UPDATE routing_requests SET attempts = attempts + $3, next_attempt_at = $2, \
          lease_owner = NULL, lease_until = NULL WHERE id = $1",
     )
     .bind(id)
     .bind(next_attempt_at)
+    .bind(i64::from(failed))
     .execute(db.pool())
     .await?;
     Ok(())
+}
+
+/// Routing's retention: claims long expired, assignments older than `keep_ms` (never a
+/// pending one) and ticket skills not read for 30 days. Returns the rows deleted.
+pub async fn prune(db: &Db, now: i64, keep_ms: i64) -> Result<u64, StorageError> {
+    let mut deleted = 0;
+    for (sql, cutoff) in [
+        (
+            "DELETE FROM routing_claims WHERE claimed_until < $1",
+            now - 86_400_000,
+        ),
+        (
+            "DELETE FROM routing_assignments WHERE decided_at < $1 AND state <> 'pending'",
+            now - keep_ms,
+        ),
+        (
+            "DELETE FROM routing_ticket_skills WHERE fetched_at < $1",
+            now - 30 * 86_400_000,
+        ),
+    ] {
+        deleted += sqlx::query(sql)
+            .bind(cutoff)
+            .execute(db.pool())
+            .await?
+            .rows_affected();
+    }
+    Ok(deleted)
 }

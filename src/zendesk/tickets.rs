@@ -14,6 +14,8 @@ use crate::domain::Subdomain;
 
 /// Most tickets one `update_many` call may carry.
 pub const MAX_UPDATE_MANY: usize = 100;
+/// Pages of a requester's tickets read for the same-agent rule (100 each).
+pub const MAX_REQUESTED_PAGES: usize = 10;
 
 /// What routing needs of a ticket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -316,7 +318,9 @@ impl ZendeskClient {
     }
 
     /// The requester's most recent tickets, newest first
-    /// (`GET /api/v2/users/{id}/tickets/requested.json`), back to `since_ms`.
+    /// (`GET /api/v2/users/{id}/tickets/requested.json`), back to `since_ms`, at most
+    /// [`MAX_REQUESTED_PAGES`] pages, and stopping at the first page that holds a ticket
+    /// with another assignee than the newest (or none): the same-agent rule needs no more.
     pub async fn requested_tickets(
         &self,
         subdomain: &Subdomain,
@@ -330,7 +334,7 @@ impl ZendeskClient {
              ?sort_by=created_at&sort_order=desc&per_page=100"
         );
         let mut all = Vec::new();
-        for _ in 0..MAX_PAGES {
+        for _ in 0..MAX_REQUESTED_PAGES {
             let page: TicketsPage = self.get_json(&url, auth).await?;
             let before = all.len();
             all.extend(
@@ -340,6 +344,14 @@ impl ZendeskClient {
                     .filter(|t| t.created_at >= since_ms),
             );
             let reached_window_start = all.len() - before < 100;
+            let first_assignee = all.first().and_then(|t: &TicketState| t.assignee_id);
+            let mixed = first_assignee.is_none()
+                || all[before..]
+                    .iter()
+                    .any(|t| t.assignee_id != first_assignee);
+            if mixed {
+                break;
+            }
             match page.next_page {
                 Some(next) if !reached_window_start => url = same_account(&base, next)?,
                 _ => break,

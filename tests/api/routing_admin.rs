@@ -120,7 +120,7 @@ async fn queues_round_trip_through_the_api(backend: Backend) {
         "/zendesk/routing/api/settings",
         Some(json!({"default_inbox_limit": 10,
                     "same_agent": {"enabled": true, "window_hours": 48, "tag": "same_agent"},
-                    "webhook_secret": secret})),
+                    "same_agent_webhook_secret": secret})),
     )
     .await;
     assert_eq!(status, 200, "{settings}");
@@ -136,7 +136,11 @@ async fn queues_round_trip_through_the_api(backend: Backend) {
     assert_eq!(settings["default_daily_limit"], Value::Null);
     assert_eq!(settings["same_agent"]["window_hours"], 48);
     assert_eq!(settings["same_agent"]["only_online"], true, "default");
-    assert_eq!(settings["webhook_secret_set"], true);
+    assert_eq!(settings["same_agent_webhook_secret_set"], true);
+    assert_eq!(
+        settings["route_webhook_secret_set"], false,
+        "each webhook has its own"
+    );
     assert!(!settings.to_string().contains(secret), "write-only");
 
     let limits = |id: i64| format!("/zendesk/routing/api/agents/{id}/limits");
@@ -276,10 +280,10 @@ async fn a_bad_field_is_named_and_nothing_is_stored(backend: Backend) {
         &key,
         Method::PUT,
         "/zendesk/routing/api/settings",
-        Some(json!({"default_inbox_limit": 5, "webhook_secret": "short"})),
+        Some(json!({"default_inbox_limit": 5, "route_webhook_secret": "short"})),
     )
     .await;
-    assert_eq!((status, error_field(&body)), (400, "webhook_secret"));
+    assert_eq!((status, error_field(&body)), (400, "route_webhook_secret"));
     let (_, settings) = call(
         &app,
         &key,
@@ -289,7 +293,7 @@ async fn a_bad_field_is_named_and_nothing_is_stored(backend: Backend) {
     )
     .await;
     assert_eq!(settings["default_inbox_limit"], Value::Null, "unchanged");
-    assert_eq!(settings["webhook_secret_set"], false);
+    assert_eq!(settings["route_webhook_secret_set"], false);
 
     let (status, body) = call(
         &app,
@@ -556,7 +560,7 @@ async fn the_pages_need_a_session_and_every_form_its_csrf_token(backend: Backend
         ("same_agent_window_hours", "24"),
         ("same_agent_only_online", "on"),
         ("same_agent_tag", "same_agent"),
-        ("webhook_secret", secret),
+        ("route_webhook_secret", secret),
     ];
     let (status, _) = post_page(
         &app,
@@ -569,17 +573,17 @@ async fn the_pages_need_a_session_and_every_form_its_csrf_token(backend: Backend
     let (_, stored) = store::account_settings(&app.state.db, &acme())
         .await
         .unwrap();
-    assert!(!stored, "nothing stored");
+    assert!(!stored.route, "nothing stored");
     let (status, _) = post_page(&app, &cookie, "/zendesk/routing/settings", &settings_form).await;
     assert_eq!(status, 303);
     let (settings, stored) = store::account_settings(&app.state.db, &acme())
         .await
         .unwrap();
-    assert!(stored);
+    assert!(stored.route && !stored.same_agent);
     assert_eq!(settings.default_inbox_limit, Some(8));
     assert!(settings.same_agent.enabled && !settings.same_agent.within_limits);
     let (_, shown) = page(&app, &cookie, "/zendesk/routing/settings").await;
-    assert!(shown.contains("A secret is stored.") && !shown.contains(secret));
+    assert!(shown.contains("Route webhook (a secret is stored)") && !shown.contains(secret));
 
     let (_, agents) = page(&app, &cookie, "/zendesk/routing/agents").await;
     assert!(agents.contains(&format!("value=\"{BIG}\"")), "agents by id");
@@ -745,6 +749,15 @@ async fn the_dry_run_shows_which_agent_would_get_each_ticket_and_why(backend: Ba
     assert_eq!(writes, 0, "nothing written to Zendesk");
 }
 
+/// Claims as a run of `queue` holding its lease (taken in the test).
+fn claimer(queue: i64) -> store::Claimer<'static> {
+    store::Claimer::Queue {
+        id: queue,
+        owner: "report-test",
+        lease_ms: 10 * DAY_MS,
+    }
+}
+
 async fn the_report_charts_assignments_per_agent_day_and_queue_and_pages_the_log(backend: Backend) {
     let (app, key) = ready(backend, unlimited()).await;
     let queue = create_queue(&app, &key, billing()).await;
@@ -754,24 +767,37 @@ async fn the_report_charts_assignments_per_agent_day_and_queue_and_pages_the_log
         ticket_id,
         agent_id,
         reason: format!("least active: 0 open vs 2; online; ticket {ticket_id}"),
+        stamp: String::new(),
     };
+    store::lease_queue(
+        db,
+        &acme(),
+        queue,
+        "report-test",
+        now - DAY_MS,
+        10 * DAY_MS,
+        false,
+    )
+    .await
+    .unwrap()
+    .expect("the queue is free");
     let mut logged = store::claim_and_log(
         db,
         &acme(),
-        Some(queue),
+        claimer(queue),
         "least_active",
         &[assign(1, AGENT)],
-        None,
         now - DAY_MS,
         CLAIM_MS,
     )
     .await
+    .unwrap()
     .unwrap();
     logged.extend(
         store::claim_and_log(
             db,
             &acme(),
-            Some(queue),
+            claimer(queue),
             "least_active",
             &[
                 assign(2, AGENT),
@@ -779,25 +805,25 @@ async fn the_report_charts_assignments_per_agent_day_and_queue_and_pages_the_log
                 assign(4, BIG),
                 assign(5, BIG),
             ],
-            None,
             now,
             CLAIM_MS,
         )
         .await
+        .unwrap()
         .unwrap(),
     );
     logged.extend(
         store::claim_and_log(
             db,
             &acme(),
-            None,
+            store::Claimer::SameAgent,
             "same_agent",
             &[assign(6, BIG)],
-            None,
             now,
             CLAIM_MS,
         )
         .await
+        .unwrap()
         .unwrap(),
     );
     assert_eq!(logged.len(), 6);

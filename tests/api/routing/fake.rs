@@ -48,7 +48,7 @@ impl Ticket {
         }
     }
 
-    fn updated_stamp(&self) -> String {
+    pub fn updated_stamp(&self) -> String {
         iso(self.version)
     }
 

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use slackdesk::clock::Clock;
 use slackdesk::config::Secret;
 use slackdesk::domain::{AgentStatus, Subdomain, ZendeskUserId};
-use slackdesk::routing::settings::{AccountSettings, Model, QueueKind, QueueSettings};
+use slackdesk::routing::settings::{AccountSettings, Hook, Model, QueueKind, QueueSettings};
 use slackdesk::routing::webhook;
 use slackdesk::storage::agents::{self, AgentRecord};
 use slackdesk::storage::routing as store;
@@ -76,15 +76,18 @@ pub async fn desk(backend: Backend, agents: &[AgentSpec]) -> Desk {
     )
     .await
     .unwrap();
-    store::set_webhook_secret(
-        &app.state.db,
-        &app.state.keys,
-        &acme(),
-        &Secret::new(WEBHOOK_SECRET.into()),
-        MONDAY,
-    )
-    .await
-    .unwrap();
+    for hook in [Hook::Route, Hook::SameAgent] {
+        store::set_webhook_secret(
+            &app.state.db,
+            &app.state.keys,
+            &acme(),
+            hook,
+            &Secret::new(format!("{WEBHOOK_SECRET}-{}", hook.as_str())),
+            MONDAY,
+        )
+        .await
+        .unwrap();
+    }
     let desk = Desk { app, zendesk };
     desk.set_agents(agents).await;
     desk
@@ -183,10 +186,15 @@ impl Desk {
         log
     }
 
-    /// Posts a webhook signed the way Zendesk signs it.
+    /// Posts a webhook signed the way Zendesk signs it, with that webhook's secret.
     pub async fn webhook(&self, path: &str, body: &Value) -> (u16, Value) {
-        self.webhook_signed(path, "acme", body, WEBHOOK_SECRET)
-            .await
+        let hook = if path.ends_with("same_agent") {
+            "same_agent"
+        } else {
+            "route"
+        };
+        let secret = format!("{WEBHOOK_SECRET}-{hook}");
+        self.webhook_signed(path, "acme", body, &secret).await
     }
 
     pub async fn webhook_signed(

@@ -365,6 +365,11 @@ async fn webhooks_need_zendesks_signature(backend: Backend) {
         )
         .await;
     assert_eq!(status, 401, "an account without a secret is refused");
+    let route_secret = format!("{}-route", super::WEBHOOK_SECRET);
+    let (status, _) = desk
+        .webhook_signed("/zendesk/webhooks/same_agent", "acme", &body, &route_secret)
+        .await;
+    assert_eq!(status, 401, "each webhook has its own secret");
     let unsigned = desk
         .app
         .http
@@ -520,29 +525,49 @@ async fn a_run_stopped_after_deciding_is_settled_once(backend: Backend) {
     desk.zendesk.add(Ticket::new(1, MONDAY));
     desk.zendesk.add(Ticket::new(2, MONDAY + 1));
     // A run decided both and wrote ticket 2 before the process died.
+    let stamp = |id: i64| desk.zendesk.ticket(id).updated_stamp();
+    let owner = "crashed-worker";
+    store::lease_queue(
+        &desk.app.state.db,
+        &acme(),
+        queue,
+        owner,
+        desk.now(),
+        1_000,
+        false,
+    )
+    .await
+    .unwrap()
+    .expect("queue free");
     let logged = store::claim_and_log(
         &desk.app.state.db,
         &acme(),
-        Some(queue),
+        store::Claimer::Queue {
+            id: queue,
+            owner,
+            lease_ms: 1_000,
+        },
         "round_robin",
         &[
             NewAssignment {
                 ticket_id: 1,
                 agent_id: ANN,
                 reason: "round robin: test".into(),
+                stamp: stamp(1),
             },
             NewAssignment {
                 ticket_id: 2,
                 agent_id: BOB,
                 reason: "round robin: test".into(),
+                stamp: stamp(2),
             },
         ],
-        Some(BOB),
         desk.now(),
         slackdesk::routing::run::CLAIM_MS,
     )
     .await
-    .unwrap();
+    .unwrap()
+    .expect("lease held");
     assert_eq!(logged.len(), 2);
     {
         let mut state = desk.zendesk.state();
@@ -550,7 +575,7 @@ async fn a_run_stopped_after_deciding_is_settled_once(backend: Backend) {
         two.assignee_id = Some(BOB);
         two.status = "open".into();
     }
-    desk.app.state.clock.advance(1_000);
+    desk.app.state.clock.advance(2_000);
     desk.round().await;
     let assignees = desk.zendesk.assignees();
     assert_eq!(
@@ -581,7 +606,79 @@ async fn a_run_stopped_after_deciding_is_settled_once(backend: Backend) {
     assert_eq!(log[1].detail.as_deref(), Some("confirmed"));
 }
 
+async fn a_skipped_ticket_does_not_cost_its_agent_the_turn(backend: Backend) {
+    let desk = desk(backend, &[online(ANN), online(BOB)]).await;
+    desk.queue(Model::RoundRobin, |_| {}).await;
+    desk.zendesk.add(Ticket::new(1, MONDAY));
+    desk.zendesk.add(Ticket::new(2, MONDAY + 1));
+    desk.zendesk.state().edit_before_update = vec![2];
+    desk.round().await;
+    assert_eq!(desk.zendesk.ticket(1).assignee_id, Some(ANN));
+    assert_eq!(
+        desk.zendesk.ticket(2).assignee_id,
+        None,
+        "Bob's ticket was refused"
+    );
+    desk.round().await;
+    assert_eq!(
+        desk.zendesk.ticket(2).assignee_id,
+        Some(BOB),
+        "Bob keeps his turn"
+    );
+}
+
+async fn a_finished_run_is_not_repeated_from_a_stale_list(backend: Backend) {
+    let desk = desk(backend, &[online(ANN), online(BOB)]).await;
+    let queue = desk.queue(Model::RoundRobin, |_| {}).await;
+    let stale = store::find_queue(&desk.app.state.db, &acme(), queue)
+        .await
+        .unwrap()
+        .unwrap();
+    desk.zendesk.add(Ticket::new(1, MONDAY));
+    let first = slackdesk::routing::run::run_if_leased(&desk.app.state, &stale, "worker-a")
+        .await
+        .unwrap();
+    assert!(first.is_some());
+    desk.zendesk.add(Ticket::new(2, MONDAY + 1));
+    let second = slackdesk::routing::run::run_if_leased(&desk.app.state, &stale, "worker-b")
+        .await
+        .unwrap();
+    assert!(second.is_none(), "the queue's next run is not due yet");
+    assert_eq!(desk.zendesk.ticket(2).assignee_id, None);
+}
+
+async fn a_call_during_handling_is_handled_again(backend: Backend) {
+    let desk = desk(backend, &[online(ANN)]).await;
+    let db = &desk.app.state.db;
+    let now = desk.now();
+    assert!(
+        store::enqueue_request(db, &acme(), "route", 7, None, now)
+            .await
+            .unwrap()
+    );
+    let leased = store::lease_requests(db, "w", now, 60_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(leased.len(), 1);
+    assert!(
+        !store::enqueue_request(db, &acme(), "route", 7, None, now)
+            .await
+            .unwrap(),
+        "same work"
+    );
+    store::finish_request(db, &leased[0], now).await.unwrap();
+    let again = store::lease_requests(db, "w", now, 60_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1, "the second call is not lost");
+    store::finish_request(db, &again[0], now).await.unwrap();
+    assert_eq!(desk.pending_requests().await, 0);
+}
+
 on_both_databases!(
+    a_skipped_ticket_does_not_cost_its_agent_the_turn,
+    a_finished_run_is_not_repeated_from_a_stale_list,
+    a_call_during_handling_is_handled_again,
     round_robin_stays_fair_over_many_runs,
     least_active_counts_open_tickets_from_zendesk,
     skills_route_to_holders_until_the_timeout,
