@@ -233,15 +233,20 @@ async fn decide_queue(
     state: &AppState,
     queue: &Queue,
     auth: &ZendeskAuth,
-    only: Option<i64>,
+    only: Option<&[i64]>,
 ) -> Result<Preview, RunError> {
     let subdomain = &queue.subdomain;
     let now = state.clock.now_ms();
     let (settings, _) = store::account_settings(&state.db, subdomain).await?;
     let tickets = match only {
-        Some(ticket_id) => {
-            let ids = [ticket_id];
-            patiently(|| state.zendesk.tickets_by_id(subdomain, auth, &ids)).await?
+        Some(ids) => {
+            let mut found = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(write::BATCH) {
+                found.extend(
+                    patiently(|| state.zendesk.tickets_by_id(subdomain, auth, chunk)).await?,
+                );
+            }
+            found
         }
         None => {
             patiently(|| {
@@ -280,13 +285,13 @@ pub struct RunReport {
     pub write: WriteReport,
 }
 
-/// Runs one queue now, over its whole view or one ticket. The caller (`owner`) holds
+/// Runs one queue now, over its whole view or the given tickets (trigger calls). The caller (`owner`) holds
 /// the queue's lease; it is renewed with each batch's claims, and the run stops if
 /// another worker took the queue over meanwhile.
 pub async fn run_queue(
     state: &AppState,
     queue: &Queue,
-    only: Option<i64>,
+    only: Option<&[i64]>,
     owner: &str,
 ) -> Result<RunReport, RunError> {
     let subdomain = &queue.subdomain;

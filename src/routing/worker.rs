@@ -6,6 +6,8 @@
 //!
 //! A failure in one account or queue is logged and the round goes on with the others.
 
+use std::collections::BTreeMap;
+
 use super::run::{self, RunError};
 use super::settings::QueueKind;
 use super::{same_agent, sync};
@@ -80,18 +82,45 @@ pub async fn route_round(state: &AppState, owner: &str) -> Result<Round, Storage
 
 async fn handle_requests(state: &AppState, owner: &str) -> Result<usize, StorageError> {
     let now = state.clock.now_ms();
-    let requests = store::lease_requests(&state.db, owner, now, REQUEST_LEASE_MS, 50).await?;
+    let requests = store::lease_requests(&state.db, owner, now, REQUEST_LEASE_MS, 200).await?;
     let count = requests.len();
+    let mut route_calls: BTreeMap<(String, Option<i64>), Vec<Request>> = BTreeMap::new();
     for request in requests {
-        let outcome = handle(state, &request, owner).await;
-        let now = state.clock.now_ms();
-        match outcome {
-            Ok(true) => store::finish_request(&state.db, &request, now).await?,
+        if request.kind == "same_agent" {
+            let outcome = same_agent_call(state, &request).await;
+            settle(state, &[request], outcome).await?;
+        } else {
+            route_calls
+                .entry((request.subdomain.as_str().to_owned(), request.queue_id))
+                .or_default()
+                .push(request);
+        }
+    }
+    // Calls for the same queue that arrived together are routed in one run: one read
+    // and one `update_many` for up to 100 tickets.
+    for calls in route_calls.into_values() {
+        let outcome = route_calls_of_queue(state, &calls, owner).await;
+        settle(state, &calls, outcome).await?;
+    }
+    Ok(count)
+}
+
+/// Records how handling went for these calls: done, wait for the queue, or retry later
+/// (given up 24 hours after a call arrived).
+async fn settle(
+    state: &AppState,
+    calls: &[Request],
+    outcome: Result<bool, RunError>,
+) -> Result<(), StorageError> {
+    let now = state.clock.now_ms();
+    for request in calls {
+        match &outcome {
+            Ok(true) => store::finish_request(&state.db, request, now).await?,
             // The queue is busy with another run: try again shortly, not a failure.
             Ok(false) => store::retry_request(&state.db, request.id, now + 1_000, false).await?,
-            Err(error) if now - request.received_at >= GIVE_UP_AFTER_MS => {
-                tracing::error!(subdomain = %request.subdomain, ticket_id = request.ticket_id, kind = %request.kind, error = %error.code(), "routing webhook call given up after 24 hours");
-                store::finish_request(&state.db, &request, now).await?;
+            Err(_) if now - request.received_at >= GIVE_UP_AFTER_MS => {
+                tracing::error!(subdomain = %request.subdomain, ticket_id = request.ticket_id, kind = %request.kind, "routing webhook call given up after 24 hours");
+                store::finish_request(&state.db, request, now).await?;
             }
             Err(error) => {
                 let backoff =
@@ -101,32 +130,42 @@ async fn handle_requests(state: &AppState, owner: &str) -> Result<usize, Storage
             }
         }
     }
-    Ok(count)
+    Ok(())
 }
 
-/// Handles one call; `Ok(false)` when it must wait for a queue's lease.
-async fn handle(state: &AppState, request: &Request, owner: &str) -> Result<bool, RunError> {
-    if request.kind == "same_agent" {
-        let verdict = same_agent::handle(state, &request.subdomain, request.ticket_id).await?;
-        if let same_agent::Verdict::Left(why) = &verdict {
-            tracing::info!(subdomain = %request.subdomain, ticket_id = request.ticket_id, why = %why, "same-agent rule left the ticket");
-        }
-        return Ok(true);
+async fn same_agent_call(state: &AppState, request: &Request) -> Result<bool, RunError> {
+    let verdict = same_agent::handle(state, &request.subdomain, request.ticket_id).await?;
+    if let same_agent::Verdict::Left(why) = &verdict {
+        tracing::info!(subdomain = %request.subdomain, ticket_id = request.ticket_id, why = %why, "same-agent rule left the ticket");
     }
-    let queues = store::list_queues(&state.db, &request.subdomain).await?;
+    Ok(true)
+}
+
+/// Routes trigger calls for one account and queue choice; `Ok(false)` when the queue is
+/// busy with another run.
+async fn route_calls_of_queue(
+    state: &AppState,
+    calls: &[Request],
+    owner: &str,
+) -> Result<bool, RunError> {
+    let Some(first) = calls.first() else {
+        return Ok(true);
+    };
+    let subdomain = &first.subdomain;
+    let queues = store::list_queues(&state.db, subdomain).await?;
     let queue = queues.into_iter().find(|q| {
         q.settings.enabled
             && q.settings.kind == QueueKind::Trigger
-            && request.queue_id.is_none_or(|id| id == q.id)
+            && first.queue_id.is_none_or(|id| id == q.id)
     });
     let Some(queue) = queue else {
-        tracing::warn!(subdomain = %request.subdomain, ticket_id = request.ticket_id, "no enabled trigger queue for a route call");
+        tracing::warn!(subdomain = %subdomain, calls = calls.len(), "no enabled trigger queue for route calls");
         return Ok(true);
     };
     let now = state.clock.now_ms();
     let leased = store::lease_queue(
         &state.db,
-        &request.subdomain,
+        subdomain,
         queue.id,
         owner,
         now,
@@ -137,7 +176,8 @@ async fn handle(state: &AppState, request: &Request, owner: &str) -> Result<bool
     let Some(queue) = leased else {
         return Ok(false);
     };
-    let result = run::run_queue(state, &queue, Some(request.ticket_id), owner).await;
+    let tickets: Vec<i64> = calls.iter().map(|c| c.ticket_id).collect();
+    let result = run::run_queue(state, &queue, Some(&tickets), owner).await;
     let error = result.as_ref().err().map(RunError::code);
     store::finish_run(
         &state.db,

@@ -675,7 +675,39 @@ async fn a_call_during_handling_is_handled_again(backend: Backend) {
     assert_eq!(desk.pending_requests().await, 0);
 }
 
+async fn trigger_calls_that_arrive_together_are_written_in_one_call(backend: Backend) {
+    let desk = desk(backend, &[online(ANN), online(BOB)]).await;
+    desk.queue(Model::LeastActive, |q| q.kind = QueueKind::Trigger)
+        .await;
+    for id in 1..=5 {
+        let mut ticket = Ticket::new(id, MONDAY + id);
+        ticket.views = vec![];
+        desk.zendesk.add(ticket);
+        let (status, _) = desk
+            .webhook("/zendesk/webhooks/route", &json!({"ticket_id": id}))
+            .await;
+        assert_eq!(status, 200);
+    }
+    desk.round().await;
+    assert!(
+        desk.zendesk.assignees().values().all(Option::is_some),
+        "all five routed"
+    );
+    assert_eq!(
+        desk.zendesk.calls("update_many"),
+        1,
+        "one write for the five calls"
+    );
+    assert_eq!(
+        desk.zendesk.calls("view"),
+        0,
+        "trigger runs read only their tickets"
+    );
+    assert_eq!(desk.pending_requests().await, 0);
+}
+
 on_both_databases!(
+    trigger_calls_that_arrive_together_are_written_in_one_call,
     a_skipped_ticket_does_not_cost_its_agent_the_turn,
     a_finished_run_is_not_repeated_from_a_stale_list,
     a_call_during_handling_is_handled_again,
