@@ -197,6 +197,7 @@ async fn sign_in(
     payload: web::Payload,
 ) -> HttpResponse {
     let result: PageResult = async {
+        crate::web::refuse_cross_site(&req)?;
         let body = read_body(&req, payload, state.settings.max_body_bytes).await?;
         let form = Form::parse(&req, &body)?;
         let raw = form
