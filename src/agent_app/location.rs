@@ -74,7 +74,11 @@ impl From<crate::storage::StorageError> for Failure {
 }
 
 /// Who may frame the page: the account's own agent interface (and `FRAME_ANCESTORS`).
-fn secure(state: &AppState, subdomain: Option<&Subdomain>, mut response: HttpResponse) -> HttpResponse {
+fn secure(
+    state: &AppState,
+    subdomain: Option<&Subdomain>,
+    mut response: HttpResponse,
+) -> HttpResponse {
     let mut ancestors: Vec<String> = match subdomain {
         Some(s) => vec![format!("https://{}.zendesk.com", s.as_str())],
         None => vec!["'none'".to_owned()],
@@ -111,7 +115,11 @@ pub(super) async fn open(
     payload: web::Payload,
 ) -> HttpResponse {
     let Some(location) = LOCATIONS.iter().find(|l| **l == name.as_str()) else {
-        return secure(&state, None, crate::web::error_page(ApiError::NotFound("app location")));
+        return secure(
+            &state,
+            None,
+            crate::web::error_page(ApiError::NotFound("app location")),
+        );
     };
     let token = match read_token(&state, &req, payload).await {
         Ok(token) => token,
@@ -127,13 +135,12 @@ pub(super) async fn open(
     let frame_for = claimed.as_ref().map(|(s, _)| s);
     match result {
         Ok(identity) => {
-            let credential =
-                match session::mint(&state.db, &identity, state.clock.now_ms()).await {
-                    Ok(credential) => credential,
-                    Err(error) => {
-                        return secure(&state, frame_for, crate::web::error_page(error.into()));
-                    }
-                };
+            let credential = match session::mint(&state.db, &identity, state.clock.now_ms()).await {
+                Ok(credential) => credential,
+                Err(error) => {
+                    return secure(&state, frame_for, crate::web::error_page(error.into()));
+                }
+            };
             tracing::info!(
                 subdomain = %identity.subdomain,
                 installation_id = identity.installation_id,
@@ -220,8 +227,14 @@ fn check(
 ) -> Result<ZafIdentity, Failure> {
     let der = zaf_jwt::rsa_public_key_from_pem(&key.public_key_pem)
         .ok_or_else(|| Failure::NoKey("stored_key_unreadable".into()))?;
-    zaf_jwt::verify(token, &der, now.div_euclid(1000), subdomain, installation_id)
-        .map_err(Failure::Token)
+    zaf_jwt::verify(
+        token,
+        &der,
+        now.div_euclid(1000),
+        subdomain,
+        installation_id,
+    )
+    .map_err(Failure::Token)
 }
 
 async fn fetch_key(

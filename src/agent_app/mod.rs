@@ -58,10 +58,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "POST",
             web::post().to(location::open),
         ))
-        .route(
-            "/zendesk/app/assets/{name}",
-            web::get().to(location::asset),
-        )
+        .route("/zendesk/app/assets/{name}", web::get().to(location::asset))
         .route(paths::AUTHORIZE, web::get().to(sign_in::authorize))
         .route(paths::OPEN, web::get().to(sign_in::open))
         .route(sign_in::CALLBACK_PATH, web::get().to(sign_in::callback))

@@ -180,12 +180,9 @@ pub fn verify(
     if parts.header.alg != "RS256" {
         return Err(JwtError::Algorithm);
     }
-    ring::signature::UnparsedPublicKey::new(
-        &ring::signature::RSA_PKCS1_2048_8192_SHA256,
-        rsa_der,
-    )
-    .verify(parts.signing_input.as_bytes(), &parts.signature)
-    .map_err(|_| JwtError::Signature)?;
+    ring::signature::UnparsedPublicKey::new(&ring::signature::RSA_PKCS1_2048_8192_SHA256, rsa_der)
+        .verify(parts.signing_input.as_bytes(), &parts.signature)
+        .map_err(|_| JwtError::Signature)?;
     let claims = parts.claims;
     match claims.exp {
         Some(exp) if exp + LEEWAY_SECS > now_secs => {}

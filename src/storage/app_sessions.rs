@@ -77,9 +77,11 @@ pub async fn find_live(
 
 /// How many sessions exist (for tests and operations).
 pub async fn count(db: &Db) -> Result<i64, StorageError> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM app_agent_sessions")
-        .fetch_one(db.pool())
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM app_agent_sessions")
+            .fetch_one(db.pool())
+            .await?,
+    )
 }
 
 /// An installation's public key as fetched from Zendesk.
