@@ -267,6 +267,7 @@ pub fn rsa_public_key_from_pem(pem: &str) -> Option<Vec<u8>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

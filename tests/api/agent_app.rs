@@ -1165,8 +1165,10 @@ on_both_databases!(
 );
 
 /// The browser test's part of Zendesk: the OAuth page approves at once (back to the
-/// callback with a code), and the app installation keeps the settings slackdesk writes,
-/// which the harness's stand-in proxy reads back like Zendesk's proxy does.
+/// callback with a code), the app installation keeps the settings slackdesk writes,
+/// which the harness's stand-in proxy reads back like Zendesk's proxy does, and the app's
+/// public key is served (`ready_with`); the harness signs the ZAF JWTs it POSTs to the
+/// pages with the matching private key.
 mod browser {
     use std::path::PathBuf;
     use std::process::Command;
@@ -1177,7 +1179,9 @@ mod browser {
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
-    use super::{ADMIN, AGENT, INSTALLATION, acme, last_active, new_key, ready_with};
+    use super::{
+        ADMIN, AGENT, INSTALLATION, ZAF_PRIVATE_KEY, acme, last_active, new_key, ready_with,
+    };
     use crate::support::{Backend, PUBLIC_URL};
 
     struct ApproveAtOnce {
@@ -1257,7 +1261,10 @@ mod browser {
             .await;
         let key = new_key(&app, "acme").await;
 
-        let result = run_harness(&app.address, &app.zendesk_base(), &key).await;
+        let key_file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(key_file.path(), ZAF_PRIVATE_KEY).unwrap();
+
+        let result = run_harness(&app.address, &app.zendesk_base(), &key, key_file.path()).await;
 
         assert_eq!(result["ok"], true, "browser run failed: {result}");
         assert_eq!(result["console_errors"], json!([]), "{result}");
@@ -1291,6 +1298,23 @@ mod browser {
         assert_eq!(texts["routing_path"], "/zendesk/routing");
         assert_eq!(texts["settings_title"], "Agent app settings: acme");
         assert_eq!(texts["settings_notice"], "Settings saved.");
+        assert_eq!(texts["forged_status"], 401, "a forged JWT opens nothing");
+
+        // Every page was opened by a signed JWT, got a session, and may be framed only by
+        // the account's agent interface.
+        let opened = result["opened"].as_array().unwrap();
+        assert_eq!(opened.len(), 3, "{opened:?}");
+        for page in opened {
+            assert_eq!(page["status"], 200, "{page}");
+            assert_eq!(page["has_session"], true, "{page}");
+            assert!(
+                page["csp"]
+                    .as_str()
+                    .unwrap()
+                    .contains("frame-ancestors https://acme.zendesk.com"),
+                "{page}"
+            );
+        }
 
         // The token went from slackdesk to the installation and from the proxy to
         // slackdesk, never into a page; every app request was a secure proxied one.
@@ -1312,10 +1336,22 @@ mod browser {
                 "{page}"
             );
             for request in calls.iter().filter(|c| c["kind"] == "request") {
-                assert_eq!(request["detail"]["secure"], true, "{page}: {request}");
+                let detail = &request["detail"];
+                assert_eq!(detail["secure"], true, "{page}: {request}");
                 assert_eq!(
-                    request["detail"]["headers"]["Authorization"], "Bearer {{setting.token}}",
+                    detail["headers"]["Authorization"], "Bearer {{setting.token}}",
                     "{page}: {request}"
+                );
+                assert!(
+                    detail["headers"]["X-Slackdesk-Session"]
+                        .as_str()
+                        .is_some_and(|s| s.starts_with("sdses_")),
+                    "{page}: {request}"
+                );
+                let sent = format!("{}{}", detail["url"], detail["data"]);
+                assert!(
+                    !sent.contains("user_id"),
+                    "no user id from the browser: {request}"
                 );
             }
         }
@@ -1379,7 +1415,12 @@ mod browser {
         assert!(access.roles.contains(&"agent".to_owned()));
     }
 
-    async fn run_harness(service: &str, zendesk_base: &str, key: &str) -> Value {
+    async fn run_harness(
+        service: &str,
+        zendesk_base: &str,
+        key: &str,
+        jwt_key_file: &std::path::Path,
+    ) -> Value {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let screenshots = root.join("target/browser-artifacts/agent_app");
         let args: Vec<String> = vec![
@@ -1404,8 +1445,8 @@ mod browser {
             key.into(),
             "--whitelist".into(),
             "127.0.0.1".into(),
-            "--assets-dir".into(),
-            root.join("zendesk-app/assets").display().to_string(),
+            "--jwt-key-file".into(),
+            jwt_key_file.display().to_string(),
             "--screenshot-dir".into(),
             screenshots.display().to_string(),
         ];
