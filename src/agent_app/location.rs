@@ -245,7 +245,8 @@ async fn fetch_key(
     let auth = match connect::stored_auth(state, subdomain).await {
         Ok(auth) => auth,
         Err(ConnectError::NotConnected) => return Err(Failure::NotConnected),
-        Err(other) => return Err(Failure::NoKey(format!("credential: {other}"))),
+        Err(ConnectError::Storage(error)) => return Err(error.into()),
+        Err(_) => return Err(Failure::NoKey("credential_unreadable".into())),
     };
     let now = state.clock.now_ms();
     state
