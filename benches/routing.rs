@@ -233,8 +233,8 @@ async fn calls_figures() -> anyhow::Result<()> {
     println!("| job status polls | {:.0} |", per_thousand("job"));
     println!("| view reads | {:.0} |", per_thousand("view"));
     println!(
-        "| incremental exports (inbox counts, skills) | {:.0} |",
-        per_thousand("export") + per_thousand("skills_export")
+        "| exports (open tickets seed, inbox counts, skills) | {:.0} |",
+        per_thousand("export") + per_thousand("skills_export") + per_thousand("search_export")
     );
     println!(
         "\nrun took {:.0} ms wall ({} sync, {} queue run)",

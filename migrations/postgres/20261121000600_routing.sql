@@ -16,7 +16,11 @@ CREATE TABLE routing_settings (
     -- AES-GCM sealed signing secrets of the two Zendesk webhooks calling us
     route_webhook_secret   BYTEA,
     same_agent_webhook_secret BYTEA,
-    -- incremental ticket export cursor (open-ticket counts)
+    -- open-ticket counts: first a search export of the open tickets (seed), then the
+    -- incremental ticket export from when the seed began
+    tickets_seed_started_at BIGINT,
+    tickets_seed_cursor    TEXT,
+    tickets_seed_done      BIGINT NOT NULL DEFAULT 0,
     tickets_cursor         TEXT,
     tickets_synced_at      BIGINT,
     -- incremental skills export cursor and the last full skills sync

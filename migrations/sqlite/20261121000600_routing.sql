@@ -16,7 +16,11 @@ CREATE TABLE routing_settings (
     -- AES-GCM sealed signing secrets of the two Zendesk webhooks calling us
     route_webhook_secret   BLOB,
     same_agent_webhook_secret BLOB,
-    -- incremental ticket export cursor (open-ticket counts)
+    -- open-ticket counts: first a search export of the open tickets (seed), then the
+    -- incremental ticket export from when the seed began
+    tickets_seed_started_at INTEGER,
+    tickets_seed_cursor    TEXT,
+    tickets_seed_done      INTEGER NOT NULL DEFAULT 0,
     tickets_cursor         TEXT,
     tickets_synced_at      INTEGER,
     -- incremental skills export cursor and the last full skills sync

@@ -17,6 +17,11 @@ pub const FULL_SKILLS_EVERY_MS: i64 = 6 * 3_600_000;
 /// the rest continue next time from the cursor.
 const MAX_EXPORT_PAGES: usize = 8;
 const SYNC_LEASE_MS: i64 = 5 * 60_000;
+/// Search export pages (1,000 open tickets each) read per sync while seeding.
+const MAX_SEED_PAGES: usize = 20;
+/// The incremental export starts this long before the seed began, so nothing changed
+/// during the seed is missed.
+const SEED_OVERLAP_SECS: i64 = 300;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SyncReport {
@@ -99,20 +104,28 @@ async fn sync_with_lease(state: &AppState, subdomain: &Subdomain) -> Result<Sync
     Ok(report)
 }
 
-/// Reads the ticket export from the stored cursor (from the beginning the first time).
+/// Keeps the open-ticket counts current: the first time, a search export of the open
+/// tickets (fast: only open ones); then the incremental export from a little before the
+/// seed began, from its stored cursor.
 async fn sync_tickets(
     state: &AppState,
     subdomain: &Subdomain,
     auth: &ZendeskAuth,
     sync: &SyncState,
 ) -> Result<usize, SyncError> {
+    if !sync.tickets_seed_done && sync.tickets_cursor.is_none() {
+        return seed_open_tickets(state, subdomain, auth, sync).await;
+    }
+    let start_secs = sync
+        .tickets_seed_started_at
+        .map_or(1, |at| (at / 1_000 - SEED_OVERLAP_SECS).max(1));
     let mut cursor = sync.tickets_cursor.clone();
     let mut seen = 0;
     for _ in 0..MAX_EXPORT_PAGES {
         let page = patiently(|| {
             state
                 .zendesk
-                .ticket_changes(subdomain, auth, cursor.as_deref(), 1)
+                .ticket_changes(subdomain, auth, cursor.as_deref(), start_secs)
         })
         .await?;
         store::apply_ticket_changes(&state.db, subdomain, &page.tickets).await?;
@@ -128,6 +141,46 @@ async fn sync_tickets(
         )
         .await?;
         if page.end_of_stream {
+            break;
+        }
+    }
+    Ok(seen)
+}
+
+/// Reads up to [`MAX_SEED_PAGES`] pages of open tickets; the seed continues from its
+/// cursor next time until the last page, then the incremental export takes over.
+async fn seed_open_tickets(
+    state: &AppState,
+    subdomain: &Subdomain,
+    auth: &ZendeskAuth,
+    sync: &SyncState,
+) -> Result<usize, SyncError> {
+    let started_at = sync
+        .tickets_seed_started_at
+        .unwrap_or_else(|| state.clock.now_ms());
+    let mut cursor = sync.tickets_seed_cursor.clone();
+    let mut seen = 0;
+    for _ in 0..MAX_SEED_PAGES {
+        let page = patiently(|| {
+            state
+                .zendesk
+                .open_tickets(subdomain, auth, cursor.as_deref())
+        })
+        .await?;
+        store::apply_ticket_changes(&state.db, subdomain, &page.tickets).await?;
+        seen += page.tickets.len();
+        cursor = page.after_cursor;
+        let done = cursor.is_none();
+        store::save_seed(
+            &state.db,
+            subdomain,
+            started_at,
+            cursor.as_deref(),
+            done,
+            state.clock.now_ms(),
+        )
+        .await?;
+        if done {
             break;
         }
     }

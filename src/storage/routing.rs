@@ -172,6 +172,9 @@ pub async fn webhook_secret(
 /// Where the account's incremental syncs stand.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SyncState {
+    pub tickets_seed_started_at: Option<i64>,
+    pub tickets_seed_cursor: Option<String>,
+    pub tickets_seed_done: bool,
     pub tickets_cursor: Option<String>,
     pub tickets_synced_at: Option<i64>,
     pub skills_cursor: Option<String>,
@@ -183,7 +186,8 @@ pub struct SyncState {
 
 pub async fn sync_state(db: &Db, subdomain: &Subdomain) -> Result<SyncState, StorageError> {
     let row = sqlx::query(
-        "SELECT tickets_cursor, tickets_synced_at, skills_cursor, skills_synced_at, \
+        "SELECT tickets_seed_started_at, tickets_seed_cursor, tickets_seed_done, \
+         tickets_cursor, tickets_synced_at, skills_cursor, skills_synced_at, \
          skills_full_at, skills_resync_requested, sync_failure \
          FROM routing_settings WHERE subdomain = $1",
     )
@@ -194,6 +198,9 @@ pub async fn sync_state(db: &Db, subdomain: &Subdomain) -> Result<SyncState, Sto
         return Ok(SyncState::default());
     };
     Ok(SyncState {
+        tickets_seed_started_at: row.try_get("tickets_seed_started_at")?,
+        tickets_seed_cursor: row.try_get("tickets_seed_cursor")?,
+        tickets_seed_done: row.try_get::<i64, _>("tickets_seed_done")? != 0,
         tickets_cursor: row.try_get("tickets_cursor")?,
         tickets_synced_at: row.try_get("tickets_synced_at")?,
         skills_cursor: row.try_get("skills_cursor")?,
@@ -238,6 +245,29 @@ pub async fn release_sync_lease(
     )
     .bind(subdomain.as_str())
     .bind(owner)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Records the seed's progress: when it began, where it stands, and whether it is done.
+pub async fn save_seed(
+    db: &Db,
+    subdomain: &Subdomain,
+    started_at: i64,
+    cursor: Option<&str>,
+    done: bool,
+    now: i64,
+) -> Result<(), StorageError> {
+    sqlx::query(
+        "UPDATE routing_settings SET tickets_seed_started_at = $2, tickets_seed_cursor = $3, \
+         tickets_seed_done = $4, tickets_synced_at = $5, sync_failure = NULL WHERE subdomain = $1",
+    )
+    .bind(subdomain.as_str())
+    .bind(started_at)
+    .bind(cursor)
+    .bind(i64::from(done))
+    .bind(now)
     .execute(db.pool())
     .await?;
     Ok(())

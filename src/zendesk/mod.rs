@@ -16,6 +16,6 @@ pub use rest::{
     ZendeskUser,
 };
 pub use tickets::{
-    CustomField, JobState, JobStatus, MAX_UPDATE_MANY, SkillChange, SkillChanges, TicketChanges,
-    TicketState, TicketUpdate,
+    CustomField, JobState, JobStatus, MAX_UPDATE_MANY, OpenTickets, SkillChange, SkillChanges,
+    TicketChanges, TicketState, TicketUpdate,
 };

@@ -218,6 +218,30 @@ struct RawExport {
     end_of_stream: bool,
 }
 
+/// A page of the open tickets (`status<pending`) from the search export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenTickets {
+    pub tickets: Vec<(i64, String, Option<i64>, i64)>,
+    /// Where the next page starts; `None` on the last page.
+    pub after_cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawSearchExport {
+    #[serde(default)]
+    results: Vec<RawTicket>,
+    #[serde(default)]
+    meta: Option<SearchMeta>,
+}
+
+#[derive(Deserialize)]
+struct SearchMeta {
+    #[serde(default)]
+    has_more: bool,
+    #[serde(default)]
+    after_cursor: Option<String>,
+}
+
 /// An agent gaining or losing a skill, from the incremental skills export.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SkillChange {
@@ -429,6 +453,41 @@ impl ZendeskClient {
                 .collect(),
             after_cursor: page.after_cursor,
             end_of_stream: page.end_of_stream,
+        })
+    }
+
+    /// One page (up to 1,000) of the account's new and open tickets
+    /// (`GET /api/v2/search/export.json?query=status<pending&filter[type]=ticket`): the
+    /// seed of the open-ticket counts before the incremental export takes over.
+    pub async fn open_tickets(
+        &self,
+        subdomain: &Subdomain,
+        auth: &ZendeskAuth,
+        cursor: Option<&str>,
+    ) -> Result<OpenTickets, RestError> {
+        let base = self.base_url(subdomain);
+        let mut url = url::Url::parse(&format!("{base}/api/v2/search/export.json"))
+            .map_err(|_| RestError::BadResponse)?;
+        url.query_pairs_mut()
+            .append_pair("query", "status<pending")
+            .append_pair("filter[type]", "ticket")
+            .append_pair("page[size]", "1000");
+        if let Some(cursor) = cursor {
+            url.query_pairs_mut().append_pair("page[after]", cursor);
+        }
+        let page: RawSearchExport = self.get_json(url.as_str(), auth).await?;
+        let meta = page.meta.unwrap_or(SearchMeta {
+            has_more: false,
+            after_cursor: None,
+        });
+        Ok(OpenTickets {
+            tickets: page
+                .results
+                .into_iter()
+                .map(TicketState::from)
+                .map(|t| (t.id, t.status, t.assignee_id, t.updated_at))
+                .collect(),
+            after_cursor: meta.after_cursor.filter(|_| meta.has_more),
         })
     }
 

@@ -278,6 +278,24 @@ impl Respond for FakeZendesk {
                     "end_of_stream": true}),
                 )
             }
+            ("GET", ["search", "export"]) => {
+                count("search_export");
+                assert_eq!(query(request, "filter[type]").as_deref(), Some("ticket"));
+                assert_eq!(query(request, "query").as_deref(), Some("status<pending"));
+                let tickets: Vec<Value> = state
+                    .tickets
+                    .values()
+                    .filter(|t| matches!(t.status.as_str(), "new" | "open"))
+                    .map(|t| {
+                        let mut json = t.json();
+                        json["result_type"] = json!("ticket");
+                        json
+                    })
+                    .collect();
+                ok(json!({"results": tickets, "facets": null,
+                    "meta": {"has_more": false, "after_cursor": "s-end", "before_cursor": null},
+                    "links": {"prev": null, "next": null}}))
+            }
             ("GET", ["incremental", "routing", "instance_values"]) => {
                 count("skills_export");
                 ok(

@@ -706,7 +706,55 @@ async fn trigger_calls_that_arrive_together_are_written_in_one_call(backend: Bac
     assert_eq!(desk.pending_requests().await, 0);
 }
 
+async fn inbox_counts_follow_zendesk_after_the_first_seed(backend: Backend) {
+    let desk = desk(backend, &[online(ANN), online(BOB)]).await;
+    let busy = |id: i64, agent: i64| {
+        let mut ticket = Ticket::new(id, MONDAY - 86_400_000);
+        ticket.status = "open".into();
+        ticket.assignee_id = Some(agent);
+        ticket.views = vec![];
+        ticket
+    };
+    desk.zendesk.add(busy(100, ANN));
+    desk.zendesk.add(busy(101, ANN));
+    desk.queue(Model::LeastActive, |_| {}).await;
+    desk.zendesk.add(Ticket::new(1, MONDAY));
+    desk.round().await;
+    assert_eq!(
+        desk.zendesk.calls("search_export"),
+        1,
+        "the open tickets seed the counts"
+    );
+    assert_eq!(
+        desk.zendesk.ticket(1).assignee_id,
+        Some(BOB),
+        "Ann holds 2 open"
+    );
+    {
+        let mut state = desk.zendesk.state();
+        for id in [100, 101] {
+            state.tickets.get_mut(&id).unwrap().status = "solved".into();
+        }
+    }
+    for id in 102..=104 {
+        desk.zendesk.add(busy(id, BOB));
+    }
+    desk.zendesk.add(Ticket::new(2, MONDAY + 1));
+    desk.round().await;
+    assert_eq!(desk.zendesk.calls("search_export"), 1, "seeded once");
+    assert!(
+        desk.zendesk.calls("export") >= 1,
+        "then the incremental export"
+    );
+    assert_eq!(
+        desk.zendesk.ticket(2).assignee_id,
+        Some(ANN),
+        "Ann solved hers, Bob holds 4"
+    );
+}
+
 on_both_databases!(
+    inbox_counts_follow_zendesk_after_the_first_seed,
     trigger_calls_that_arrive_together_are_written_in_one_call,
     a_skipped_ticket_does_not_cost_its_agent_the_turn,
     a_finished_run_is_not_repeated_from_a_stale_list,
