@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::TimeZone;
 
 use super::engine::{self, Agent, Decision, Outcome, Plan, Pointers, Waiting};
-use super::settings::{AccountSettings, Model};
+use super::settings::{AccountSettings, Model, QueueKind};
 use super::write::{self, WriteReport};
 use crate::domain::Subdomain;
 use crate::startup::AppState;
@@ -225,7 +225,11 @@ fn plan_for(queue: &Queue) -> Plan {
 #[derive(Debug, Clone)]
 pub struct Preview {
     pub outcome: Outcome,
+    /// The routable tickets decided on (new or open, unassigned, not held by a run).
     pub tickets: Vec<TicketState>,
+    /// Routable tickets another run holds a live claim on (being written, or written
+    /// and waiting for the view to catch up): left out of the decision.
+    pub held: Vec<i64>,
 }
 
 /// Decides a queue's waiting tickets: the shared first half of a run and a dry run.
@@ -260,14 +264,22 @@ async fn decide_queue(
             .await?
         }
     };
-    let tickets: Vec<TicketState> = tickets
+    let routable: Vec<TicketState> = tickets
         .into_iter()
         .filter(TicketState::is_routable)
         .collect();
+    let ids: Vec<i64> = routable.iter().map(|t| t.id).collect();
+    let claimed = store::live_claims(&state.db, subdomain, &ids, now).await?;
+    let (held, tickets): (Vec<TicketState>, Vec<TicketState>) =
+        routable.into_iter().partition(|t| claimed.contains(&t.id));
     let agents = gather_agents(state, subdomain, &settings, now).await?;
     let waiting = waiting_list(state, subdomain, auth, queue, tickets.clone(), now).await?;
     let outcome = engine::decide(&plan_for(queue), &waiting, &agents, now);
-    Ok(Preview { outcome, tickets })
+    Ok(Preview {
+        outcome,
+        tickets,
+        held: held.iter().map(|t| t.id).collect(),
+    })
 }
 
 /// The dry run: which agent each waiting ticket would get, and why.
@@ -283,6 +295,9 @@ pub struct RunReport {
     pub decided: usize,
     pub claimed_elsewhere: usize,
     pub write: WriteReport,
+    /// Tickets routing is done with: assigned, or no longer routable (assigned by
+    /// someone else, solved, deleted, refused outright). The others may be routed again.
+    pub done_tickets: Vec<i64>,
 }
 
 /// Runs one queue now, over its whole view or the given tickets (trigger calls). The caller (`owner`) holds
@@ -299,26 +314,11 @@ pub async fn run_queue(
     let audit = write::Audit::of_queue(&queue.settings);
     let started = state.clock.now_ms();
     write::resume_pending(state, &auth, subdomain, Some(queue.id), started, &audit).await?;
+    keep_lease(state, queue, owner).await?;
     let preview = decide_queue(state, queue, &auth, only).await?;
-    let stamps: HashMap<i64, &str> = preview
-        .tickets
-        .iter()
-        .map(|t| (t.id, t.updated_stamp.as_str()))
-        .collect();
-    let decisions: Vec<NewAssignment> = preview
-        .outcome
-        .assigned
-        .iter()
-        .map(|d| NewAssignment {
-            ticket_id: d.ticket_id,
-            agent_id: d.agent_id,
-            reason: d.reason.clone(),
-            stamp: stamps
-                .get(&d.ticket_id)
-                .map(|s| (*s).to_owned())
-                .unwrap_or_default(),
-        })
-        .collect();
+    let decided_at = state.clock.now_ms();
+    keep_lease(state, queue, owner).await?;
+    let decisions = new_assignments(&preview);
     let claimer = store::Claimer::Queue {
         id: queue.id,
         owner,
@@ -331,6 +331,11 @@ pub async fn run_queue(
     };
     for batch in decisions.chunks(write::BATCH) {
         let now = state.clock.now_ms();
+        if now - decided_at > write::STALE_MS {
+            // Statuses and loads have moved on: the next run decides the rest afresh.
+            tracing::info!(subdomain = %subdomain, queue_id = queue.id, "routing run's decisions went stale; stopping");
+            break;
+        }
         let model = queue.settings.model.as_str();
         let Some(logged) =
             store::claim_and_log(&state.db, subdomain, claimer, model, batch, now, CLAIM_MS)
@@ -343,15 +348,17 @@ pub async fn run_queue(
         report
             .write
             .add(&write::write_back(state, &auth, &logged, &audit).await?);
+        if queue.settings.model == Model::RoundRobin {
+            // Saved after every batch, so a run that stops later keeps the turns taken.
+            let pointers = advance_pointers(
+                &queue.pointers,
+                &preview.outcome.assigned,
+                &report.write.assigned_tickets,
+            );
+            store::save_pointers(&state.db, queue.id, owner, &pointers).await?;
+        }
     }
-    if queue.settings.model == Model::RoundRobin {
-        let pointers = advance_pointers(
-            &queue.pointers,
-            &preview.outcome.assigned,
-            &report.write.assigned_tickets,
-        );
-        store::save_pointers(&state.db, queue.id, owner, &pointers).await?;
-    }
+    report.done_tickets = done_tickets(only, &preview, &report.write);
     tracing::info!(
         subdomain = %subdomain,
         queue_id = queue.id,
@@ -359,9 +366,68 @@ pub async fn run_queue(
         decided = report.decided,
         assigned = report.write.assigned,
         skipped = report.write.skipped,
+        failed = report.write.failed,
         "routing run finished"
     );
     Ok(report)
+}
+
+/// Renews the queue's lease, or stops the run if another worker took the queue over.
+async fn keep_lease(state: &AppState, queue: &Queue, owner: &str) -> Result<(), RunError> {
+    let now = state.clock.now_ms();
+    if store::renew_lease(&state.db, queue.id, owner, now, RUN_LEASE_MS).await? {
+        Ok(())
+    } else {
+        Err(RunError::LeaseLost)
+    }
+}
+
+fn new_assignments(preview: &Preview) -> Vec<NewAssignment> {
+    let stamps: HashMap<i64, &str> = preview
+        .tickets
+        .iter()
+        .map(|t| (t.id, t.updated_stamp.as_str()))
+        .collect();
+    preview
+        .outcome
+        .assigned
+        .iter()
+        .map(|d| NewAssignment {
+            ticket_id: d.ticket_id,
+            agent_id: d.agent_id,
+            reason: d.reason.clone(),
+            stamp: stamps
+                .get(&d.ticket_id)
+                .map(|s| (*s).to_owned())
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// Of the tickets asked for (a trigger run's), those routing is done with: assigned,
+/// gone (assigned elsewhere, solved, deleted, refused outright), or not routable when
+/// read. Tickets left waiting, held by another run or left pending may be routed again.
+fn done_tickets(only: Option<&[i64]>, preview: &Preview, write: &WriteReport) -> Vec<i64> {
+    let Some(asked) = only else {
+        return Vec::new();
+    };
+    let seen: HashSet<i64> = preview
+        .tickets
+        .iter()
+        .map(|t| t.id)
+        .chain(preview.held.iter().copied())
+        .collect();
+    let settled: HashSet<i64> = write
+        .assigned_tickets
+        .iter()
+        .chain(write.gone_tickets.iter())
+        .copied()
+        .collect();
+    asked
+        .iter()
+        .copied()
+        .filter(|id| settled.contains(id) || !seen.contains(id))
+        .collect()
 }
 
 /// The round-robin pointers after a run: each pool's pointer moves to the agent of its
@@ -397,10 +463,21 @@ pub async fn run_if_leased(
     let Some(queue) = leased else {
         return Ok(None);
     };
+    let next = now + queue.settings.interval_secs * 1_000;
+    if !queue.settings.enabled || queue.settings.kind != QueueKind::Scheduled {
+        // Changed since the list was read: not a scheduled run any more.
+        store::finish_run(&state.db, queue.id, owner, now, next, None).await?;
+        return Ok(None);
+    }
     let result = run_queue(state, &queue, None, owner).await;
     let finished = state.clock.now_ms();
-    let next = now + queue.settings.interval_secs * 1_000;
-    let error = result.as_ref().err().map(RunError::code);
+    let error = match &result {
+        Err(error) => Some(error.code()),
+        Ok(report) if report.write.failed > 0 && report.write.assigned == 0 => {
+            Some("zendesk_refused_the_writes".to_owned())
+        }
+        Ok(_) => None,
+    };
     if let Some(code) = &error {
         tracing::warn!(subdomain = %queue.subdomain, queue_id = queue.id, error = %code, "routing run failed");
     }

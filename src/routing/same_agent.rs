@@ -73,7 +73,7 @@ pub async fn handle(
     let previous = patiently(|| {
         state
             .zendesk
-            .requested_tickets(subdomain, &auth, requester, since)
+            .requested_tickets(subdomain, &auth, requester, since, ticket_id)
     })
     .await?;
     let Some((agent_id, count)) = single_agent(&ticket, &previous) else {

@@ -6,7 +6,7 @@
 //!
 //! A failure in one account or queue is logged and the round goes on with the others.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use super::run::{self, RunError};
 use super::settings::QueueKind;
@@ -15,10 +15,13 @@ use crate::startup::AppState;
 use crate::storage::StorageError;
 use crate::storage::routing::{self as store, Request};
 
-const REQUEST_LEASE_MS: i64 = 2 * 60_000;
+const REQUEST_LEASE_MS: i64 = 10 * 60_000;
 /// An accepted webhook call is retried for this long before it is given up (logged by id).
 const GIVE_UP_AFTER_MS: i64 = 24 * 3_600_000;
 const SYNC_EVERY_MS: i64 = 60_000;
+/// A trigger call whose ticket could not be assigned yet (no eligible agent, held by
+/// another run, outcome unknown) is looked at again after this long.
+const ROUTE_AGAIN_MS: i64 = 60_000;
 /// Longest wait between two tries of a failing call.
 const MAX_BACKOFF_MS: i64 = 10 * 60_000;
 
@@ -82,7 +85,7 @@ pub async fn route_round(state: &AppState, owner: &str) -> Result<Round, Storage
 
 async fn handle_requests(state: &AppState, owner: &str) -> Result<usize, StorageError> {
     let now = state.clock.now_ms();
-    let requests = store::lease_requests(&state.db, owner, now, REQUEST_LEASE_MS, 200).await?;
+    let requests = store::lease_requests(&state.db, owner, now, REQUEST_LEASE_MS, 100).await?;
     let count = requests.len();
     let mut route_calls: BTreeMap<(String, Option<i64>), Vec<Request>> = BTreeMap::new();
     for request in requests {
@@ -105,22 +108,38 @@ async fn handle_requests(state: &AppState, owner: &str) -> Result<usize, Storage
     Ok(count)
 }
 
-/// Records how handling went for these calls: done, wait for the queue, or retry later
-/// (given up 24 hours after a call arrived).
+/// How handling a group of calls went.
+enum Handled {
+    /// The queue is busy with another run: try again shortly (not a failure).
+    Busy,
+    /// Routing is done with these tickets; the others are tried again in a minute.
+    Done(HashSet<i64>),
+}
+
+/// Records how handling went for these calls: done, wait for the queue, route again
+/// later, or retry after a failure (given up 24 hours after a call arrived).
 async fn settle(
     state: &AppState,
     calls: &[Request],
-    outcome: Result<bool, RunError>,
+    outcome: Result<Handled, RunError>,
 ) -> Result<(), StorageError> {
     let now = state.clock.now_ms();
     for request in calls {
+        let expired = now - request.received_at >= GIVE_UP_AFTER_MS;
         match &outcome {
-            Ok(true) => store::finish_request(&state.db, request, now).await?,
-            // The queue is busy with another run: try again shortly, not a failure.
-            Ok(false) => store::retry_request(&state.db, request.id, now + 1_000, false).await?,
-            Err(_) if now - request.received_at >= GIVE_UP_AFTER_MS => {
+            Ok(Handled::Done(done)) if done.contains(&request.ticket_id) => {
+                store::finish_request(&state.db, request, now).await?;
+            }
+            Ok(Handled::Busy) => {
+                store::retry_request(&state.db, request.id, now + 1_000, false).await?
+            }
+            _ if expired => {
                 tracing::error!(subdomain = %request.subdomain, ticket_id = request.ticket_id, kind = %request.kind, "routing webhook call given up after 24 hours");
                 store::finish_request(&state.db, request, now).await?;
+            }
+            // Waiting for an agent, held by another run, or left pending: look again.
+            Ok(Handled::Done(_)) => {
+                store::retry_request(&state.db, request.id, now + ROUTE_AGAIN_MS, false).await?;
             }
             Err(error) => {
                 let backoff =
@@ -133,12 +152,13 @@ async fn settle(
     Ok(())
 }
 
-async fn same_agent_call(state: &AppState, request: &Request) -> Result<bool, RunError> {
+async fn same_agent_call(state: &AppState, request: &Request) -> Result<Handled, RunError> {
     let verdict = same_agent::handle(state, &request.subdomain, request.ticket_id).await?;
     if let same_agent::Verdict::Left(why) = &verdict {
         tracing::info!(subdomain = %request.subdomain, ticket_id = request.ticket_id, why = %why, "same-agent rule left the ticket");
     }
-    Ok(true)
+    // The rule is applied once per call; a ticket it leaves is the queues' to route.
+    Ok(Handled::Done(HashSet::from([request.ticket_id])))
 }
 
 /// Routes trigger calls for one account and queue choice; `Ok(false)` when the queue is
@@ -147,20 +167,21 @@ async fn route_calls_of_queue(
     state: &AppState,
     calls: &[Request],
     owner: &str,
-) -> Result<bool, RunError> {
+) -> Result<Handled, RunError> {
+    let everything = || Handled::Done(calls.iter().map(|c| c.ticket_id).collect());
     let Some(first) = calls.first() else {
-        return Ok(true);
+        return Ok(everything());
     };
     let subdomain = &first.subdomain;
-    let queues = store::list_queues(&state.db, subdomain).await?;
-    let queue = queues.into_iter().find(|q| {
+    let is_trigger_queue = |q: &store::Queue| {
         q.settings.enabled
             && q.settings.kind == QueueKind::Trigger
             && first.queue_id.is_none_or(|id| id == q.id)
-    });
-    let Some(queue) = queue else {
+    };
+    let queues = store::list_queues(&state.db, subdomain).await?;
+    let Some(queue) = queues.into_iter().find(is_trigger_queue) else {
         tracing::warn!(subdomain = %subdomain, calls = calls.len(), "no enabled trigger queue for route calls");
-        return Ok(true);
+        return Ok(everything());
     };
     let now = state.clock.now_ms();
     let leased = store::lease_queue(
@@ -174,10 +195,17 @@ async fn route_calls_of_queue(
     )
     .await?;
     let Some(queue) = leased else {
-        return Ok(false);
+        return Ok(Handled::Busy);
     };
-    let tickets: Vec<i64> = calls.iter().map(|c| c.ticket_id).collect();
-    let result = run::run_queue(state, &queue, Some(&tickets), owner).await;
+    let result = if is_trigger_queue(&queue) {
+        let tickets: Vec<i64> = calls.iter().map(|c| c.ticket_id).collect();
+        run::run_queue(state, &queue, Some(&tickets), owner)
+            .await
+            .map(|report| Handled::Done(report.done_tickets.into_iter().collect()))
+    } else {
+        // Disabled or changed kind since the list was read.
+        Ok(everything())
+    };
     let error = result.as_ref().err().map(RunError::code);
     store::finish_run(
         &state.db,
@@ -188,5 +216,5 @@ async fn route_calls_of_queue(
         error.as_deref(),
     )
     .await?;
-    result.map(|_| true)
+    result
 }

@@ -55,8 +55,14 @@ pub struct WriteReport {
     /// Tickets now assigned by this write, in order.
     pub assigned_tickets: Vec<i64>,
     pub skipped: usize,
+    /// Refused by Zendesk outright (a 4xx on `update_many`).
+    pub failed: usize,
+    /// Tickets routing is done with without assigning them: assigned by someone else,
+    /// solved, deleted, or refused outright.
+    pub gone_tickets: Vec<i64>,
     /// Left pending (outcome unknown): settled by the next run.
     pub unsettled: usize,
+    pub unsettled_tickets: Vec<i64>,
     pub write_calls: usize,
     pub read_calls: usize,
 }
@@ -67,10 +73,28 @@ impl WriteReport {
         self.assigned_tickets
             .extend_from_slice(&other.assigned_tickets);
         self.skipped += other.skipped;
+        self.failed += other.failed;
+        self.gone_tickets.extend_from_slice(&other.gone_tickets);
         self.unsettled += other.unsettled;
+        self.unsettled_tickets
+            .extend_from_slice(&other.unsettled_tickets);
         self.write_calls += other.write_calls;
         self.read_calls += other.read_calls;
     }
+
+    fn leave_pending(&mut self, batch: &[&Assignment]) {
+        self.unsettled += batch.len();
+        self.unsettled_tickets
+            .extend(batch.iter().map(|a| a.ticket_id));
+    }
+}
+
+/// Whether a skipped ticket may still be routed (it changed but is still free) or
+/// routing is done with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Then {
+    RouteAgain,
+    Done,
 }
 
 /// Writes logged (pending) assignments, 100 per call.
@@ -118,10 +142,11 @@ pub async fn resume_pending(
         if store::reclaim(&state.db, &assignment, now, CLAIM_MS).await? {
             ours.push(assignment);
         } else {
+            let outcome = (Written::Skipped, Then::RouteAgain);
             record(
                 state,
                 &assignment,
-                Written::Skipped,
+                outcome,
                 Some("claimed by another run"),
                 &mut report,
             )
@@ -135,18 +160,24 @@ pub async fn resume_pending(
 async fn record(
     state: &AppState,
     assignment: &Assignment,
-    outcome: Written,
+    (outcome, then): (Written, Then),
     detail: Option<&str>,
     report: &mut WriteReport,
 ) -> Result<(), StorageError> {
     let now = state.clock.now_ms();
-    store::record_written(&state.db, assignment, outcome, detail, now, HOLD_MS).await?;
+    if !store::record_written(&state.db, assignment, outcome, detail, now, HOLD_MS).await? {
+        return Ok(());
+    }
     match outcome {
         Written::Assigned => {
             report.assigned += 1;
             report.assigned_tickets.push(assignment.ticket_id);
         }
-        Written::Skipped | Written::Failed => report.skipped += 1,
+        Written::Skipped => report.skipped += 1,
+        Written::Failed => report.failed += 1,
+    }
+    if outcome != Written::Assigned && then == Then::Done {
+        report.gone_tickets.push(assignment.ticket_id);
     }
     Ok(())
 }
@@ -183,51 +214,40 @@ async fn settle(
             .collect::<HashMap<_, _>>(),
         Err(error) => {
             tracing::warn!(subdomain = %subdomain, error = %error.code(), "cannot read tickets before assigning; left pending");
-            report.unsettled += batch.len();
+            report.leave_pending(&batch.iter().collect::<Vec<_>>());
             return Ok(report);
         }
     };
     let mut to_write = Vec::new();
     for assignment in batch {
         let ticket = fresh.get(&assignment.ticket_id);
-        if ticket.and_then(|t| t.assignee_id) == Some(assignment.agent_id) {
-            record(
-                state,
-                assignment,
-                Written::Assigned,
-                Some("confirmed"),
-                &mut report,
-            )
-            .await?;
-        } else if let Some(why) = changed(ticket) {
-            record(state, assignment, Written::Skipped, Some(why), &mut report).await?;
-        } else if let Some(ticket) = ticket {
-            let edited = assignment
-                .decided_stamp
-                .as_deref()
-                .is_some_and(|stamp| stamp != ticket.updated_stamp);
-            let stale = stale_before.is_some_and(|cutoff| assignment.decided_at < cutoff);
-            if edited {
-                record(
-                    state,
-                    assignment,
-                    Written::Skipped,
-                    Some("changed since the decision"),
-                    &mut report,
-                )
-                .await?;
-            } else if stale {
-                record(
-                    state,
-                    assignment,
-                    Written::Skipped,
-                    Some("stale: not written in time"),
-                    &mut report,
-                )
-                .await?;
-            } else {
-                to_write.push((assignment, ticket.updated_stamp.clone()));
+        let verdict = match ticket {
+            Some(t) if t.assignee_id == Some(assignment.agent_id) => {
+                Some((Written::Assigned, Then::Done, "confirmed"))
             }
+            _ => match (changed(ticket), ticket) {
+                (Some(why), _) => Some((Written::Skipped, Then::Done, why)),
+                (None, Some(t)) if edited(assignment, t) => Some((
+                    Written::Skipped,
+                    Then::RouteAgain,
+                    "changed since the decision",
+                )),
+                (None, _) if stale_before.is_some_and(|cutoff| assignment.decided_at < cutoff) => {
+                    Some((
+                        Written::Skipped,
+                        Then::RouteAgain,
+                        "stale: not written in time",
+                    ))
+                }
+                (None, Some(t)) => {
+                    to_write.push((assignment, t.updated_stamp.clone()));
+                    None
+                }
+                (None, None) => None,
+            },
+        };
+        if let Some((outcome, then, why)) = verdict {
+            record(state, assignment, (outcome, then), Some(why), &mut report).await?;
         }
     }
     if to_write.is_empty() {
@@ -251,93 +271,66 @@ async fn settle(
             updated_stamp: stamp.clone(),
         })
         .collect();
+    let written: Vec<&Assignment> = to_write.iter().map(|(a, _)| *a).collect();
     report.write_calls += 1;
     let job = match patiently(|| state.zendesk.update_many(subdomain, auth, &updates)).await {
         Ok(job) => job,
         Err(RestError::Rejected { status }) => {
             // A refusal of the request itself will not change on retry.
             let detail = format!("update_many rejected by Zendesk (http {status})");
-            for (assignment, _) in &to_write {
-                record(
-                    state,
-                    assignment,
-                    Written::Failed,
-                    Some(&detail),
-                    &mut report,
-                )
-                .await?;
+            for assignment in written {
+                let outcome = (Written::Failed, Then::Done);
+                record(state, assignment, outcome, Some(&detail), &mut report).await?;
             }
             return Ok(report);
         }
         Err(error) => {
-            return unsettled(subdomain, &error, to_write.len(), report);
+            tracing::warn!(subdomain = %subdomain, error = %error.code(), count = written.len(), "update_many failed; left pending");
+            report.leave_pending(&written);
+            return Ok(report);
         }
     };
     let job = follow(state, auth, subdomain, job, &mut report).await;
-    let results: HashMap<i64, (bool, Option<String>)> = job
-        .as_ref()
-        .map(|j| {
-            j.results
-                .iter()
-                .map(|(id, ok, code)| (*id, (*ok, code.clone())))
-                .collect()
-        })
-        .unwrap_or_default();
-    let Some(job) = job.filter(|j| j.state != JobState::Queued && j.state != JobState::Working)
-    else {
-        report.unsettled += to_write.len();
+    let Some(job) = job.filter(|j| !matches!(j.state, JobState::Queued | JobState::Working)) else {
+        report.leave_pending(&written);
         return Ok(report);
     };
-    for (assignment, _) in to_write {
-        match results.get(&assignment.ticket_id) {
-            Some((true, _)) => {
-                record(state, assignment, Written::Assigned, None, &mut report).await?
-            }
-            Some((false, code)) => {
-                let detail = code.as_deref().unwrap_or("refused by Zendesk");
-                record(
-                    state,
-                    assignment,
-                    Written::Skipped,
-                    Some(detail),
-                    &mut report,
-                )
-                .await?;
-            }
-            None if job.state == JobState::Failed => {
-                record(
-                    state,
-                    assignment,
-                    Written::Failed,
-                    Some("job failed"),
-                    &mut report,
-                )
-                .await?;
-            }
-            None => {
-                record(
-                    state,
-                    assignment,
-                    Written::Skipped,
-                    Some("not in job results"),
-                    &mut report,
-                )
-                .await?
-            }
-        }
+    let results: HashMap<i64, (bool, Option<String>)> = job
+        .results
+        .iter()
+        .map(|(id, ok, code)| (*id, (*ok, code.clone())))
+        .collect();
+    for assignment in written {
+        let (outcome, detail) = match results.get(&assignment.ticket_id) {
+            Some((true, _)) => ((Written::Assigned, Then::Done), None),
+            // Refused for this ticket (e.g. a safe-update conflict): it may still be free.
+            Some((false, code)) => (
+                (Written::Skipped, Then::RouteAgain),
+                Some(
+                    code.clone()
+                        .unwrap_or_else(|| "refused by Zendesk".to_owned()),
+                ),
+            ),
+            None if job.state == JobState::Failed => (
+                (Written::Failed, Then::RouteAgain),
+                Some("job failed".to_owned()),
+            ),
+            None => (
+                (Written::Skipped, Then::RouteAgain),
+                Some("not in job results".to_owned()),
+            ),
+        };
+        record(state, assignment, outcome, detail.as_deref(), &mut report).await?;
     }
     Ok(report)
 }
 
-fn unsettled(
-    subdomain: &Subdomain,
-    error: &RestError,
-    count: usize,
-    mut report: WriteReport,
-) -> Result<WriteReport, StorageError> {
-    tracing::warn!(subdomain = %subdomain, error = %error.code(), count, "update_many failed; left pending");
-    report.unsettled += count;
-    Ok(report)
+/// Whether the ticket changed since the decision was made on it.
+fn edited(assignment: &Assignment, ticket: &TicketState) -> bool {
+    assignment
+        .decided_stamp
+        .as_deref()
+        .is_some_and(|stamp| stamp != ticket.updated_stamp)
 }
 
 /// Polls the job until it completes or fails, or the deadline passes (`None` on read

@@ -476,13 +476,70 @@ pub async fn update_queue(
     Ok(done.rows_affected() == 1)
 }
 
+/// Deletes a queue; decisions of it still pending are closed as failed (no run of the
+/// queue will settle them any more).
 pub async fn delete_queue(db: &Db, subdomain: &Subdomain, id: i64) -> Result<bool, StorageError> {
+    let mut tx = db.begin_write().await?;
     let done = sqlx::query("DELETE FROM routing_queues WHERE subdomain = $1 AND id = $2")
         .bind(subdomain.as_str())
         .bind(id)
-        .execute(db.pool())
+        .execute(&mut *tx)
         .await?;
+    sqlx::query(
+        "UPDATE routing_assignments SET state = 'failed', detail = 'queue deleted' \
+         WHERE subdomain = $1 AND queue_id = $2 AND state = 'pending'",
+    )
+    .bind(subdomain.as_str())
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Renews a queue's run lease while `owner` holds it; false when it was lost.
+pub async fn renew_lease(
+    db: &Db,
+    id: i64,
+    owner: &str,
+    now: i64,
+    lease_ms: i64,
+) -> Result<bool, StorageError> {
+    let done = sqlx::query(
+        "UPDATE routing_queues SET lease_until = $3 WHERE id = $1 AND lease_owner = $2",
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(now + lease_ms)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Those of `ids` another run holds a live claim on (being written, or just written and
+/// held while views catch up).
+pub async fn live_claims(
+    db: &Db,
+    subdomain: &Subdomain,
+    ids: &[i64],
+    now: i64,
+) -> Result<std::collections::HashSet<i64>, StorageError> {
+    let mut claimed = std::collections::HashSet::new();
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT ticket_id FROM routing_claims WHERE subdomain = $1 AND claimed_until >= $2 \
+             AND ticket_id IN ({})",
+            placeholders(2, chunk.len())
+        );
+        let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
+            .bind(subdomain.as_str())
+            .bind(now);
+        for id in chunk {
+            query = query.bind(id);
+        }
+        claimed.extend(query.fetch_all(db.pool()).await?);
+    }
+    Ok(claimed)
 }
 
 /// The account's queues in run order.
@@ -1021,7 +1078,8 @@ impl Written {
 /// Records the outcome of a write. An assigned ticket stays claimed for `hold_ms`
 /// (views lag behind) and counts in the agent's inbox right away; a skipped or failed
 /// one is released so a later run may route it again. Only this assignment's own claim
-/// is extended or released.
+/// is extended or released, and only by the worker that moved it out of `pending`
+/// (false: someone else settled it first and nothing was changed).
 pub async fn record_written(
     db: &Db,
     assignment: &Assignment,
@@ -1029,9 +1087,9 @@ pub async fn record_written(
     detail: Option<&str>,
     now: i64,
     hold_ms: i64,
-) -> Result<(), StorageError> {
+) -> Result<bool, StorageError> {
     let mut tx = db.begin_write().await?;
-    sqlx::query(
+    let moved = sqlx::query(
         "UPDATE routing_assignments SET state = $2, detail = $3, written_at = $4 \
          WHERE id = $1 AND state = 'pending'",
     )
@@ -1041,6 +1099,11 @@ pub async fn record_written(
     .bind(now)
     .execute(&mut *tx)
     .await?;
+    if moved.rows_affected() != 1 {
+        // Another worker settled it first: its outcome stands, claims are its to keep.
+        tx.commit().await?;
+        return Ok(false);
+    }
     let sub = assignment.subdomain.as_str();
     if outcome == Written::Assigned {
         sqlx::query(
@@ -1075,7 +1138,7 @@ pub async fn record_written(
         .await?;
     }
     tx.commit().await?;
-    Ok(())
+    Ok(true)
 }
 
 const ASSIGNMENT_COLUMNS: &str = "id, subdomain, ticket_id, agent_id, queue_id, model, reason, \

@@ -344,13 +344,15 @@ impl ZendeskClient {
     /// The requester's most recent tickets, newest first
     /// (`GET /api/v2/users/{id}/tickets/requested.json`), back to `since_ms`, at most
     /// [`MAX_REQUESTED_PAGES`] pages, and stopping at the first page that holds a ticket
-    /// with another assignee than the newest (or none): the same-agent rule needs no more.
+    /// with another assignee than the newest earlier one (or none; `new_ticket` itself is
+    /// not compared): the same-agent rule needs no more.
     pub async fn requested_tickets(
         &self,
         subdomain: &Subdomain,
         auth: &ZendeskAuth,
         requester_id: i64,
         since_ms: i64,
+        new_ticket: i64,
     ) -> Result<Vec<TicketState>, RestError> {
         let base = self.base_url(subdomain);
         let mut url = format!(
@@ -368,10 +370,12 @@ impl ZendeskClient {
                     .filter(|t| t.created_at >= since_ms),
             );
             let reached_window_start = all.len() - before < 100;
-            let first_assignee = all.first().and_then(|t: &TicketState| t.assignee_id);
+            let earlier = |t: &&TicketState| t.id != new_ticket;
+            let first_assignee = all.iter().find(earlier).and_then(|t| t.assignee_id);
             let mixed = first_assignee.is_none()
                 || all[before..]
                     .iter()
+                    .filter(earlier)
                     .any(|t| t.assignee_id != first_assignee);
             if mixed {
                 break;

@@ -89,6 +89,12 @@ pub struct State {
     pub edit_before_update: Vec<i64>,
     /// Keep jobs "queued" for this many status reads.
     pub job_polls_before_done: usize,
+    /// Answer this many `update_many` calls with a 500 (nothing applied).
+    pub fail_updates: usize,
+    /// After the next view read, these tickets are edited (still unassigned).
+    pub edit_after_view_read: Vec<i64>,
+    /// The view lags: it lists these tickets as new and unassigned whatever they are.
+    pub view_lags: Vec<i64>,
     pending_polls: HashMap<String, usize>,
 }
 
@@ -162,10 +168,26 @@ impl Respond for FakeZendesk {
                     .tickets
                     .values()
                     .filter(|t| {
-                        t.views.contains(&view) && matches!(t.status.as_str(), "new" | "open")
+                        t.views.contains(&view)
+                            && (matches!(t.status.as_str(), "new" | "open")
+                                || state.view_lags.contains(&t.id))
                     })
-                    .map(Ticket::json)
+                    .map(|t| {
+                        if state.view_lags.contains(&t.id) {
+                            let mut stale = t.clone();
+                            stale.assignee_id = None;
+                            stale.status = "new".into();
+                            stale.json()
+                        } else {
+                            t.json()
+                        }
+                    })
                     .collect();
+                for id in std::mem::take(&mut state.edit_after_view_read) {
+                    if let Some(t) = state.tickets.get_mut(&id) {
+                        t.version += 1_000;
+                    }
+                }
                 for (id, agent) in std::mem::take(&mut state.assign_after_view_read) {
                     if let Some(t) = state.tickets.get_mut(&id) {
                         t.assignee_id = Some(agent);
@@ -194,6 +216,11 @@ impl Respond for FakeZendesk {
                 if state.rate_limit_updates > 0 {
                     state.rate_limit_updates -= 1;
                     return ResponseTemplate::new(429).insert_header("Retry-After", "1");
+                }
+                if state.fail_updates > 0 {
+                    state.fail_updates -= 1;
+                    return ResponseTemplate::new(500)
+                        .set_body_json(json!({"error": "InternalError"}));
                 }
                 for id in std::mem::take(&mut state.edit_before_update) {
                     if let Some(t) = state.tickets.get_mut(&id) {

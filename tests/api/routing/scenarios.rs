@@ -753,7 +753,79 @@ async fn inbox_counts_follow_zendesk_after_the_first_seed(backend: Backend) {
     );
 }
 
+async fn a_trigger_call_whose_write_failed_is_routed_later(backend: Backend) {
+    let desk = desk(backend, &[online(ANN)]).await;
+    desk.queue(Model::LeastActive, |q| q.kind = QueueKind::Trigger)
+        .await;
+    desk.zendesk.add(Ticket::new(1, MONDAY));
+    desk.zendesk.state().fail_updates = 1;
+    desk.webhook("/zendesk/webhooks/route", &json!({"ticket_id": 1}))
+        .await;
+    desk.round().await;
+    assert_eq!(
+        desk.zendesk.ticket(1).assignee_id,
+        None,
+        "Zendesk failed the write"
+    );
+    assert_eq!(desk.pending_requests().await, 1, "the call is kept");
+    desk.round().await;
+    assert_eq!(
+        desk.zendesk.ticket(1).assignee_id,
+        Some(ANN),
+        "routed on the next look"
+    );
+    assert_eq!(desk.pending_requests().await, 0);
+    let log = desk.log().await;
+    assert_eq!(
+        log.len(),
+        1,
+        "the pending decision was settled, not decided twice"
+    );
+    assert_eq!(log[0].state, "assigned");
+}
+
+async fn a_ticket_edited_after_the_decision_is_decided_again(backend: Backend) {
+    let desk = desk(backend, &[online(ANN), online(BOB)]).await;
+    desk.queue(Model::LeastActive, |_| {}).await;
+    desk.zendesk.add(Ticket::new(1, MONDAY));
+    desk.zendesk.state().edit_after_view_read = vec![1];
+    desk.round().await;
+    assert_eq!(
+        desk.zendesk.ticket(1).assignee_id,
+        None,
+        "not written on stale data"
+    );
+    assert_eq!(desk.zendesk.calls("update_many"), 0);
+    let log = desk.log().await;
+    assert_eq!(log[0].detail.as_deref(), Some("changed since the decision"));
+    desk.round().await;
+    assert!(
+        desk.zendesk.ticket(1).assignee_id.is_some(),
+        "decided again on fresh data"
+    );
+}
+
+async fn a_ticket_the_view_still_lists_is_not_given_to_the_next_agent(backend: Backend) {
+    let desk = desk(backend, &[online(ANN), online(BOB)]).await;
+    desk.queue(Model::RoundRobin, |_| {}).await;
+    desk.zendesk.add(Ticket::new(1, MONDAY));
+    desk.round().await;
+    assert_eq!(desk.zendesk.ticket(1).assignee_id, Some(ANN));
+    desk.zendesk.state().view_lags = vec![1];
+    desk.zendesk.add(Ticket::new(2, MONDAY + 1));
+    desk.round().await;
+    assert_eq!(
+        desk.zendesk.ticket(2).assignee_id,
+        Some(BOB),
+        "Bob's turn is not spent on ticket 1"
+    );
+    assert_eq!(desk.log().await.len(), 2, "no decision for the held ticket");
+}
+
 on_both_databases!(
+    a_trigger_call_whose_write_failed_is_routed_later,
+    a_ticket_edited_after_the_decision_is_decided_again,
+    a_ticket_the_view_still_lists_is_not_given_to_the_next_agent,
     inbox_counts_follow_zendesk_after_the_first_seed,
     trigger_calls_that_arrive_together_are_written_in_one_call,
     a_skipped_ticket_does_not_cost_its_agent_the_turn,
