@@ -20,6 +20,7 @@ mod operations;
 mod pull;
 mod push;
 mod replicas;
+mod security;
 mod slack_connect;
 mod slack_events;
 mod status_admin;

@@ -4,6 +4,7 @@
 
 pub mod fake_slack;
 pub mod schemas;
+pub mod snapshot;
 
 use std::path::PathBuf;
 
