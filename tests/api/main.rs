@@ -19,6 +19,7 @@ mod manifest;
 mod operations;
 mod pull;
 mod push;
+mod reliability;
 mod replicas;
 mod security;
 mod slack_connect;
