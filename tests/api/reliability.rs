@@ -14,7 +14,7 @@
 //! Nothing here waits on a fixed sleep: every wait polls a condition with a deadline.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -30,11 +30,10 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::support::fake_slack::{self, field};
 use crate::support::{
-    BOT_TOKEN, Backend, Options, PUSH_TOKEN, SIGNING_SECRET, TestApp, event_callback, eventually,
-    hidden_value, spawn_app, spawn_app_with,
+    BOT_TOKEN, Backend, PUSH_TOKEN, SIGNING_SECRET, event_callback, eventually, hidden_value,
+    spawn_app,
 };
 
-const THREAD_TS: &str = "1700000000.000100";
 const THREAD: &str = "slack:T0TEAM:C0CHAN:1700000000.000100";
 
 // ---------------------------------------------------------------------------------------
@@ -888,3 +887,260 @@ async fn after_rate_limits_errors_resets_and_slow_answers_everything_is_delivere
             .collect::<Vec<_>>()
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Key rotation while traffic flows
+
+const ROTATION_ROUNDS: usize = 30;
+
+async fn key_rotation_under_traffic_fails_no_request_and_leaves_no_old_or_plain_value(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let metadata = app.create_account(true).await;
+    app.connect_slack(&metadata).await;
+    fake_slack::accept_posts(&app.slack, "1700000099.000900").await;
+    fake_slack::serve_user(&app.slack, "U0ALICE", "Alice").await;
+    fake_slack::echo_messages(&app.slack).await;
+    let pushes = Arc::new(Pushes::default());
+    Mock::given(method("POST"))
+        .and(path("/z/acme/api/v2/any_channel/push"))
+        .respond_with(ZendeskPush(pushes.clone()))
+        .mount(&app.zendesk)
+        .await;
+    // More sealed values under the old key: set-up sessions hold a push token and
+    // metadata each.
+    for _ in 0..40 {
+        assert_eq!(app.open_admin("", "", true).await.status(), 200);
+    }
+    // The new ring is rolled out first (new key first, old one still readable), then
+    // `keys rotate` re-seals everything while the replica serves traffic.
+    let new_line = generate_key_line("test2").unwrap();
+    let ring = format!("{new_line},{}", app.key_ring);
+    let (replica, state) = app.spawn_replica_with(&[("--keys", Some(&ring))]).await;
+    let http = reqwest::Client::new();
+    let return_url = app.return_url();
+
+    let traffic = async {
+        let mut requests = 0;
+        for round in 0..ROTATION_ROUNDS {
+            assert!(
+                deliver_event(&http, &replica, 2000 + round).await,
+                "event {round}"
+            );
+            let reply = channelback(
+                &http,
+                &replica,
+                &metadata,
+                &format!("rot-{round}"),
+                "rotating",
+            )
+            .await
+            .unwrap();
+            assert_eq!(reply.status(), 200, "channelback in round {round}");
+            let edit = http
+                .post(format!("{replica}/channel/admin"))
+                .form(&[
+                    ("name", "Support"),
+                    ("metadata", metadata.as_str()),
+                    ("state", ""),
+                    ("return_url", return_url.as_str()),
+                    ("subdomain", "acme"),
+                    ("locale", "en"),
+                    ("instance_push_id", "push-instance-1"),
+                    ("zendesk_access_token", PUSH_TOKEN),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(edit.status(), 200, "admin UI in round {round}");
+            slackdesk::jobs::deliver_once(&state).await.unwrap();
+            requests += 3;
+        }
+        requests
+    };
+    let rotate = async {
+        // Let traffic start, then rotate (polling, not sleeping: the first reply is in).
+        eventually("traffic to start", 10, || async {
+            (posts_with_text(&app.slack, "rotating").await > 0).then_some(())
+        })
+        .await;
+        rotation::reseal_all(&state.db, &state.keys).await.unwrap()
+    };
+    let (requests, report) = tokio::join!(traffic, rotate);
+    let expected: Vec<String> = (0..ROTATION_ROUNDS)
+        .map(|n| signed_event(2000 + n).0)
+        .collect();
+    eventually("every event pushed", 30, || async {
+        slackdesk::jobs::deliver_once(&state).await.unwrap();
+        let per_id = pushes.per_id();
+        expected
+            .iter()
+            .all(|id| per_id.contains_key(id))
+            .then_some(())
+    })
+    .await;
+
+    assert!(report.resealed >= 42, "{report:?}");
+    let tokens = pushes.tokens.lock().unwrap().clone();
+    assert!(
+        tokens.iter().all(|t| *t == format!("Bearer {PUSH_TOKEN}")),
+        "every push used the right token"
+    );
+    let only_new = KeyRing::parse(&new_line).unwrap();
+    let only_old = KeyRing::parse(&app.key_ring).unwrap();
+    let mut checked = 0;
+    for (table, id_column, column) in SEALED_COLUMNS {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {id_column} AS row_id, {column} AS sealed FROM {table} WHERE {column} IS NOT NULL"
+        )))
+        .fetch_all(state.db.pool())
+        .await
+        .unwrap();
+        for row in rows {
+            let row_id: String = row.get("row_id");
+            let sealed: Vec<u8> = row.get("sealed");
+            let target = SealedFor {
+                table,
+                column,
+                row: &row_id,
+            };
+            assert_eq!(
+                KeyRing::sealed_key_id(&sealed).unwrap(),
+                "test2",
+                "{table}.{column} left under the old key"
+            );
+            assert!(
+                only_new.open(&sealed, target).is_ok(),
+                "{table}.{column} opens with the new key alone"
+            );
+            assert!(
+                only_old.open(&sealed, target).is_err(),
+                "{table}.{column} does not open with the old key"
+            );
+            let elsewhere = SealedFor {
+                table,
+                column,
+                row: "another-row",
+            };
+            assert!(
+                only_new.open(&sealed, elsewhere).is_err(),
+                "{table}.{column} is bound to its row"
+            );
+            let other_column = SealedFor {
+                table,
+                column: "other_column",
+                row: &row_id,
+            };
+            assert!(
+                only_new.open(&sealed, other_column).is_err(),
+                "{table}.{column} is bound to its column"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 42);
+    let stored = crate::support::snapshot::take(&state.db).await;
+    let text = format!("{stored:?}");
+    for secret in [PUSH_TOKEN, BOT_TOKEN] {
+        assert!(
+            !text.contains(secret),
+            "a credential is stored in plain text"
+        );
+        if backend == Backend::Sqlite {
+            assert!(
+                !app.sqlite_bytes()
+                    .windows(secret.len())
+                    .any(|w| w == secret.as_bytes()),
+                "a credential is in the database files (WAL included)"
+            );
+        }
+    }
+    println!(
+        "rotation ({backend:?}): {requests} requests before, during and after the rotation, none failed; {} values re-sealed, {checked} sealed values checked (new key only, own row and column only)",
+        report.resealed
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Two replicas racing channelbacks
+
+const RACED_REPLIES: usize = 15;
+
+async fn two_replicas_post_each_raced_channelback_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let metadata = app.create_account(true).await;
+    app.connect_slack(&metadata).await;
+    let posted = Arc::new(Mutex::new(Vec::new()));
+    Mock::given(method("POST"))
+        .and(path("/api/chat.postMessage"))
+        .respond_with(FaultySlack {
+            script: Script::new(&[]),
+            posted: posted.clone(),
+        })
+        .mount(&app.slack)
+        .await;
+    let (replica, _) = app.spawn_replica().await;
+    let http = reqwest::Client::new();
+
+    let mut external_ids = HashMap::new();
+    for i in 0..RACED_REPLIES {
+        let (request_id, text) = (format!("race-{i}"), format!("raced reply {i}"));
+        let send = |base: String| {
+            let (http, metadata, request_id, text) = (
+                http.clone(),
+                metadata.clone(),
+                request_id.clone(),
+                text.clone(),
+            );
+            async move {
+                let response = channelback(&http, &base, &metadata, &request_id, &text)
+                    .await
+                    .unwrap();
+                let status = response.status().as_u16();
+                (
+                    status,
+                    response.json::<Value>().await.unwrap_or(Value::Null),
+                )
+            }
+        };
+        // Zendesk's first try and its retry land on different replicas at once.
+        let (first, second) = tokio::join!(send(app.address.clone()), send(replica.clone()));
+        for (status, body) in [&first, &second] {
+            assert!(matches!(status, 200 | 503), "{status} {body}");
+            if *status == 200 {
+                let previous = external_ids.insert(request_id.clone(), body["external_id"].clone());
+                assert!(
+                    previous.is_none() || previous == Some(body["external_id"].clone()),
+                    "one answer per request"
+                );
+            }
+        }
+        // A 503 ("in progress") is retried: it then gets the first answer.
+        let settled = eventually("the raced channelback to settle", 20, || async {
+            let (status, body) = send(replica.clone()).await;
+            (status == 200).then_some(body["external_id"].clone())
+        })
+        .await;
+        assert_eq!(
+            external_ids.entry(request_id).or_insert(settled.clone()),
+            &settled
+        );
+    }
+
+    let posted = posted.lock().unwrap().clone();
+    for i in 0..RACED_REPLIES {
+        let text = format!("raced reply {i}");
+        assert_eq!(
+            posted.iter().filter(|t| **t == text).count(),
+            1,
+            "{text} posted once"
+        );
+    }
+    assert_eq!(posted.len(), RACED_REPLIES);
+}
+
+on_both_databases!(
+    key_rotation_under_traffic_fails_no_request_and_leaves_no_old_or_plain_value,
+    two_replicas_post_each_raced_channelback_once
+);
