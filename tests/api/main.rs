@@ -14,6 +14,7 @@ mod channelback;
 mod clickthrough;
 mod events;
 mod fuzz;
+mod fuzz_targets;
 mod keys;
 mod manifest;
 mod operations;
