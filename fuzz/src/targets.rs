@@ -252,10 +252,10 @@ struct HostileNames;
 
 impl Names for HostileNames {
     fn user(&self, id: &str) -> Option<String> {
-        (id.len() % 2 == 0).then(|| format!("<b>{id}</b>\"'&"))
+        id.len().is_multiple_of(2).then(|| format!("<b>{id}</b>\"'&"))
     }
     fn channel(&self, id: &str) -> Option<String> {
-        (id.len() % 2 == 1).then(|| format!("<script>{id}</script>"))
+        (!id.len().is_multiple_of(2)).then(|| format!("<script>{id}</script>"))
     }
 }
 
