@@ -252,7 +252,9 @@ struct HostileNames;
 
 impl Names for HostileNames {
     fn user(&self, id: &str) -> Option<String> {
-        id.len().is_multiple_of(2).then(|| format!("<b>{id}</b>\"'&"))
+        id.len()
+            .is_multiple_of(2)
+            .then(|| format!("<b>{id}</b>\"'&"))
     }
     fn channel(&self, id: &str) -> Option<String> {
         (!id.len().is_multiple_of(2)).then(|| format!("<script>{id}</script>"))

@@ -908,8 +908,9 @@ async fn key_rotation_under_traffic_fails_no_request_and_leaves_no_old_or_plain_
         .respond_with(ZendeskPush(pushes.clone()))
         .mount(&app.zendesk)
         .await;
-    // More sealed values under the old key: set-up sessions hold a push token and
-    // metadata each.
+    // A sealed value in every sealed column: the Zendesk REST credential too, and
+    // set-up sessions (a push token and metadata each).
+    crate::statuses::connect_account(&app, "acme", &[crate::statuses::AGENT]).await;
     for _ in 0..40 {
         assert_eq!(app.open_admin("", "", true).await.status(), 200);
     }
@@ -981,7 +982,7 @@ async fn key_rotation_under_traffic_fails_no_request_and_leaves_no_old_or_plain_
     })
     .await;
 
-    assert!(report.resealed >= 42, "{report:?}");
+    assert!(report.resealed >= 43, "{report:?}");
     let tokens = pushes.tokens.lock().unwrap().clone();
     assert!(
         tokens.iter().all(|t| *t == format!("Bearer {PUSH_TOKEN}")),
@@ -991,6 +992,7 @@ async fn key_rotation_under_traffic_fails_no_request_and_leaves_no_old_or_plain_
     let only_old = KeyRing::parse(&app.key_ring).unwrap();
     let mut checked = 0;
     for (table, id_column, column) in SEALED_COLUMNS {
+        let before = checked;
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {id_column} AS row_id, {column} AS sealed FROM {table} WHERE {column} IS NOT NULL"
         )))
@@ -1038,8 +1040,9 @@ async fn key_rotation_under_traffic_fails_no_request_and_leaves_no_old_or_plain_
             );
             checked += 1;
         }
+        assert!(checked > before, "no value in {table}.{column} was checked");
     }
-    assert!(checked >= 42);
+    assert!(checked >= 43);
     let stored = crate::support::snapshot::take(&state.db).await;
     let text = format!("{stored:?}");
     for secret in [PUSH_TOKEN, BOT_TOKEN] {
