@@ -1145,5 +1145,144 @@ async fn two_replicas_post_each_raced_channelback_once(backend: Backend) {
 
 on_both_databases!(
     key_rotation_under_traffic_fails_no_request_and_leaves_no_old_or_plain_value,
-    two_replicas_post_each_raced_channelback_once
+    two_replicas_post_each_raced_channelback_once,
+    a_database_outage_under_traffic_loses_nothing
 );
+
+// ---------------------------------------------------------------------------------------
+// The database briefly unavailable or busy
+
+const OUTAGE_EVENTS: usize = 60;
+
+/// The database goes away under traffic: on PostgreSQL every connection of the service is
+/// terminated (three times); on SQLite another process holds the write lock for 2 s (twice).
+/// Requests that hit the outage may fail (Slack retries them); afterwards every event is
+/// delivered once and the service still answers.
+async fn a_database_outage_under_traffic_loses_nothing(backend: Backend) {
+    let app = crate::support::spawn_app_with(
+        backend,
+        crate::support::Options {
+            workers: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let metadata = app.create_account(true).await;
+    app.connect_slack(&metadata).await;
+    fake_slack::serve_user(&app.slack, "U0ALICE", "Alice").await;
+    fake_slack::echo_messages(&app.slack).await;
+    let pushes = Arc::new(Pushes::default());
+    Mock::given(method("POST"))
+        .and(path("/z/acme/api/v2/any_channel/push"))
+        .respond_with(ZendeskPush(pushes.clone()))
+        .mount(&app.zendesk)
+        .await;
+    let http = reqwest::Client::new();
+    let failures = Arc::new(AtomicUsize::new(0));
+
+    let events = async {
+        let mut tick = tokio::time::interval(Duration::from_millis(50));
+        for n in 0..OUTAGE_EVENTS {
+            tick.tick().await;
+            let (_, body) = signed_event(3000 + n);
+            // The first attempt, counted when it fails; then Slack's retries.
+            let timestamp = chrono::Utc::now().timestamp().to_string();
+            let signature =
+                slackdesk::slack::signature::sign(&Secret::from(SIGNING_SECRET), &timestamp, &body);
+            let first = http
+                .post(app.url("/slack/events"))
+                .header("x-slack-request-timestamp", &timestamp)
+                .header("x-slack-signature", signature)
+                .body(body)
+                .send()
+                .await;
+            if !first.is_ok_and(|r| r.status() == 200) {
+                failures.fetch_add(1, Ordering::Relaxed);
+                assert!(
+                    deliver_event(&http, &app.address, 3000 + n).await,
+                    "event {n}"
+                );
+            }
+        }
+    };
+    let outages = async {
+        match backend {
+            Backend::Postgres => {
+                let server = std::env::var("TEST_POSTGRES_URL")
+                    .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+                let database = url::Url::parse(&app.database_url)
+                    .unwrap()
+                    .path()
+                    .trim_start_matches('/')
+                    .to_owned();
+                let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&server)
+                    .await
+                    .unwrap();
+                let mut terminated = 0;
+                for _ in 0..3 {
+                    tokio::time::sleep(Duration::from_millis(700)).await;
+                    let killed: Vec<bool> = sqlx::query_scalar(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                    )
+                    .bind(&database)
+                    .fetch_all(&mut admin)
+                    .await
+                    .unwrap();
+                    terminated += killed.len();
+                }
+                format!("{terminated} connections terminated in 3 outages")
+            }
+            Backend::Sqlite => {
+                let file = app.database_url.trim_start_matches("sqlite://").to_owned();
+                let mut other = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
+                    "sqlite://{file}"
+                ))
+                .await
+                .unwrap();
+                for _ in 0..2 {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    sqlx::query("BEGIN IMMEDIATE")
+                        .execute(&mut other)
+                        .await
+                        .unwrap();
+                    sqlx::query("UPDATE accounts SET locale = locale")
+                        .execute(&mut other)
+                        .await
+                        .unwrap();
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                    sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+                }
+                "the write lock held twice for 2 s by another connection".to_owned()
+            }
+        }
+    };
+    let ((), outage) = tokio::join!(events, outages);
+
+    let expected: Vec<String> = (0..OUTAGE_EVENTS)
+        .map(|n| signed_event(3000 + n).0)
+        .collect();
+    let per_id = eventually(
+        "every event to reach Zendesk after the outage",
+        60,
+        || async {
+            let per_id = pushes.per_id();
+            expected
+                .iter()
+                .all(|id| per_id.contains_key(id))
+                .then_some(per_id)
+        },
+    )
+    .await;
+    let twice: Vec<_> = per_id.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "pushed more than once: {twice:?}");
+    assert_eq!(
+        app.get("/readyz").await.status(),
+        200,
+        "the service is still up"
+    );
+    println!(
+        "database outage ({backend:?}): {outage}; {OUTAGE_EVENTS} events, {} first attempts refused and retried, all pushed once",
+        failures.load(Ordering::Relaxed)
+    );
+}
+
