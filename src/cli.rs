@@ -195,6 +195,9 @@ enum ZendeskAppCommand {
         /// Public https URL of this deployment's `/manifest.json`.
         #[arg(long)]
         manifest_url: String,
+        /// https origin the agents' app calls through Zendesk's proxy (default: the manifest URL's origin).
+        #[arg(long)]
+        service_url: Option<String>,
         /// Folder of the app's sources.
         #[arg(long, default_value = "zendesk-app")]
         app_dir: PathBuf,
@@ -254,15 +257,22 @@ impl Cli {
             }) => connect_slack(*settings, bot_token, subdomain).await,
             Command::ZendeskApp(ZendeskAppCommand::Package {
                 manifest_url,
+                service_url,
                 app_dir,
                 out,
             }) => {
-                let summary = crate::zendesk_app::package(&app_dir, &manifest_url, &out)?;
+                let summary = crate::zendesk_app::package(
+                    &app_dir,
+                    &manifest_url,
+                    service_url.as_deref(),
+                    &out,
+                )?;
                 println!(
-                    "wrote {} ({} files) for {}",
+                    "wrote {} ({} files) for {} and {}",
                     summary.out_file.display(),
                     summary.files.len(),
-                    summary.manifest_url
+                    summary.manifest_url,
+                    summary.service_url
                 );
                 Ok(())
             }

@@ -12,6 +12,7 @@
 //! Only ids are stored; message content is fetched from Slack when a resource is built
 //! and dropped once it has been handed to Zendesk.
 
+pub mod agent_app;
 pub mod bridge;
 pub mod channel;
 pub mod cli;
@@ -24,6 +25,7 @@ pub mod fuzzing;
 pub mod jobs;
 pub mod ops;
 pub mod outbound;
+pub mod routing;
 pub mod slack;
 pub mod startup;
 pub mod statuses;

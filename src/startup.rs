@@ -38,6 +38,8 @@ pub struct AppState {
     pub content: Arc<crate::bridge::content::ContentCache>,
     /// Group commit of Slack events.
     pub intake: crate::bridge::intake::IntakeQueue,
+    /// Wakes the routing worker when a webhook call was stored.
+    pub routing_wake: Arc<Notify>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +86,7 @@ impl AppState {
             rate_limiter: Arc::new(RateLimiter::default()),
             content: Arc::new(crate::bridge::content::ContentCache::default()),
             intake,
+            routing_wake: Arc::new(Notify::new()),
         })
     }
 }
@@ -189,6 +192,8 @@ fn http_server(listener: TcpListener, state: AppState) -> Result<Server, Startup
             .configure(crate::slack::configure)
             .configure(crate::ops::configure)
             .configure(crate::statuses::configure)
+            .configure(crate::routing::configure)
+            .configure(crate::agent_app::configure)
             .configure(crate::web::configure_assets)
             .default_service(web::to(not_found))
     })

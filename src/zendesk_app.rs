@@ -1,14 +1,18 @@
-//! Packaging of the Zendesk installer app kept in `zendesk-app/` (SPEC 1.9).
+//! Packaging of the Zendesk app kept in `zendesk-app/` (SPEC 1.9 and issue 7).
 //!
-//! The installer is a requirements-only Zendesk app: a `manifest.json`, a
+//! The app is a ZAF v2 app that also installs the channel integration: a
+//! `manifest.json` with a `top_bar` location (agents' status) and a `nav_bar` location
+//! (admin pages), a secure hidden `token` setting and a `service_url` setting, a
 //! `requirements.json` declaring the slackdesk channel integration, an English
-//! translation file and two logos. The channel integration points at the
-//! deployment's own `/manifest.json`, which differs per install, so the repo keeps
-//! a placeholder and [`package`] writes the real URL into the upload-ready zip.
+//! translation file, two logos and one SVG icon per location. The deployment's addresses
+//! differ per install, so the repo keeps placeholders and [`package`] writes the real
+//! ones into the upload-ready zip: the channel manifest URL into `requirements.json`,
+//! the service URL into the `service_url` default and its host into `domainWhitelist`
+//! (Zendesk's proxy inserts secure settings only for whitelisted hosts).
 //!
 //! This module owns checking the app folder against Zendesk's rules for such apps,
-//! rewriting `requirements.json`, and writing the zip with every entry at the zip
-//! root (Zendesk refuses a zip whose files sit under a top-level folder).
+//! rewriting the two JSON files, and writing the zip with every entry at the zip root
+//! (Zendesk refuses a zip whose files sit under a top-level folder).
 
 use std::fs;
 use std::io::{BufWriter, Write};
@@ -24,9 +28,46 @@ const REQUIREMENTS: &str = "requirements.json";
 const TRANSLATION_EN: &str = "translations/en.json";
 const LOGO: &str = "assets/logo.png";
 const LOGO_SMALL: &str = "assets/logo-small.png";
+const ICON_TOP_BAR: &str = "assets/icon_top_bar.svg";
+const ICON_NAV_BAR: &str = "assets/icon_nav_bar.svg";
 
-/// Files the app folder must hold; all of them go into the zip.
-pub const REQUIRED_FILES: [&str; 5] = [MANIFEST, REQUIREMENTS, TRANSLATION_EN, LOGO, LOGO_SMALL];
+/// Files the app folder must hold (the location pages are checked from the manifest).
+pub const REQUIRED_FILES: [&str; 7] = [
+    MANIFEST,
+    REQUIREMENTS,
+    TRANSLATION_EN,
+    LOGO,
+    LOGO_SMALL,
+    ICON_TOP_BAR,
+    ICON_NAV_BAR,
+];
+
+/// The Support locations the app must declare; each needs `assets/icon_<location>.svg`.
+pub const LOCATIONS: [&str; 2] = ["top_bar", "nav_bar"];
+
+/// The secure setting holding the app token, and the setting with slackdesk's address.
+pub const TOKEN_PARAMETER: &str = "token";
+pub const SERVICE_URL_PARAMETER: &str = "service_url";
+
+/// Parameter types Zendesk accepts.
+const PARAMETER_TYPES: [&str; 8] = [
+    "text",
+    "password",
+    "checkbox",
+    "url",
+    "number",
+    "multiline",
+    "hidden",
+    "oauth",
+];
+
+/// Translation keys Zendesk requires of public apps (we ship them for private ones too).
+pub const APP_TRANSLATION_KEYS: [&str; 4] = [
+    "name",
+    "short_description",
+    "long_description",
+    "installation_instructions",
+];
 
 /// Logo files and the size in pixels (square) Zendesk requires for each.
 const LOGO_SIZES: [(&str, u32); 2] = [(LOGO, 320), (LOGO_SMALL, 128)];
@@ -45,6 +86,11 @@ pub enum PackageError {
     /// The manifest URL is not https; Zendesk refuses to create the integration.
     #[error("manifest URL {url:?} must use https (Zendesk refuses any other scheme)")]
     ManifestUrlNotHttps { url: String },
+    /// The service URL is not an https origin such as `https://slackdesk.example.com`.
+    #[error(
+        "service URL {url:?} must be an https origin such as https://slackdesk.example.com: {reason}"
+    )]
+    InvalidServiceUrl { url: String, reason: String },
     /// The manifest URL has no document path, e.g. `https://host/`.
     #[error(
         "manifest URL {url:?} must name the manifest document, e.g. https://host/manifest.json"
@@ -101,39 +147,88 @@ pub struct PackageSummary {
     pub files: Vec<String>,
     /// The manifest URL written into `requirements.json`.
     pub manifest_url: String,
+    /// The service URL written into the `service_url` setting (its host is whitelisted).
+    pub service_url: String,
 }
 
 /// Check the app folder, write `manifest_url` into its channel integration and
-/// write the upload-ready zip at `out_file` (parent folders are created).
+/// `service_url` (default: the manifest URL's origin) into the app's settings and
+/// domain whitelist, and write the upload-ready zip at `out_file` (parent folders are
+/// created).
 ///
 /// Skips `tools/`, the top-level `README.md`, dotfiles and `.zip` files. Nothing
 /// is written unless every check passes.
 ///
 /// # Errors
 ///
-/// A [`PackageError`] when the URL is not an absolute https URL naming a document,
-/// when the app folder breaks a rule (the error names the file), or when reading
-/// the folder or writing the zip fails.
+/// A [`PackageError`] when a URL is not https (the manifest URL naming a document, the
+/// service URL an origin), when the app folder breaks a rule (the error names the
+/// file), or when reading the folder or writing the zip fails.
 pub fn package(
     app_dir: &Path,
     manifest_url: &str,
+    service_url: Option<&str>,
     out_file: &Path,
 ) -> Result<PackageSummary, PackageError> {
     let url = parse_manifest_url(manifest_url)?;
+    let service = match service_url {
+        Some(raw) => parse_service_url(raw)?,
+        None => url.origin().ascii_serialization(),
+    };
+    let host = Url::parse(&service)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .ok_or_else(|| PackageError::InvalidServiceUrl {
+            url: service.clone(),
+            reason: "it has no host".into(),
+        })?;
     let files = collect_files(app_dir)?;
     check_required_files(app_dir, &files)?;
-    check_manifest(&read_json(app_dir, MANIFEST)?, &files)?;
-    check_translation(&read_json(app_dir, TRANSLATION_EN)?)?;
+    let manifest = read_json(app_dir, MANIFEST)?;
+    check_manifest(&manifest, &files)?;
+    check_translation(&read_json(app_dir, TRANSLATION_EN)?, &manifest)?;
     for (file, size) in LOGO_SIZES {
         check_logo(app_dir, file, size)?;
     }
+    let manifest = with_service_url(manifest, &service, &host)?;
     let requirements = with_manifest_url(read_json(app_dir, REQUIREMENTS)?, url.as_str())?;
-    write_zip(app_dir, &files, &requirements, out_file)?;
+    write_zip(
+        app_dir,
+        &files,
+        &[(MANIFEST, &manifest), (REQUIREMENTS, &requirements)],
+        out_file,
+    )?;
     Ok(PackageSummary {
         out_file: out_file.to_path_buf(),
         files,
         manifest_url: url.into(),
+        service_url: service,
     })
+}
+
+/// Parse the service URL: an https origin (no path, query, fragment or credentials);
+/// returned without a trailing slash.
+fn parse_service_url(raw: &str) -> Result<String, PackageError> {
+    let invalid = |reason: &str| PackageError::InvalidServiceUrl {
+        url: raw.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let url = Url::parse(raw.trim()).map_err(|e| invalid(&e.to_string()))?;
+    if url.scheme() != "https" {
+        return Err(invalid(
+            "it must use https (Zendesk's proxy sends secure settings only over https)",
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("it has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("it must not carry a user name or password"));
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("it must not have a path, query or fragment"));
+    }
+    Ok(url.origin().ascii_serialization())
 }
 
 /// Parse the manifest URL: absolute, https, with a host and a document path,
@@ -254,33 +349,139 @@ fn invalid(file: &str, reason: &str) -> PackageError {
     }
 }
 
-/// Zendesk's rules for a requirements-only app's manifest.
+/// Zendesk's rules for the app's manifest: a ZAF 2.0 app with both Support locations
+/// (pages and icons present), valid parameters with a secure hidden token, a domain
+/// whitelist, an author and a default locale with its translation file.
 fn check_manifest(manifest: &Value, files: &[String]) -> Result<(), PackageError> {
     let Some(fields) = manifest.as_object() else {
         return Err(invalid(MANIFEST, "must be a JSON object"));
     };
-    if fields.get("requirementsOnly") != Some(&Value::Bool(true)) {
-        return Err(invalid(MANIFEST, "\"requirementsOnly\" must be true"));
-    }
-    if fields.contains_key("location") {
+    if fields.get("requirementsOnly") == Some(&Value::Bool(true)) {
         return Err(invalid(
             MANIFEST,
-            "a requirements-only app must not have \"location\"",
+            "\"requirementsOnly\" must not be true: the app has locations",
         ));
     }
-    if fields.contains_key("frameworkVersion") {
-        return Err(invalid(
-            MANIFEST,
-            "a requirements-only app must not have \"frameworkVersion\"",
-        ));
+    if fields.get("frameworkVersion").and_then(Value::as_str) != Some("2.0") {
+        return Err(invalid(MANIFEST, "\"frameworkVersion\" must be \"2.0\""));
     }
-    if !fields.get("author").is_some_and(Value::is_object) {
+    let author_ok = fields
+        .get("author")
+        .and_then(Value::as_object)
+        .is_some_and(|a| {
+            ["name", "email", "url"].iter().all(|k| {
+                a.get(*k)
+                    .and_then(Value::as_str)
+                    .is_some_and(|v| !v.is_empty())
+            })
+        });
+    if !author_ok {
         return Err(invalid(
             MANIFEST,
             "\"author\" must be an object with name, email and url",
         ));
     }
+    check_locations(fields.get("location"), files)?;
+    check_parameters(fields.get("parameters"))?;
+    let whitelist_ok = fields
+        .get("domainWhitelist")
+        .and_then(Value::as_array)
+        .is_some_and(|d| !d.is_empty() && d.iter().all(Value::is_string));
+    if !whitelist_ok {
+        return Err(invalid(
+            MANIFEST,
+            "\"domainWhitelist\" must be a non-empty array of host names",
+        ));
+    }
     check_default_locale(fields.get("defaultLocale"), files)
+}
+
+/// `location.support.{top_bar,nav_bar}` with a `url` of a shipped `assets/` page, and
+/// the SVG icon Zendesk requires for each.
+fn check_locations(location: Option<&Value>, files: &[String]) -> Result<(), PackageError> {
+    let Some(support) = location
+        .and_then(|l| l.get("support"))
+        .and_then(Value::as_object)
+    else {
+        return Err(invalid(MANIFEST, "\"location.support\" must be an object"));
+    };
+    for name in LOCATIONS {
+        let url = support
+            .get(name)
+            .and_then(|l| l.get("url"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                invalid(
+                    MANIFEST,
+                    &format!("\"location.support.{name}.url\" is required"),
+                )
+            })?;
+        if !url.starts_with("assets/") || !files.iter().any(|f| f == url) {
+            return Err(invalid(
+                MANIFEST,
+                &format!(
+                    "\"location.support.{name}.url\" must name a file under assets/, {url:?} is not in the app"
+                ),
+            ));
+        }
+        let icon = format!("assets/icon_{name}.svg");
+        if !files.contains(&icon) {
+            return Err(invalid(
+                MANIFEST,
+                &format!("the {name} location needs {icon}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Parameters: unique names (never `name`), known types, hidden ones not required,
+/// secure or hidden ones without a default, a secure hidden `token` and a `service_url`.
+fn check_parameters(parameters: Option<&Value>) -> Result<(), PackageError> {
+    let Some(parameters) = parameters.and_then(Value::as_array) else {
+        return Err(invalid(MANIFEST, "\"parameters\" must be an array"));
+    };
+    let mut names = Vec::new();
+    for parameter in parameters {
+        let name = parameter
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid(MANIFEST, "every parameter needs a \"name\""))?;
+        let bad = |reason: &str| invalid(MANIFEST, &format!("parameter {name:?}: {reason}"));
+        if name == "name" || names.contains(&name) {
+            return Err(bad("the name is reserved or used twice"));
+        }
+        names.push(name);
+        let kind = parameter
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("text");
+        if !PARAMETER_TYPES.contains(&kind) {
+            return Err(bad("unknown type"));
+        }
+        let flag = |key: &str| parameter.get(key).and_then(Value::as_bool).unwrap_or(false);
+        let secure = flag("secure");
+        if kind == "hidden" && flag("required") {
+            return Err(bad("a hidden parameter cannot be required"));
+        }
+        if (secure || kind == "hidden") && parameter.get("default").is_some() {
+            return Err(bad("a secure or hidden parameter must not have a default"));
+        }
+        if name == TOKEN_PARAMETER && !(secure && kind == "hidden") {
+            return Err(bad(
+                "must be hidden and secure, so the token never reaches a browser",
+            ));
+        }
+    }
+    for required in [TOKEN_PARAMETER, SERVICE_URL_PARAMETER] {
+        if !names.contains(&required) {
+            return Err(invalid(
+                MANIFEST,
+                &format!("the {required:?} parameter is missing"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Zendesk requires `translations/<defaultLocale>.json` to exist.
@@ -302,16 +503,37 @@ fn check_default_locale(locale: Option<&Value>, files: &[String]) -> Result<(), 
     }
 }
 
-fn check_translation(translation: &Value) -> Result<(), PackageError> {
-    let name = translation.pointer("/app/name").and_then(Value::as_str);
-    if name.is_some_and(|n| !n.trim().is_empty()) {
-        Ok(())
-    } else {
-        Err(invalid(
-            TRANSLATION_EN,
-            "\"app.name\" must be a non-empty string",
-        ))
+/// `app.name`, the descriptions and instructions, and a label for every parameter.
+fn check_translation(translation: &Value, manifest: &Value) -> Result<(), PackageError> {
+    let text = |pointer: &str| {
+        translation
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .is_some_and(|t| !t.trim().is_empty())
+    };
+    for key in APP_TRANSLATION_KEYS {
+        if !text(&format!("/app/{key}")) {
+            return Err(invalid(
+                TRANSLATION_EN,
+                &format!("\"app.{key}\" must be a non-empty string"),
+            ));
+        }
     }
+    let names = manifest
+        .get("parameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("name").and_then(Value::as_str));
+    for name in names {
+        if !text(&format!("/app/parameters/{name}/label")) {
+            return Err(invalid(
+                TRANSLATION_EN,
+                &format!("\"app.parameters.{name}.label\" must be a non-empty string"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The logo must be a PNG whose IHDR says `size` x `size`.
@@ -340,6 +562,31 @@ fn png_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
     Some((width, height))
 }
 
+/// Set the `service_url` default and whitelist its host, keeping everything else.
+fn with_service_url(
+    mut manifest: Value,
+    service_url: &str,
+    host: &str,
+) -> Result<Value, PackageError> {
+    let parameter = manifest
+        .get_mut("parameters")
+        .and_then(Value::as_array_mut)
+        .and_then(|ps| {
+            ps.iter_mut()
+                .find(|p| p.get("name").and_then(Value::as_str) == Some(SERVICE_URL_PARAMETER))
+        })
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| invalid(MANIFEST, "the \"service_url\" parameter is missing"))?;
+    parameter.insert("default".to_owned(), Value::String(service_url.to_owned()));
+    if let Some(fields) = manifest.as_object_mut() {
+        fields.insert(
+            "domainWhitelist".to_owned(),
+            Value::Array(vec![Value::String(host.to_owned())]),
+        );
+    }
+    Ok(manifest)
+}
+
 /// Set the single channel integration's `manifest_url`, keeping everything else.
 fn with_manifest_url(mut requirements: Value, url: &str) -> Result<Value, PackageError> {
     let integrations = requirements
@@ -364,11 +611,11 @@ fn with_manifest_url(mut requirements: Value, url: &str) -> Result<Value, Packag
     Ok(requirements)
 }
 
-/// Write the zip: every entry at the root, `requirements.json` from `requirements`.
+/// Write the zip: every entry at the root, the `rewritten` JSON files from their values.
 fn write_zip(
     app_dir: &Path,
     files: &[String],
-    requirements: &Value,
+    rewritten: &[(&str, &Value)],
     out_file: &Path,
 ) -> Result<(), PackageError> {
     let io_err = |source| PackageError::Io {
@@ -386,7 +633,7 @@ fn write_zip(
     let mut zip = ZipWriter::new(BufWriter::new(file));
     let options = SimpleFileOptions::default().unix_permissions(0o644);
     for name in files {
-        let contents = entry_contents(app_dir, name, requirements)?;
+        let contents = entry_contents(app_dir, name, rewritten)?;
         zip.start_file(name.as_str(), options).map_err(zip_err)?;
         zip.write_all(&contents).map_err(io_err)?;
     }
@@ -397,14 +644,14 @@ fn write_zip(
 fn entry_contents(
     app_dir: &Path,
     name: &str,
-    requirements: &Value,
+    rewritten: &[(&str, &Value)],
 ) -> Result<Vec<u8>, PackageError> {
-    if name != REQUIREMENTS {
+    let Some((file, value)) = rewritten.iter().find(|(file, _)| *file == name) else {
         return read_file(app_dir, name);
-    }
+    };
     let mut json =
-        serde_json::to_vec_pretty(requirements).map_err(|source| PackageError::InvalidJson {
-            file: REQUIREMENTS.to_owned(),
+        serde_json::to_vec_pretty(value).map_err(|source| PackageError::InvalidJson {
+            file: (*file).to_owned(),
             source,
         })?;
     json.push(b'\n');
@@ -443,7 +690,7 @@ mod tests {
 
     fn package_copy(app: &Path, url: &str) -> (Result<PackageSummary, PackageError>, PathBuf) {
         let out = app.join("out/slackdesk.zip");
-        (package(app, url, &out), out)
+        (package(app, url, None, &out), out)
     }
 
     fn zip_entry(zip: &Path, name: &str) -> Vec<u8> {
@@ -459,7 +706,7 @@ mod tests {
         let app = app_copy();
         let out = app.path().join("dist/slackdesk.zip");
 
-        let summary = package(app.path(), URL, &out).unwrap();
+        let summary = package(app.path(), URL, None, &out).unwrap();
 
         let archive = zip::ZipArchive::new(fs::File::open(&out).unwrap()).unwrap();
         let mut names: Vec<String> = archive
@@ -468,10 +715,20 @@ mod tests {
             .collect();
         names.sort();
         let mut expected: Vec<String> = REQUIRED_FILES.iter().map(|f| (*f).to_owned()).collect();
+        expected.extend(
+            [
+                "assets/app.css",
+                "assets/app.js",
+                "assets/nav_bar.html",
+                "assets/top_bar.html",
+            ]
+            .map(str::to_owned),
+        );
         expected.sort();
         assert_eq!(names, expected);
         assert_eq!(summary.files, expected);
         assert_eq!(summary.manifest_url, URL);
+        assert_eq!(summary.service_url, "https://desk.acme.test");
         assert_eq!(summary.out_file, out);
         let requirements: Value = serde_json::from_slice(&zip_entry(&out, REQUIREMENTS)).unwrap();
         assert_eq!(
@@ -488,11 +745,12 @@ mod tests {
     fn packaging_twice_into_the_app_folder_does_not_ship_the_old_zip() {
         let app = app_copy();
         let out = app.path().join("slackdesk.zip");
-        package(app.path(), URL, &out).unwrap();
+        let first = package(app.path(), URL, None, &out).unwrap();
 
-        let summary = package(app.path(), URL, &out).unwrap();
+        let summary = package(app.path(), URL, None, &out).unwrap();
 
-        assert_eq!(summary.files.len(), REQUIRED_FILES.len());
+        assert_eq!(summary.files, first.files);
+        assert!(!summary.files.iter().any(|f| f.ends_with(".zip")));
     }
 
     #[test]
@@ -581,19 +839,104 @@ mod tests {
     }
 
     #[test]
-    fn a_manifest_with_a_location_is_refused() {
+    fn manifests_breaking_zendesks_rules_are_refused_naming_the_rule() {
+        type Change = fn(&mut Value);
+        let cases: [(&str, Change); 7] = [
+            ("requirementsOnly", |m| {
+                m["requirementsOnly"] = Value::Bool(true)
+            }),
+            ("frameworkVersion", |m| m["frameworkVersion"] = "1.0".into()),
+            ("nav_bar", |m| {
+                m["location"]["support"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("nav_bar");
+            }),
+            ("assets/missing.html", |m| {
+                m["location"]["support"]["top_bar"]["url"] = "assets/missing.html".into();
+            }),
+            ("hidden and secure", |m| {
+                m["parameters"][1]["secure"] = Value::Bool(false)
+            }),
+            ("cannot be required", |m| {
+                m["parameters"][1]["required"] = Value::Bool(true)
+            }),
+            ("domainWhitelist", |m| {
+                m["domainWhitelist"] = serde_json::json!([])
+            }),
+        ];
+        for (needle, change) in cases {
+            let app = app_copy();
+            let path = app.path().join(MANIFEST);
+            let mut manifest: Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+            change(&mut manifest);
+            fs::write(&path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+
+            let (result, out) = package_copy(app.path(), URL);
+
+            let err = result.unwrap_err();
+            assert!(
+                matches!(&err, PackageError::InvalidApp { file, .. } if file == MANIFEST),
+                "{needle}: {err}"
+            );
+            assert!(err.to_string().contains(needle), "{needle}: {err}");
+            assert!(!out.exists());
+        }
+    }
+
+    #[test]
+    fn a_location_without_its_icon_is_refused() {
         let app = app_copy();
-        let path = app.path().join(MANIFEST);
-        let mut manifest: Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
-        manifest["location"] =
-            serde_json::json!({"support": {"ticket_sidebar": "assets/iframe.html"}});
-        fs::write(&path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+        fs::remove_file(app.path().join(ICON_NAV_BAR)).unwrap();
+
+        let err = package_copy(app.path(), URL).0.unwrap_err();
+
+        assert!(err.to_string().contains("icon_nav_bar.svg"), "{err}");
+    }
+
+    #[test]
+    fn a_translation_without_a_parameter_label_is_refused() {
+        let app = app_copy();
+        let path = app.path().join(TRANSLATION_EN);
+        let mut translation: Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        translation["app"]["parameters"]
+            .as_object_mut()
+            .unwrap()
+            .remove("token");
+        fs::write(&path, serde_json::to_vec(&translation).unwrap()).unwrap();
 
         let err = package_copy(app.path(), URL).0.unwrap_err();
 
         assert!(
-            matches!(&err, PackageError::InvalidApp { file, .. } if file == MANIFEST),
+            err.to_string().contains("app.parameters.token.label"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn the_service_url_must_be_an_https_origin() {
+        let app = app_copy();
+        for bad in [
+            "http://desk.acme.test",
+            "https://desk.acme.test/api",
+            "https://u:p@desk.acme.test",
+            "nope",
+        ] {
+            let out = app.path().join("out.zip");
+            let err = package(app.path(), URL, Some(bad), &out).unwrap_err();
+            assert!(
+                matches!(err, PackageError::InvalidServiceUrl { .. }),
+                "{bad}: {err}"
+            );
+            assert!(!out.exists());
+        }
+        let out = app.path().join("ok.zip");
+        let summary = package(app.path(), URL, Some("https://status.acme.test/"), &out).unwrap();
+        assert_eq!(summary.service_url, "https://status.acme.test");
+        let manifest: Value = serde_json::from_slice(&zip_entry(&out, MANIFEST)).unwrap();
+        assert_eq!(
+            manifest["domainWhitelist"],
+            serde_json::json!(["status.acme.test"])
         );
     }
 
@@ -628,7 +971,13 @@ mod tests {
     #[test]
     fn a_missing_app_folder_is_refused() {
         let tmp = tempfile::tempdir().unwrap();
-        let err = package(&tmp.path().join("nope"), URL, &tmp.path().join("a.zip")).unwrap_err();
+        let err = package(
+            &tmp.path().join("nope"),
+            URL,
+            None,
+            &tmp.path().join("a.zip"),
+        )
+        .unwrap_err();
         assert!(matches!(err, PackageError::AppDirMissing { .. }), "{err}");
     }
 

@@ -23,6 +23,9 @@ const RETENTION: [(&str, &str, i64); 6] = [
 ];
 
 /// Deletes what has expired; returns how many rows went.
+/// The routing assignment log is kept this long (the report shows 30 days).
+const ROUTING_LOG_KEEP_MS: i64 = 90 * 86_400_000;
+
 pub async fn housekeeping_once(state: &AppState) -> Result<u64, StorageError> {
     let now = now_ms();
     let mut removed = 0;
@@ -40,6 +43,7 @@ pub async fn housekeeping_once(state: &AppState) -> Result<u64, StorageError> {
             .await?;
         removed += done.rows_affected();
     }
+    removed += crate::storage::routing::prune(&state.db, now, ROUTING_LOG_KEEP_MS).await?;
     if removed > 0 {
         tracing::info!(removed, "housekeeping removed expired rows");
     }

@@ -32,11 +32,15 @@ use crate::startup::AppState;
 pub fn spawn_workers(state: AppState, cancel: CancellationToken) -> JoinHandle<()> {
     let delivery = spawn_delivery(state.clone(), cancel.clone());
     let sync = tokio::spawn(agent_sync::run(state.clone(), cancel.clone()));
-    let rules = tokio::spawn(status_rules_loop(state, cancel));
+    let rules = tokio::spawn(status_rules_loop(state.clone(), cancel.clone()));
+    let routing = tokio::spawn(routing_loop(state.clone(), cancel.clone()));
+    let routing_sync = tokio::spawn(routing_sync_loop(state, cancel));
     tokio::spawn(async move {
         let _ = delivery.await;
         let _ = sync.await;
         let _ = rules.await;
+        let _ = routing.await;
+        let _ = routing_sync.await;
     })
 }
 
@@ -53,6 +57,40 @@ async fn status_rules_loop(state: AppState, cancel: CancellationToken) {
     }
     tracing::info!("status rules worker stopped");
 }
+
+/// Routing: webhook calls and due queues, every second or when a call arrives.
+async fn routing_loop(state: AppState, cancel: CancellationToken) {
+    let owner = format!("routing-{}", uuid::Uuid::new_v4());
+    loop {
+        if let Err(error) = crate::routing::worker::route_round(&state, &owner).await {
+            tracing::error!(error = %crate::web::error_chain(&error), "routing round failed");
+        }
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            () = state.routing_wake.notified() => {}
+            () = tokio::time::sleep(ROUTING_POLL) => {}
+        }
+    }
+    tracing::info!("routing worker stopped");
+}
+
+/// Routing's syncs (inbox counts, skills), apart so a slow export never delays a trigger.
+async fn routing_sync_loop(state: AppState, cancel: CancellationToken) {
+    let owner = format!("routing-sync-{}", uuid::Uuid::new_v4());
+    loop {
+        if let Err(error) = crate::routing::worker::sync_round(&state, &owner).await {
+            tracing::error!(error = %crate::web::error_chain(&error), "routing sync round failed");
+        }
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            () = tokio::time::sleep(Duration::from_secs(10)) => {}
+        }
+    }
+    tracing::info!("routing sync worker stopped");
+}
+
+/// How often the routing worker looks for due queues when nothing wakes it.
+const ROUTING_POLL: Duration = Duration::from_secs(1);
 
 /// The delivery worker; it stops when `cancel` fires.
 fn spawn_delivery(state: AppState, cancel: CancellationToken) -> JoinHandle<()> {

@@ -21,7 +21,7 @@ pub mod schedule;
 pub mod status_rules;
 pub mod wire;
 
-pub use auth::Caller;
+pub use auth::{Caller, authenticate};
 pub use rate_limit::RateLimiter;
 
 use actix_web::web;

@@ -1,5 +1,6 @@
 //! `GET /openapi.json`: the OpenAPI 3.0 document of the public JSON APIs, built from the
 //! same path constants the router uses and the same status list the parser accepts.
+//! The routing settings API adds its own paths and schemas (`crate::routing::api`).
 
 use actix_web::HttpResponse;
 use serde_json::{Value, json};
@@ -50,8 +51,28 @@ fn with_common_errors(mut responses: Value) -> Value {
     responses
 }
 
-/// The whole document.
+/// The whole document: the status API, then the routing API merged in.
 pub fn document() -> Value {
+    let mut doc = status_document();
+    if let (Some(paths), Value::Object(more)) = (
+        doc["paths"].as_object_mut(),
+        crate::routing::api::openapi_paths(),
+    ) {
+        paths.extend(more);
+    }
+    if let (Some(schemas), Value::Object(more)) = (
+        doc["components"]["schemas"].as_object_mut(),
+        crate::routing::api::openapi_schemas(),
+    ) {
+        schemas.extend(more);
+    }
+    doc["info"]["description"] = json!(
+        "Agent status API, compatible with Playlist's (paths and bodies), and the ticket routing settings API."
+    );
+    doc
+}
+
+fn status_document() -> Value {
     let statuses: Vec<&str> = AgentStatus::ALL.iter().map(|s| s.as_str()).collect();
     let user_id = json!({"type": "integer", "format": "int64", "minimum": 1});
     json!({
@@ -199,12 +220,19 @@ mod tests {
     #[test]
     fn every_operation_is_in_the_document() {
         let doc = document();
-        for (method, path) in OPERATIONS {
+        let routing = crate::routing::api::OPERATIONS;
+        for (method, path) in OPERATIONS.iter().chain(routing.iter()) {
             assert!(doc["paths"][path][method].is_object(), "{method} {path}");
         }
-        assert_eq!(
-            doc["paths"].as_object().map(|p| p.len()),
-            Some(OPERATIONS.len())
-        );
+        let listed: usize = doc["paths"]
+            .as_object()
+            .map(|p| {
+                p.values()
+                    .filter_map(Value::as_object)
+                    .map(|ops| ops.keys().filter(|k| *k != "parameters").count())
+                    .sum()
+            })
+            .unwrap_or(0);
+        assert_eq!(listed, OPERATIONS.len() + routing.len());
     }
 }

@@ -170,6 +170,14 @@ impl Schedule {
         Some(resolved.timestamp_millis())
     }
 
+    /// Whether a shift is running at `at_ms` (the last boundary within the past 8 days
+    /// was a start).
+    pub fn is_open_at(&self, at_ms: i64) -> bool {
+        self.boundaries(at_ms - 8 * 86_400_000, at_ms)
+            .last()
+            .is_some_and(|(_, status)| *status == AgentStatus::Online)
+    }
+
     /// Shift starts (`online`) and ends (`offline`) in `(from_ms, to_ms]`, in order.
     pub fn boundaries(&self, from_ms: i64, to_ms: i64) -> Vec<(i64, AgentStatus)> {
         let (Some(from), Some(to)) = (

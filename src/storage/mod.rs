@@ -8,12 +8,16 @@
 pub mod accounts;
 pub mod agents;
 pub mod api_keys;
+pub mod app_settings;
+pub mod app_sign_ins;
+pub mod app_tokens;
 pub mod board_sessions;
 pub mod channel_links;
 pub mod channelbacks;
 pub mod oauth_states;
 pub mod outbox;
 pub mod rotation;
+pub mod routing;
 pub mod setup_sessions;
 pub mod slack_events;
 pub mod slack_jobs;

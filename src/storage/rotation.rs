@@ -11,12 +11,14 @@ use super::{Db, StorageError};
 use crate::crypto::{KeyRing, SealedFor};
 
 /// Every sealed column: (table, row id column, sealed column).
-pub const SEALED_COLUMNS: [(&str, &str, &str); 5] = [
+pub const SEALED_COLUMNS: [(&str, &str, &str); 7] = [
     ("accounts", "id", "push_token"),
     ("slack_workspaces", "team_id", "bot_token"),
     ("setup_sessions", "id_hash", "push_token"),
     ("setup_sessions", "id_hash", "metadata"),
     ("zendesk_connections", "subdomain", "credential"),
+    ("routing_settings", "subdomain", "route_webhook_secret"),
+    ("routing_settings", "subdomain", "same_agent_webhook_secret"),
 ];
 
 #[derive(Debug, Default, PartialEq, Eq)]

@@ -7,10 +7,15 @@
 mod push;
 mod resources;
 mod rest;
+mod tickets;
 
 pub use push::{MAX_PUSH_BATCH, PushError, PushOutcome, PushResultStatus, ZendeskClient};
 pub use resources::{Author, ExternalResource, FieldValue};
 pub use rest::{
     BusinessInterval, BusinessSchedule, GroupMembership, Holiday, Me, RestError, ZendeskAuth,
     ZendeskUser,
+};
+pub use tickets::{
+    CustomField, JobState, JobStatus, MAX_UPDATE_MANY, SkillChange, SkillChanges, TicketChanges,
+    TicketState, TicketUpdate,
 };

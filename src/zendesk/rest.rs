@@ -17,7 +17,7 @@ use crate::domain::{Subdomain, ZendeskUserId};
 use crate::outbound::{retry_after, transport_code};
 
 /// Most pages read from one list, a guard against a server that never stops paging.
-const MAX_PAGES: usize = 1000;
+pub(super) const MAX_PAGES: usize = 1000;
 
 /// How we authenticate to one Zendesk account. Stored sealed as JSON; never printed.
 #[derive(Clone, Serialize, Deserialize)]
@@ -54,7 +54,7 @@ impl ZendeskAuth {
         serde_json::from_str(secret.expose()).ok()
     }
 
-    fn apply(&self, request: RequestBuilder) -> RequestBuilder {
+    pub(super) fn apply(&self, request: RequestBuilder) -> RequestBuilder {
         match self {
             Self::ApiToken { email, api_token } => {
                 request.basic_auth(format!("{email}/token"), Some(api_token))
@@ -212,7 +212,10 @@ struct NotifyBody<'a> {
 }
 
 impl ZendeskClient {
-    async fn send(&self, request: RequestBuilder) -> Result<reqwest::Response, RestError> {
+    pub(super) async fn send(
+        &self,
+        request: RequestBuilder,
+    ) -> Result<reqwest::Response, RestError> {
         let response = request.send().await.map_err(|e| RestError::Transient {
             code: transport_code(&e).into(),
         })?;
@@ -240,7 +243,7 @@ impl ZendeskClient {
         Ok(response)
     }
 
-    async fn get_json<T: DeserializeOwned>(
+    pub(super) async fn get_json<T: DeserializeOwned>(
         &self,
         url: &str,
         auth: &ZendeskAuth,
@@ -467,7 +470,7 @@ impl ZendeskClient {
 }
 
 /// `next` if it is on the account's base URL (Zendesk sends absolute page URLs).
-fn same_account(base: &str, next: String) -> Result<String, RestError> {
+pub(super) fn same_account(base: &str, next: String) -> Result<String, RestError> {
     let prefix = format!("{base}/");
     if next.starts_with(&prefix) {
         Ok(next)

@@ -8,6 +8,7 @@
 mod support;
 
 mod admin_ui;
+mod agent_app;
 mod at_rest;
 mod browser;
 mod channelback;
@@ -22,6 +23,8 @@ mod pull;
 mod push;
 mod reliability;
 mod replicas;
+mod routing;
+mod routing_admin;
 mod security;
 mod slack_connect;
 mod slack_events;
@@ -29,4 +32,5 @@ mod status_admin;
 mod status_board;
 mod status_rules;
 mod statuses;
+mod zendesk_app_package;
 mod zendesk_oauth;

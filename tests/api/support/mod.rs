@@ -218,7 +218,9 @@ impl TestApp {
         let settings = SettingsArgs::try_parse_from(self.args.clone())
             .expect("settings")
             .settings;
-        let app = Application::build(settings).await.expect("replica builds");
+        let app = Application::build_with_clock(settings, self.clock.clone())
+            .await
+            .expect("replica builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let state = app.state().clone();
         tokio::spawn(app.run_until_stopped());

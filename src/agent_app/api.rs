@@ -1,0 +1,165 @@
+//! The app's server-to-server API (reached only through Zendesk's proxy with the app
+//! token): the agent's own status, changing it, and heartbeats for automatic idle.
+//!
+//! The agent is named by the `user_id` the app read from `currentUser`; Zendesk does not
+//! sign it, so each call checks that it is an active agent of the token's account whom
+//! the app settings allow, and limits each agent's rate (see the README's threat model).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::token::{AppCaller, authenticate, limit_agent};
+use crate::domain::{AgentStatus, ZendeskUserId};
+use crate::startup::AppState;
+use crate::statuses::rules::apply_changes;
+use crate::statuses::wire::iso_ms;
+use crate::storage::statuses::{self, Source};
+use crate::storage::{app_settings, status_rules};
+use crate::web::{ApiError, Form, read_body, read_json};
+
+/// What the app shows: the agent's status, since when and by whom.
+#[derive(Debug, Serialize)]
+pub struct AgentView {
+    pub user_id: i64,
+    /// `null` when the agent never had a status.
+    pub status: Option<&'static str>,
+    pub updated_at: Option<String>,
+    pub updated_by: Option<i64>,
+    /// The statuses the agent can choose.
+    pub choices: [&'static str; 3],
+    /// On a change: whether it changed anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed: Option<bool>,
+}
+
+const CHOICES: [&str; 3] = ["online", "away", "offline"];
+
+#[derive(Deserialize)]
+pub(super) struct AgentBody {
+    user_id: Option<i64>,
+    status: Option<String>,
+}
+
+fn user_id_from(raw: Option<i64>) -> Result<ZendeskUserId, ApiError> {
+    raw.ok_or_else(|| ApiError::invalid("user_id", "is required"))
+        .and_then(|id| ZendeskUserId::new(id).map_err(|e| ApiError::invalid("user_id", e.0)))
+}
+
+/// The agent may use the app: an active agent of the account whom the settings allow
+/// (admins always may).
+async fn check_agent(
+    state: &AppState,
+    caller: &AppCaller,
+    user_id: ZendeskUserId,
+) -> Result<(), ApiError> {
+    let Some((role, groups)) =
+        app_settings::agent_role_and_groups(&state.db, &caller.subdomain, user_id).await?
+    else {
+        return Err(ApiError::UnknownReference {
+            field: "user_id".into(),
+            message: "is not an agent of this Zendesk account (or not synced yet)".into(),
+        });
+    };
+    // Counted once the id is known to be an agent, so made-up ids never add counters.
+    limit_agent(state, caller, user_id)?;
+    if role == "admin" {
+        return Ok(());
+    }
+    let access = app_settings::find(&state.db, &caller.subdomain).await?;
+    let role_ok = access.roles.contains(&role);
+    let group_ok =
+        access.group_ids.is_empty() || groups.iter().any(|g| access.group_ids.contains(g));
+    if role_ok && group_ok {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "slackdesk is not enabled for you; ask a Zendesk admin",
+        ))
+    }
+}
+
+async fn view(
+    state: &AppState,
+    caller: &AppCaller,
+    user_id: ZendeskUserId,
+    changed: Option<bool>,
+) -> Result<AgentView, ApiError> {
+    let record = statuses::current_one(&state.db, &caller.subdomain, user_id).await?;
+    Ok(AgentView {
+        user_id: user_id.get(),
+        status: record.as_ref().map(|r| r.status.as_str()),
+        updated_at: record.as_ref().map(|r| iso_ms(r.updated_at)),
+        updated_by: record.as_ref().map(|r| r.updated_by.get()),
+        choices: CHOICES,
+        changed,
+    })
+}
+
+/// `GET /app/v1/me?user_id=`: the agent's status.
+pub(super) async fn me(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let caller = authenticate(&state, &req).await?;
+    let form = Form::from_bytes(req.query_string().as_bytes())?;
+    let user_id = ZendeskUserId::parse(form.non_empty("user_id")?)
+        .map_err(|e| ApiError::invalid("user_id", e.0))?;
+    check_agent(&state, &caller, user_id).await?;
+    Ok(HttpResponse::Ok().json(view(&state, &caller, user_id, None).await?))
+}
+
+/// `POST /app/v1/status` `{"user_id", "status"}`: the agent changes their own status.
+pub(super) async fn change(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let caller = authenticate(&state, &req).await?;
+    let body = read_body(&req, payload, state.settings.max_body_bytes).await?;
+    let request: AgentBody = read_json(&req, &body)?;
+    let user_id = user_id_from(request.user_id)?;
+    let status = request
+        .status
+        .ok_or_else(|| ApiError::invalid("status", "is required"))
+        .and_then(|s| AgentStatus::parse(&s).map_err(|e| ApiError::invalid("status", e.0)))?;
+    check_agent(&state, &caller, user_id).await?;
+    let applied = apply_changes(
+        &state,
+        &caller.subdomain,
+        &[(user_id, status)],
+        Some(user_id),
+        Source::Api,
+        &[user_id],
+    )
+    .await?;
+    tracing::info!(
+        subdomain = %caller.subdomain,
+        token_prefix = %caller.prefix,
+        user_id = user_id.get(),
+        changed = !applied.is_empty(),
+        "status set from the agent app"
+    );
+    Ok(HttpResponse::Ok().json(view(&state, &caller, user_id, Some(!applied.is_empty())).await?))
+}
+
+/// `POST /app/v1/heartbeat` `{"user_id"}`: the app is open (activity for automatic
+/// idle); answers the current status so the app notices changes made elsewhere.
+pub(super) async fn heartbeat(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let caller = authenticate(&state, &req).await?;
+    let body = read_body(&req, payload, state.settings.max_body_bytes).await?;
+    let request: AgentBody = read_json(&req, &body)?;
+    let user_id = user_id_from(request.user_id)?;
+    check_agent(&state, &caller, user_id).await?;
+    status_rules::touch(
+        &state.db,
+        &caller.subdomain,
+        &[user_id],
+        state.clock.now_ms(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(view(&state, &caller, user_id, None).await?))
+}

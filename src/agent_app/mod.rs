@@ -1,0 +1,68 @@
+//! The agents' Zendesk app, server side: the app token and the API the app reaches
+//! through Zendesk's proxy (`/app/v1/…`), authorizing the app and signing admins in
+//! through Zendesk OAuth (`/zendesk/app/…`), and the app's own settings page.
+//!
+//! ```text
+//!  top_bar ──client.request({secure:true})──▶ Zendesk proxy ──Bearer {{setting.token}}──▶ /app/v1/*
+//!  Authorize / admin pages ──new tab──▶ /zendesk/app/{authorize,open} ──OAuth──▶ callback
+//!        callback ──PUT installations/{id} settings.token──▶ Zendesk (token never in a browser)
+//! ```
+//!
+//! The app's files (HTML, CSS, JS, manifest) live in `zendesk-app/`; packaging is in
+//! [`crate::zendesk_app`].
+
+mod api;
+pub mod installation;
+mod settings;
+mod sign_in;
+pub mod token;
+
+pub use api::AgentView;
+pub use sign_in::CALLBACK_PATH;
+
+use actix_web::{HttpResponse, web};
+
+const CONTINUE_JS: &str = include_str!("../../static/app_continue.js");
+
+/// The app's paths.
+pub mod paths {
+    pub const ME: &str = "/app/v1/me";
+    pub const STATUS: &str = "/app/v1/status";
+    pub const HEARTBEAT: &str = "/app/v1/heartbeat";
+    pub const AUTHORIZE: &str = "/zendesk/app/authorize";
+    pub const OPEN: &str = "/zendesk/app/open";
+    pub const SETTINGS: &str = super::settings::PATH;
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(only(paths::ME, "GET", web::get().to(api::me)))
+        .service(only(paths::STATUS, "POST", web::post().to(api::change)))
+        .service(only(
+            paths::HEARTBEAT,
+            "POST",
+            web::post().to(api::heartbeat),
+        ))
+        .route(paths::AUTHORIZE, web::get().to(sign_in::authorize))
+        .route(paths::OPEN, web::get().to(sign_in::open))
+        .route(sign_in::CALLBACK_PATH, web::get().to(sign_in::callback))
+        .route(paths::SETTINGS, web::get().to(settings::show))
+        .route(paths::SETTINGS, web::post().to(settings::save))
+        .route(
+            "/static/app_continue.js",
+            web::get().to(|| async {
+                HttpResponse::Ok()
+                    .content_type("text/javascript; charset=utf-8")
+                    .insert_header(("Cache-Control", "public, max-age=3600"))
+                    .body(CONTINUE_JS)
+            }),
+        );
+}
+
+/// A path served by one method; any other method gets 405 with `Allow`.
+fn only(path: &str, allow: &'static str, route: actix_web::Route) -> actix_web::Resource {
+    web::resource(path)
+        .route(route)
+        .default_service(web::to(move || async move {
+            Err::<HttpResponse, _>(crate::web::ApiError::MethodNotAllowed { allow })
+        }))
+}

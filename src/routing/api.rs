@@ -1,0 +1,1044 @@
+//! The routing settings JSON API (`/zendesk/routing/api/...`): queues, account settings,
+//! per-agent limits, the dry run, the assignment log and "resync skills now".
+//!
+//! Every call authenticates with `X-API-Key` like the status API and is scoped to the
+//! key's account: another account's queue is a 404, never a 403. Bodies are parsed
+//! strictly (unknown fields refused) and validated in full before anything is stored;
+//! a bad value is a 400 naming its field. The same paths and shapes are described in
+//! `/openapi.json` ([`openapi_paths`], [`openapi_schemas`]).
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::run::{self, RunError};
+use super::settings::{AccountSettings, AgentLimits, Hook, QueueSettings, SameAgentSettings};
+use crate::config::Secret;
+use crate::domain::{Subdomain, ZendeskUserId};
+use crate::startup::AppState;
+use crate::statuses::authenticate;
+use crate::statuses::wire::iso_ms;
+use crate::storage::agents;
+use crate::storage::routing::{self as store, Assignment, Queue};
+use crate::web::{ApiError, Form, read_body, read_json};
+use crate::zendesk::RestError;
+
+/// The API's paths, shared by the router and the OpenAPI document.
+pub mod paths {
+    pub const QUEUES: &str = "/zendesk/routing/api/queues";
+    pub const QUEUE: &str = "/zendesk/routing/api/queues/{id}";
+    pub const DRY_RUN: &str = "/zendesk/routing/api/queues/{id}/dry_run";
+    pub const SETTINGS: &str = "/zendesk/routing/api/settings";
+    pub const LIMITS: &str = "/zendesk/routing/api/agents/limits";
+    pub const AGENT_LIMITS: &str = "/zendesk/routing/api/agents/{user_id}/limits";
+    pub const ASSIGNMENTS: &str = "/zendesk/routing/api/assignments";
+    pub const RESYNC: &str = "/zendesk/routing/api/skills/resync";
+}
+
+/// Every operation `/openapi.json` lists for routing: (method, path).
+pub const OPERATIONS: [(&str, &str); 13] = [
+    ("get", paths::QUEUES),
+    ("post", paths::QUEUES),
+    ("get", paths::QUEUE),
+    ("put", paths::QUEUE),
+    ("delete", paths::QUEUE),
+    ("post", paths::DRY_RUN),
+    ("get", paths::SETTINGS),
+    ("put", paths::SETTINGS),
+    ("get", paths::LIMITS),
+    ("get", paths::AGENT_LIMITS),
+    ("put", paths::AGENT_LIMITS),
+    ("get", paths::ASSIGNMENTS),
+    ("post", paths::RESYNC),
+];
+
+/// Newest assignments per page when `limit` is not given, and the most one page holds.
+pub const DEFAULT_LOG_PAGE: i64 = 50;
+pub const MAX_LOG_PAGE: i64 = 200;
+/// A webhook signing secret's accepted length (Zendesk's are about 44 characters).
+pub const SECRET_CHARS: std::ops::RangeInclusive<usize> = 8..=512;
+
+/// Registers the API routes; any other method on a path is a 405 with `Allow`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource(paths::QUEUES, "GET, POST")
+            .route(web::get().to(list_queues))
+            .route(web::post().to(create_queue)),
+    )
+    .service(
+        resource(paths::QUEUE, "GET, PUT, DELETE")
+            .route(web::get().to(get_queue))
+            .route(web::put().to(replace_queue))
+            .route(web::delete().to(delete_queue)),
+    )
+    .service(resource(paths::DRY_RUN, "POST").route(web::post().to(dry_run)))
+    .service(
+        resource(paths::SETTINGS, "GET, PUT")
+            .route(web::get().to(get_settings))
+            .route(web::put().to(put_settings)),
+    )
+    .service(resource(paths::LIMITS, "GET").route(web::get().to(list_limits)))
+    .service(
+        resource(paths::AGENT_LIMITS, "GET, PUT")
+            .route(web::get().to(get_limits))
+            .route(web::put().to(put_limits)),
+    )
+    .service(resource(paths::ASSIGNMENTS, "GET").route(web::get().to(assignments)))
+    .service(resource(paths::RESYNC, "POST").route(web::post().to(resync)));
+}
+
+fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(move || async move {
+        Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allow })
+    }))
+}
+
+// ---------------------------------------------------------------------------------------
+// Wire shapes
+
+/// A stored queue as the API shows it: its id, every setting, and its last run.
+#[derive(Debug, Serialize)]
+pub struct QueueOut<'a> {
+    pub id: i64,
+    #[serde(flatten)]
+    pub settings: &'a QueueSettings,
+    pub last_run_at: Option<String>,
+    pub last_run_error: Option<&'a str>,
+}
+
+impl<'a> From<&'a Queue> for QueueOut<'a> {
+    fn from(queue: &'a Queue) -> Self {
+        Self {
+            id: queue.id,
+            settings: &queue.settings,
+            last_run_at: queue.last_run_at.map(iso_ms),
+            last_run_error: queue.last_run_error.as_deref(),
+        }
+    }
+}
+
+/// `PUT /settings`: the account settings and, optionally, a new webhook signing secret
+/// (write-only: absent or null keeps the stored one; it is never shown again).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsBody {
+    #[serde(default)]
+    default_inbox_limit: Option<i64>,
+    #[serde(default)]
+    default_daily_limit: Option<i64>,
+    #[serde(default)]
+    same_agent: SameAgentSettings,
+    /// The route webhook's signing secret (write-only).
+    #[serde(default)]
+    route_webhook_secret: Option<String>,
+    /// The same-agent webhook's signing secret (write-only).
+    #[serde(default)]
+    same_agent_webhook_secret: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct SettingsOut<'a> {
+    #[serde(flatten)]
+    settings: &'a AccountSettings,
+    /// Whether each webhook's signing secret is stored (secrets are never shown).
+    route_webhook_secret_set: bool,
+    same_agent_webhook_secret_set: bool,
+}
+
+/// `PUT /agents/{user_id}/limits`: one agent's own limits (null: the account default).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsBody {
+    #[serde(default)]
+    inbox_limit: Option<i64>,
+    #[serde(default)]
+    daily_limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DecisionOut {
+    pub ticket_id: i64,
+    pub agent_id: i64,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WaitingOut {
+    pub ticket_id: i64,
+    pub reason: String,
+}
+
+/// What a dry run found: the tickets it read and what it would do with each.
+#[derive(Debug, Serialize)]
+pub struct DryRunOut {
+    pub queue_id: i64,
+    pub considered: usize,
+    pub assignments: Vec<DecisionOut>,
+    pub waiting: Vec<WaitingOut>,
+}
+
+#[derive(Debug, Serialize)]
+struct AssignmentOut<'a> {
+    id: i64,
+    ticket_id: i64,
+    agent_id: i64,
+    queue_id: Option<i64>,
+    model: &'a str,
+    reason: &'a str,
+    state: &'a str,
+    detail: Option<&'a str>,
+    decided_at: String,
+}
+
+impl<'a> From<&'a Assignment> for AssignmentOut<'a> {
+    fn from(a: &'a Assignment) -> Self {
+        Self {
+            id: a.id,
+            ticket_id: a.ticket_id,
+            agent_id: a.agent_id,
+            queue_id: a.queue_id,
+            model: &a.model,
+            reason: &a.reason,
+            state: &a.state,
+            detail: a.detail.as_deref(),
+            decided_at: iso_ms(a.decided_at),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Shared by the API and the admin pages
+
+/// A queue id from a path: a positive integer, else 400 naming `id`.
+pub fn parse_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| ApiError::invalid("id", "must be a positive integer"))
+}
+
+/// The account's queue `id`; 404 when it does not exist or belongs to another account.
+pub async fn queue_of(state: &AppState, subdomain: &Subdomain, id: i64) -> Result<Queue, ApiError> {
+    store::find_queue(&state.db, subdomain, id)
+        .await?
+        .ok_or(ApiError::NotFound("queue"))
+}
+
+/// The request field (and form field) holding a webhook's signing secret.
+pub fn secret_field(hook: Hook) -> &'static str {
+    match hook {
+        Hook::Route => "route_webhook_secret",
+        Hook::SameAgent => "same_agent_webhook_secret",
+    }
+}
+
+/// Checks a webhook signing secret: 8 to 512 characters, no spaces.
+pub fn valid_secret(field: &str, raw: &str) -> Result<Secret, ApiError> {
+    let ok = SECRET_CHARS.contains(&raw.chars().count()) && !raw.chars().any(char::is_whitespace);
+    if !ok {
+        return Err(ApiError::invalid(
+            field,
+            "must be Zendesk's signing secret: 8 to 512 characters without spaces",
+        ));
+    }
+    Ok(Secret::from(raw))
+}
+
+/// Turns a dry-run failure into what the admin should do about it.
+pub fn dry_run_error(error: RunError) -> ApiError {
+    match error {
+        RunError::Storage(e) => e.into(),
+        RunError::NotConnected => ApiError::Unprocessable {
+            code: "zendesk_not_connected".into(),
+            message: "connect this account's Zendesk REST API first (slackdesk zendesk connect)"
+                .into(),
+        },
+        RunError::Zendesk(RestError::RateLimited { retry_after }) => ApiError::TooManyRequests {
+            retry_after_secs: retry_after.as_secs().max(1),
+        },
+        RunError::Zendesk(RestError::Unauthorized { .. }) => ApiError::Unprocessable {
+            code: "zendesk_unauthorized".into(),
+            message: "Zendesk refused the stored credentials; connect the account again".into(),
+        },
+        RunError::Zendesk(RestError::Rejected { status }) => ApiError::Unprocessable {
+            code: "zendesk_rejected".into(),
+            message: format!(
+                "Zendesk rejected reading the view ({status}); check the queue's view id"
+            ),
+        },
+        RunError::Zendesk(other) => ApiError::RetryLater {
+            code: format!("zendesk_{}", other.code()),
+            retry_after_secs: 30,
+        },
+        RunError::LeaseLost => ApiError::RetryLater {
+            code: "queue_busy".into(),
+            retry_after_secs: 5,
+        },
+    }
+}
+
+/// The dry run of a queue as data (for the API and the page).
+pub async fn dry_run_of(state: &AppState, queue: &Queue) -> Result<DryRunOut, ApiError> {
+    let preview = run::dry_run(state, queue).await.map_err(dry_run_error)?;
+    Ok(DryRunOut {
+        queue_id: queue.id,
+        considered: preview.tickets.len(),
+        assignments: preview
+            .outcome
+            .assigned
+            .into_iter()
+            .map(|d| DecisionOut {
+                ticket_id: d.ticket_id,
+                agent_id: d.agent_id,
+                reason: d.reason,
+            })
+            .collect(),
+        waiting: preview
+            .outcome
+            .waiting
+            .into_iter()
+            .map(|(ticket_id, reason)| WaitingOut { ticket_id, reason })
+            .collect(),
+    })
+}
+
+/// The path of the first value in `value` that is not an object or a scalar. Serde
+/// would read an array as a struct's fields in order; these bodies have no lists, so an
+/// array anywhere is refused instead.
+fn first_array(value: &Value, at: &str) -> Option<String> {
+    match value {
+        Value::Array(_) => Some(if at.is_empty() {
+            "body".to_owned()
+        } else {
+            at.to_owned()
+        }),
+        Value::Object(fields) => fields.iter().find_map(|(name, inner)| {
+            let path = if at.is_empty() {
+                name.clone()
+            } else {
+                format!("{at}.{name}")
+            };
+            first_array(inner, &path)
+        }),
+        _ => None,
+    }
+}
+
+/// A JSON object body; an unknown field is named as the field at fault.
+fn body_of<T: serde::de::DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, ApiError> {
+    let shape: Value = read_json(req, body)?;
+    if !shape.is_object() {
+        return Err(ApiError::invalid("body", "must be a JSON object"));
+    }
+    if let Some(field) = first_array(&shape, "") {
+        return Err(ApiError::invalid(field, "must not be a list"));
+    }
+    read_json(req, body).map_err(|error| match error {
+        ApiError::InvalidField { field, message } => {
+            let unknown = message
+                .strip_prefix("unknown field `")
+                .and_then(|rest| rest.split('`').next())
+                .map(str::to_owned);
+            match unknown {
+                // The path may or may not already end with the unknown name.
+                Some(name) if field == "body" => ApiError::invalid(name, "is not a known field"),
+                Some(name) if field == name || field.ends_with(&format!(".{name}")) => {
+                    ApiError::invalid(field, "is not a known field")
+                }
+                Some(name) => ApiError::invalid(format!("{field}.{name}"), "is not a known field"),
+                None => ApiError::InvalidField { field, message },
+            }
+        }
+        other => other,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Handlers
+
+async fn list_queues(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let caller = authenticate(&state, &req).await?;
+    let queues = store::list_queues(&state.db, &caller.subdomain).await?;
+    let out: Vec<QueueOut<'_>> = queues.iter().map(QueueOut::from).collect();
+    Ok(HttpResponse::Ok().json(json!({ "queues": out })))
+}
+
+async fn create_queue(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let caller = authenticate(&state, &req).await?;
+    let body = read_body(&req, payload, state.settings.max_body_bytes).await?;
+    let settings = body_of::<QueueSettings>(&req, &body)?.validate()?;
+    let now = state.clock.now_ms();
+    let id = store::create_queue(&state.db, &caller.subdomain, &settings, now).await?;
+    tracing::info!(subdomain = %caller.subdomain, queue_id = id, key_prefix = %caller.key_prefix, "routing queue created");
+    let queue = queue_of(&state, &caller.subdomain, id).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("{}/{id}", paths::QUEUES)))
+        .json(json!({ "queue": QueueOut::from(&queue) })))
+}
+
+async fn get_queue(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = authenticate(&state, &req).await?;
+    let queue = queue_of(&state, &caller.subdomain, parse_id(&id)?).await?;
+    Ok(HttpResponse::Ok().json(json!({ "queue": QueueOut::from(&queue) })))
+}
+
+async fn replace_queue(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let caller = authenticate(&state, &req).await?;
+    let id = parse_id(&id)?;
+    let body = read_body(&req, payload, state.settings.max_body_bytes).await?;
+    let settings = body_of::<QueueSettings>(&req, &body)?.validate()?;
+    let now = state.clock.now_ms();
+    if !store::update_queue(&state.db, &caller.subdomain, id, &settings, now).await? {
+        return Err(ApiError::NotFound("queue"));
+    }
+    tracing::info!(subdomain = %caller.subdomain, queue_id = id, key_prefix = %caller.key_prefix, "routing queue replaced");
+    let queue = queue_of(&state, &caller.subdomain, id).await?;
+    Ok(HttpResponse::Ok().json(json!({ "queue": QueueOut::from(&queue) })))
+}
+
+async fn delete_queue(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = authenticate(&state, &req).await?;
+    let id = parse_id(&id)?;
+    if !store::delete_queue(&state.db, &caller.subdomain, id).await? {
+        return Err(ApiError::NotFound("queue"));
+    }
+    tracing::info!(subdomain = %caller.subdomain, queue_id = id, key_prefix = %caller.key_prefix, "routing queue deleted");
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn dry_run(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = authenticate(&state, &req).await?;
+    let queue = queue_of(&state, &caller.subdomain, parse_id(&id)?).await?;
+    Ok(HttpResponse::Ok().json(dry_run_of(&state, &queue).await?))
+}
+
+async fn settings_response(
+    state: &AppState,
+    subdomain: &Subdomain,
+) -> Result<HttpResponse, ApiError> {
+    let (settings, secrets) = store::account_settings(&state.db, subdomain).await?;
+    Ok(HttpResponse::Ok().json(SettingsOut {
+        settings: &settings,
+        route_webhook_secret_set: secrets.route,
+        same_agent_webhook_secret_set: secrets.same_agent,
+    }))
+}
+
+async fn get_settings(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let caller = authenticate(&state, &req).await?;
+    settings_response(&state, &caller.subdomain).await
+}
+
+async fn put_settings(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let caller = authenticate(&state, &req).await?;
+    let body = read_body(&req, payload, state.settings.max_body_bytes).await?;
+    let body: SettingsBody = body_of(&req, &body)?;
+    let settings = AccountSettings {
+        default_inbox_limit: body.default_inbox_limit,
+        default_daily_limit: body.default_daily_limit,
+        same_agent: body.same_agent,
+    }
+    .validate()?;
+    let mut secrets = Vec::new();
+    for (hook, raw) in [
+        (Hook::Route, &body.route_webhook_secret),
+        (Hook::SameAgent, &body.same_agent_webhook_secret),
+    ] {
+        if let Some(raw) = raw {
+            secrets.push((hook, valid_secret(secret_field(hook), raw)?));
+        }
+    }
+    let now = state.clock.now_ms();
+    store::save_account_settings(&state.db, &caller.subdomain, &settings, now).await?;
+    for (hook, secret) in &secrets {
+        store::set_webhook_secret(
+            &state.db,
+            &state.keys,
+            &caller.subdomain,
+            *hook,
+            secret,
+            now,
+        )
+        .await?;
+    }
+    let secret_changed = !secrets.is_empty();
+    tracing::info!(subdomain = %caller.subdomain, key_prefix = %caller.key_prefix, secret_changed, "routing settings saved");
+    settings_response(&state, &caller.subdomain).await
+}
+
+async fn list_limits(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let caller = authenticate(&state, &req).await?;
+    let (settings, _) = store::account_settings(&state.db, &caller.subdomain).await?;
+    let rows = limits_table(&state, &caller.subdomain).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "default_inbox_limit": settings.default_inbox_limit,
+        "default_daily_limit": settings.default_daily_limit,
+        "agents": rows,
+    })))
+}
+
+/// Every active agent with their own limits (null where they use the default).
+pub async fn limits_table(
+    state: &AppState,
+    subdomain: &Subdomain,
+) -> Result<Vec<AgentLimits>, ApiError> {
+    let set = store::agent_limits(&state.db, subdomain).await?;
+    Ok(agents::list_active(&state.db, subdomain)
+        .await?
+        .into_iter()
+        .map(|agent| {
+            let id = agent.user_id.get();
+            set.iter()
+                .find(|l| l.user_id == id)
+                .copied()
+                .unwrap_or(AgentLimits {
+                    user_id: id,
+                    inbox_limit: None,
+                    daily_limit: None,
+                })
+        })
+        .collect())
+}
+
+/// The path's user id, which must be an active agent of the account (else 404).
+async fn agent_of(state: &AppState, subdomain: &Subdomain, raw: &str) -> Result<i64, ApiError> {
+    let user_id = ZendeskUserId::parse(raw).map_err(|e| ApiError::invalid("user_id", e.0))?;
+    if agents::active_among(&state.db, subdomain, &[user_id])
+        .await?
+        .is_empty()
+    {
+        return Err(ApiError::NotFound("agent"));
+    }
+    Ok(user_id.get())
+}
+
+async fn one_agent_limits(
+    state: &AppState,
+    subdomain: &Subdomain,
+    user_id: i64,
+) -> Result<AgentLimits, ApiError> {
+    Ok(store::agent_limits(&state.db, subdomain)
+        .await?
+        .into_iter()
+        .find(|l| l.user_id == user_id)
+        .unwrap_or(AgentLimits {
+            user_id,
+            inbox_limit: None,
+            daily_limit: None,
+        }))
+}
+
+async fn get_limits(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = authenticate(&state, &req).await?;
+    let user_id = agent_of(&state, &caller.subdomain, &user_id).await?;
+    Ok(HttpResponse::Ok().json(one_agent_limits(&state, &caller.subdomain, user_id).await?))
+}
+
+async fn put_limits(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user_id: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let caller = authenticate(&state, &req).await?;
+    let user_id = agent_of(&state, &caller.subdomain, &user_id).await?;
+    let body = read_body(&req, payload, state.settings.max_body_bytes).await?;
+    let body: LimitsBody = body_of(&req, &body)?;
+    let limits = AgentLimits {
+        user_id,
+        inbox_limit: body.inbox_limit,
+        daily_limit: body.daily_limit,
+    }
+    .validate()?;
+    store::set_agent_limits(&state.db, &caller.subdomain, &limits).await?;
+    Ok(HttpResponse::Ok().json(one_agent_limits(&state, &caller.subdomain, user_id).await?))
+}
+
+/// `before_id` and `limit` of a log page; 400 naming the parameter when malformed.
+pub fn parse_log_query(query: &str) -> Result<(Option<i64>, i64), ApiError> {
+    let form = Form::from_bytes(query.as_bytes())?;
+    let before_id = match form.optional("before_id")? {
+        None | Some("") => None,
+        Some(raw) => Some(
+            raw.parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or_else(|| ApiError::invalid("before_id", "must be a positive integer"))?,
+        ),
+    };
+    let limit = match form.optional("limit")? {
+        None | Some("") => DEFAULT_LOG_PAGE,
+        Some(raw) => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=MAX_LOG_PAGE).contains(n))
+            .ok_or_else(|| ApiError::invalid("limit", "must be 1 to 200"))?,
+    };
+    Ok((before_id, limit))
+}
+
+async fn assignments(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let caller = authenticate(&state, &req).await?;
+    let (before_id, limit) = parse_log_query(req.query_string())?;
+    let page = store::log(&state.db, &caller.subdomain, before_id, limit).await?;
+    let next = (page.len() as i64 == limit)
+        .then(|| page.last().map(|a| a.id))
+        .flatten();
+    let out: Vec<AssignmentOut<'_>> = page.iter().map(AssignmentOut::from).collect();
+    Ok(HttpResponse::Ok().json(json!({ "assignments": out, "next_before_id": next })))
+}
+
+async fn resync(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let caller = authenticate(&state, &req).await?;
+    store::request_skills_resync(&state.db, &caller.subdomain, state.clock.now_ms()).await?;
+    tracing::info!(subdomain = %caller.subdomain, key_prefix = %caller.key_prefix, "skills resync requested");
+    Ok(HttpResponse::Accepted().json(json!({ "resync_requested": true })))
+}
+
+// ---------------------------------------------------------------------------------------
+// OpenAPI
+
+fn error(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    })
+}
+
+fn ok(description: &str, schema: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}
+    })
+}
+
+fn body(schema: &str) -> Value {
+    json!({"required": true, "content": {"application/json": {
+        "schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
+}
+
+/// The responses every routing operation may give besides its own.
+fn common(mut responses: Value, allow: &str) -> Value {
+    responses["401"] = error("Missing or invalid X-API-Key");
+    responses["405"] = json!({
+        "description": format!("Method not allowed (allowed: {allow})"),
+        "headers": {"Allow": {"schema": {"type": "string"}}},
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    });
+    responses["429"] = json!({
+        "description": "Over the key's rate limit",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    });
+    responses
+}
+
+fn with_body(mut responses: Value) -> Value {
+    responses["400"] = error("Invalid body; error.field names the field. Nothing was stored.");
+    responses["413"] = error("Body too large");
+    responses["415"] = error("Body is not JSON");
+    responses
+}
+
+fn id_param() -> Value {
+    json!({"name": "id", "in": "path", "required": true,
+           "schema": {"type": "integer", "format": "int64", "minimum": 1}})
+}
+
+fn user_param() -> Value {
+    json!({"name": "user_id", "in": "path", "required": true,
+           "schema": {"type": "integer", "format": "int64", "minimum": 1}})
+}
+
+/// The routing paths of `/openapi.json`.
+pub fn openapi_paths() -> Value {
+    let not_found = error("No such queue in the key's account");
+    json!({
+        paths::QUEUES: {
+            "get": {
+                "operationId": "listRoutingQueues",
+                "summary": "The account's routing queues in run order",
+                "responses": common(json!({"200": ok("OK", "QueueList")}), "GET, POST")
+            },
+            "post": {
+                "operationId": "createRoutingQueue",
+                "summary": "Create a queue",
+                "requestBody": body("QueueSettings"),
+                "responses": common(with_body(json!({
+                    "201": {
+                        "description": "Created",
+                        "headers": {"Location": {"schema": {"type": "string"}}},
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/QueueEnvelope"}}},
+                        "links": {
+                            "GetQueue": {"operationId": "getRoutingQueue", "parameters": {"id": "$response.body#/queue/id"}},
+                            "DeleteQueue": {"operationId": "deleteRoutingQueue", "parameters": {"id": "$response.body#/queue/id"}}
+                        }
+                    }
+                })), "GET, POST")
+            }
+        },
+        paths::QUEUE: {
+            "parameters": [id_param()],
+            "get": {
+                "operationId": "getRoutingQueue",
+                "summary": "One queue",
+                "responses": common(json!({
+                    "200": ok("OK", "QueueEnvelope"),
+                    "400": error("The id is not a positive integer"),
+                    "404": not_found
+                }), "GET, PUT, DELETE")
+            },
+            "put": {
+                "operationId": "replaceRoutingQueue",
+                "summary": "Replace a queue's settings",
+                "requestBody": body("QueueSettings"),
+                "responses": common(with_body(json!({
+                    "200": ok("OK", "QueueEnvelope"),
+                    "404": not_found
+                })), "GET, PUT, DELETE")
+            },
+            "delete": {
+                "operationId": "deleteRoutingQueue",
+                "summary": "Delete a queue",
+                "responses": common(json!({
+                    "204": {"description": "Deleted"},
+                    "400": error("The id is not a positive integer"),
+                    "404": not_found
+                }), "GET, PUT, DELETE")
+            }
+        },
+        paths::DRY_RUN: {"post": {
+            "operationId": "dryRunRoutingQueue",
+            "summary": "Which agent each waiting ticket would get now, and why; assigns nothing",
+            "parameters": [id_param()],
+            "responses": common(json!({
+                "200": ok("OK", "DryRun"),
+                "400": error("The id is not a positive integer"),
+                "404": not_found,
+                "422": error("Zendesk is not connected for this account, refused the credentials, or refused to read the view (error.code says which)"),
+                "503": {
+                    "description": "Zendesk is unavailable; try again later",
+                    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+                }
+            }), "POST")
+        }},
+        paths::SETTINGS: {
+            "get": {
+                "operationId": "getRoutingSettings",
+                "summary": "Account-wide routing settings",
+                "responses": common(json!({"200": ok("OK", "AccountSettings")}), "GET, PUT")
+            },
+            "put": {
+                "operationId": "putRoutingSettings",
+                "summary": "Replace the account-wide routing settings (webhook_secret is write-only; absent keeps the stored one)",
+                "requestBody": body("AccountSettingsRequest"),
+                "responses": common(with_body(json!({"200": ok("OK", "AccountSettings")})), "GET, PUT")
+            }
+        },
+        paths::LIMITS: {"get": {
+            "operationId": "listRoutingAgentLimits",
+            "summary": "Every agent's own limits (null: the account default applies)",
+            "responses": common(json!({"200": ok("OK", "AgentLimitsList")}), "GET")
+        }},
+        paths::AGENT_LIMITS: {
+            "parameters": [user_param()],
+            "get": {
+                "operationId": "getRoutingAgentLimits",
+                "summary": "One agent's own limits",
+                "responses": common(json!({
+                    "200": ok("OK", "AgentLimits"),
+                    "400": error("The user id is not a positive 64-bit integer"),
+                    "404": error("Not an agent of the key's account")
+                }), "GET, PUT")
+            },
+            "put": {
+                "operationId": "putRoutingAgentLimits",
+                "summary": "Set one agent's own limits (both null: back to the account default)",
+                "requestBody": body("AgentLimitsRequest"),
+                "responses": common(with_body(json!({
+                    "200": ok("OK", "AgentLimits"),
+                    "404": error("Not an agent of the key's account")
+                })), "GET, PUT")
+            }
+        },
+        paths::ASSIGNMENTS: {"get": {
+            "operationId": "listRoutingAssignments",
+            "summary": "The assignment log with reasons, newest first, paged by before_id",
+            "parameters": [
+                {"name": "before_id", "in": "query", "required": false,
+                 "schema": {"type": "integer", "format": "int64", "minimum": 1}},
+                {"name": "limit", "in": "query", "required": false,
+                 "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LOG_PAGE, "default": DEFAULT_LOG_PAGE}}
+            ],
+            "responses": common(json!({
+                "200": ok("OK", "AssignmentPage"),
+                "400": error("Invalid query parameter; error.field names it")
+            }), "GET")
+        }},
+        paths::RESYNC: {"post": {
+            "operationId": "resyncRoutingSkills",
+            "summary": "Ask for a full skills resync from Zendesk on the next sync pass",
+            "responses": common(json!({"202": ok("Accepted", "ResyncRequested")}), "POST")
+        }}
+    })
+}
+
+/// The routing schemas of `/openapi.json` (`components.schemas`).
+pub fn openapi_schemas() -> Value {
+    let id = json!({"type": "integer", "format": "int64", "minimum": 1});
+    let limit = json!({"type": "integer", "minimum": 0, "maximum": 10_000, "nullable": true});
+    let queue_properties = json!({
+        "name": {"type": "string", "description": "1 to 80 characters (trimmed)"},
+        "position": {"type": "integer", "minimum": 0, "maximum": 1_000, "default": 0,
+                     "description": "Run order: lower runs first and wins a ticket two queues share"},
+        "view_id": {"type": "integer", "format": "int64", "minimum": 1},
+        "kind": {"type": "string", "enum": ["scheduled", "trigger"]},
+        "model": {"type": "string", "enum": ["round_robin", "least_active", "skills"]},
+        "interval_secs": {"type": "integer", "minimum": 30, "maximum": 86_400, "default": 60},
+        "batch_size": {"type": "integer", "minimum": 1, "maximum": 100, "default": 5},
+        "use_sla": {"type": "boolean", "default": false},
+        "skills_timeout_minutes": {"type": "integer", "minimum": 1, "maximum": 10_080, "nullable": true},
+        "audit_tag": {"type": "string", "nullable": true,
+                      "description": "A Zendesk tag: up to 80 letters, digits or _ - : / ."},
+        "audit_field_id": {"type": "integer", "format": "int64", "minimum": 1, "nullable": true,
+                           "description": "Set together with audit_field_value, or neither"},
+        "audit_field_value": {"type": "string", "nullable": true,
+                              "description": "1 to 255 bytes; set together with audit_field_id"},
+        "enabled": {"type": "boolean", "default": true}
+    });
+    let mut queue_out = queue_properties.clone();
+    queue_out["id"] = id.clone();
+    queue_out["last_run_at"] = json!({"type": "string", "format": "date-time", "nullable": true});
+    queue_out["last_run_error"] = json!({"type": "string", "nullable": true});
+    let same_agent = json!({
+        "type": "object", "additionalProperties": false,
+        "properties": {
+            "enabled": {"type": "boolean", "default": false},
+            "window_hours": {"type": "integer", "minimum": 1, "maximum": super::settings::MAX_WINDOW_HOURS, "default": 72},
+            "only_online": {"type": "boolean", "default": true},
+            "within_limits": {"type": "boolean", "default": true},
+            "tag": {"type": "string", "nullable": true,
+                    "description": "A Zendesk tag: up to 80 letters, digits or _ - : / ."}
+        }
+    });
+    let mut same_agent_out = same_agent.clone();
+    same_agent_out["required"] = json!([
+        "enabled",
+        "window_hours",
+        "only_online",
+        "within_limits",
+        "tag"
+    ]);
+    json!({
+        "QueueSettings": {
+            "type": "object", "additionalProperties": false,
+            "required": ["name", "view_id", "kind", "model"],
+            "properties": queue_properties
+        },
+        "Queue": {
+            "type": "object",
+            "required": ["id", "name", "position", "view_id", "kind", "model", "interval_secs",
+                         "batch_size", "use_sla", "skills_timeout_minutes", "audit_tag",
+                         "audit_field_id", "audit_field_value", "enabled", "last_run_at",
+                         "last_run_error"],
+            "properties": queue_out
+        },
+        "QueueEnvelope": {
+            "type": "object", "required": ["queue"],
+            "properties": {"queue": {"$ref": "#/components/schemas/Queue"}}
+        },
+        "QueueList": {
+            "type": "object", "required": ["queues"],
+            "properties": {"queues": {"type": "array", "items": {"$ref": "#/components/schemas/Queue"}}}
+        },
+        "DryRun": {
+            "type": "object", "required": ["queue_id", "considered", "assignments", "waiting"],
+            "properties": {
+                "queue_id": id,
+                "considered": {"type": "integer", "minimum": 0},
+                "assignments": {"type": "array", "items": {
+                    "type": "object", "required": ["ticket_id", "agent_id", "reason"],
+                    "properties": {"ticket_id": id, "agent_id": id, "reason": {"type": "string"}}
+                }},
+                "waiting": {"type": "array", "items": {
+                    "type": "object", "required": ["ticket_id", "reason"],
+                    "properties": {"ticket_id": id, "reason": {"type": "string"}}
+                }}
+            }
+        },
+        "AccountSettingsRequest": {
+            "type": "object", "additionalProperties": false,
+            "properties": {
+                "default_inbox_limit": limit,
+                "default_daily_limit": limit,
+                "same_agent": same_agent,
+                "route_webhook_secret": {"type": "string", "nullable": true, "writeOnly": true,
+                                   "description": "The route webhook's signing secret in Zendesk, 8 to 512 characters without spaces; absent or null keeps the stored one"},
+                "same_agent_webhook_secret": {"type": "string", "nullable": true, "writeOnly": true,
+                                   "description": "The same-agent webhook's signing secret in Zendesk, 8 to 512 characters without spaces; absent or null keeps the stored one"}
+            }
+        },
+        "AccountSettings": {
+            "type": "object",
+            "required": ["default_inbox_limit", "default_daily_limit", "same_agent",
+                         "route_webhook_secret_set", "same_agent_webhook_secret_set"],
+            "properties": {
+                "default_inbox_limit": limit,
+                "default_daily_limit": limit,
+                "same_agent": same_agent_out,
+                "route_webhook_secret_set": {"type": "boolean"},
+                "same_agent_webhook_secret_set": {"type": "boolean"}
+            }
+        },
+        "AgentLimitsRequest": {
+            "type": "object", "additionalProperties": false,
+            "properties": {"inbox_limit": limit, "daily_limit": limit}
+        },
+        "AgentLimits": {
+            "type": "object", "required": ["user_id", "inbox_limit", "daily_limit"],
+            "properties": {"user_id": id, "inbox_limit": limit, "daily_limit": limit}
+        },
+        "AgentLimitsList": {
+            "type": "object", "required": ["default_inbox_limit", "default_daily_limit", "agents"],
+            "properties": {
+                "default_inbox_limit": limit,
+                "default_daily_limit": limit,
+                "agents": {"type": "array", "items": {"$ref": "#/components/schemas/AgentLimits"}}
+            }
+        },
+        "Assignment": {
+            "type": "object",
+            "required": ["id", "ticket_id", "agent_id", "queue_id", "model", "reason", "state", "detail", "decided_at"],
+            "properties": {
+                "id": id, "ticket_id": id, "agent_id": id,
+                "queue_id": {"type": "integer", "format": "int64", "nullable": true,
+                             "description": "null: assigned by the same-agent rule"},
+                "model": {"type": "string"},
+                "reason": {"type": "string"},
+                "state": {"type": "string", "enum": ["pending", "assigned", "skipped", "failed"]},
+                "detail": {"type": "string", "nullable": true},
+                "decided_at": {"type": "string", "format": "date-time"}
+            }
+        },
+        "AssignmentPage": {
+            "type": "object", "required": ["assignments", "next_before_id"],
+            "properties": {
+                "assignments": {"type": "array", "items": {"$ref": "#/components/schemas/Assignment"}},
+                "next_before_id": {"type": "integer", "format": "int64", "nullable": true,
+                                   "description": "Pass as before_id for the next (older) page; null on the last page"}
+            }
+        },
+        "ResyncRequested": {
+            "type": "object", "required": ["resync_requested"],
+            "properties": {"resync_requested": {"type": "boolean"}}
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_query_is_checked_and_defaulted() {
+        assert_eq!(parse_log_query("").ok(), Some((None, DEFAULT_LOG_PAGE)));
+        assert_eq!(
+            parse_log_query("before_id=9&limit=3").ok(),
+            Some((Some(9), 3))
+        );
+        for (query, field) in [
+            ("before_id=0", "before_id"),
+            ("limit=201", "limit"),
+            ("limit=x", "limit"),
+            ("limit=1&limit=2", "limit"),
+        ] {
+            match parse_log_query(query) {
+                Err(ApiError::InvalidField { field: f, .. }) => assert_eq!(f, field, "{query}"),
+                other => panic!("{query}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn every_routing_operation_is_described() {
+        let paths = openapi_paths();
+        for (method, path) in OPERATIONS {
+            assert!(paths[path][method].is_object(), "{method} {path}");
+        }
+        let schemas = openapi_schemas();
+        let text = paths.to_string();
+        for name in text
+            .split("#/components/schemas/")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+        {
+            assert!(
+                name == "Error" || schemas[name].is_object(),
+                "schema {name} is defined"
+            );
+        }
+    }
+
+    #[test]
+    fn lists_are_refused_where_serde_would_read_them_as_fields() {
+        assert_eq!(
+            first_array(&json!([null, null]), ""),
+            Some("body".to_owned())
+        );
+        assert_eq!(
+            first_array(&json!({"same_agent": [true, 72]}), ""),
+            Some("same_agent".to_owned())
+        );
+        assert_eq!(first_array(&json!({"same_agent": {"tag": "x"}}), ""), None);
+    }
+
+    #[test]
+    fn secrets_must_look_like_zendesk_ones() {
+        assert!(valid_secret("webhook_secret", "dGhpcyBpcyBhIHNlY3JldA==").is_ok());
+        assert!(valid_secret("webhook_secret", "short").is_err());
+        assert!(valid_secret("webhook_secret", "has a space in it").is_err());
+    }
+}

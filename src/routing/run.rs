@@ -1,0 +1,413 @@
+//! One routing pass: gather what the engine needs (agents, statuses, schedules, limits,
+//! inbox counts, skills), read the queue's waiting tickets from Zendesk, decide, claim
+//! and log the decisions in one transaction, then write them back.
+//!
+//! A scheduled run holds the queue's lease, so on several replicas each run happens
+//! once; ticket claims keep a trigger run and a scheduled run (or two queues sharing a
+//! view) from taking the same ticket.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use chrono::TimeZone;
+
+use super::engine::{self, Agent, Decision, Outcome, Plan, Pointers, Waiting};
+use super::settings::{AccountSettings, Model};
+use super::write::{self, WriteReport};
+use crate::domain::Subdomain;
+use crate::startup::AppState;
+use crate::statuses::connect::{ConnectError, stored_auth};
+use crate::statuses::schedule::{Schedule, iana_zone};
+use crate::storage::routing::{self as store, NewAssignment, Queue};
+use crate::storage::{StorageError, agents, status_rules, statuses};
+use crate::zendesk::{RestError, TicketState, ZendeskAuth};
+
+/// How long a run may hold its queue before another worker may take over.
+pub const RUN_LEASE_MS: i64 = 5 * 60_000;
+/// A claimed ticket is not offered to another run for this long while being written.
+pub const CLAIM_MS: i64 = 5 * 60_000;
+/// After a successful write, views may still list the ticket unassigned for a while.
+pub const HOLD_MS: i64 = 10 * 60_000;
+/// Most waits for Zendesk's `Retry-After` within one call.
+const MAX_RATE_LIMIT_WAITS: u32 = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("Zendesk is not connected for this account")]
+    NotConnected,
+    #[error(transparent)]
+    Zendesk(#[from] RestError),
+    #[error("another worker took the queue over")]
+    LeaseLost,
+}
+
+impl From<ConnectError> for RunError {
+    fn from(error: ConnectError) -> Self {
+        match error {
+            ConnectError::Storage(e) => Self::Storage(e),
+            _ => Self::NotConnected,
+        }
+    }
+}
+
+impl RunError {
+    /// A short code for the queue's last error (never content).
+    pub fn code(&self) -> String {
+        match self {
+            Self::Storage(_) => "storage".to_owned(),
+            Self::NotConnected => "zendesk_not_connected".to_owned(),
+            Self::Zendesk(e) => e.code(),
+            Self::LeaseLost => "lease_lost".to_owned(),
+        }
+    }
+}
+
+/// Calls Zendesk, waiting out 429s with their `Retry-After` a few times.
+pub async fn patiently<T, F, Fut>(mut call: F) -> Result<T, RestError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, RestError>>,
+{
+    let mut waits = 0;
+    loop {
+        match call().await {
+            Err(RestError::RateLimited { retry_after }) if waits < MAX_RATE_LIMIT_WAITS => {
+                waits += 1;
+                tracing::info!(
+                    retry_after_ms = retry_after.as_millis() as u64,
+                    "Zendesk rate limit; waiting"
+                );
+                tokio::time::sleep(retry_after.min(Duration::from_secs(120))).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The account's agents as routing sees them at `now`.
+pub async fn gather_agents(
+    state: &AppState,
+    subdomain: &Subdomain,
+    settings: &AccountSettings,
+    now: i64,
+) -> Result<Vec<Agent>, StorageError> {
+    let db = &state.db;
+    let records = agents::list_active(db, subdomain).await?;
+    let online: HashMap<i64, bool> = statuses::current_all(db, subdomain)
+        .await?
+        .into_iter()
+        .map(|s| {
+            (
+                s.user_id.get(),
+                s.status == crate::domain::AgentStatus::Online,
+            )
+        })
+        .collect();
+    let schedules: HashMap<i64, Option<bool>> = status_rules::scheduled_agents(db, subdomain)
+        .await?
+        .into_iter()
+        .map(|(id, s)| {
+            // A schedule that cannot be read counts as closed, never as "always on".
+            let open = Schedule::from_stored(&s.time_zone, &s.intervals, &s.holidays)
+                .is_ok_and(|schedule| schedule.is_open_at(now));
+            (id.get(), Some(open))
+        })
+        .collect();
+    let limits: HashMap<i64, (Option<i64>, Option<i64>)> = store::agent_limits(db, subdomain)
+        .await?
+        .into_iter()
+        .map(|l| (l.user_id, (l.inbox_limit, l.daily_limit)))
+        .collect();
+    let open = store::open_counts(db, subdomain).await?;
+    let mut skills = store::agent_skills(db, subdomain).await?;
+    let recent = store::recent_assignments(db, subdomain, now - 2 * 86_400_000).await?;
+    let last = store::last_assigned(db, subdomain).await?;
+    Ok(records
+        .into_iter()
+        .map(|record| {
+            let id = record.user_id.get();
+            let (inbox, daily) = limits.get(&id).copied().unwrap_or((None, None));
+            let midnight = local_midnight(record.time_zone.as_deref(), now);
+            let mut groups = record.group_ids;
+            groups.sort_unstable();
+            Agent {
+                user_id: id,
+                online: online.get(&id).copied().unwrap_or(false),
+                in_schedule: schedules.get(&id).copied().flatten(),
+                groups,
+                skills: skills.remove(&id).unwrap_or_default(),
+                open_tickets: open.get(&id).copied().unwrap_or(0),
+                assigned_today: recent
+                    .iter()
+                    .filter(|(agent, at)| *agent == id && *at >= midnight)
+                    .count() as i64,
+                inbox_limit: inbox.or(settings.default_inbox_limit),
+                daily_limit: daily.or(settings.default_daily_limit),
+                last_assigned_at: last.get(&id).copied().unwrap_or(0),
+            }
+        })
+        .collect())
+}
+
+/// The start of the agent's current day in their own time zone (UTC if unknown).
+fn local_midnight(time_zone: Option<&str>, now: i64) -> i64 {
+    let zone = time_zone.and_then(iana_zone).unwrap_or(chrono_tz::UTC);
+    let Some(utc) = chrono::DateTime::from_timestamp_millis(now) else {
+        return now;
+    };
+    let local_day = utc.with_timezone(&zone).date_naive();
+    let Some(midnight) = local_day.and_hms_opt(0, 0, 0) else {
+        return now - now.rem_euclid(86_400_000);
+    };
+    // Where midnight falls in a DST gap, the day starts at the first instant after it.
+    (0..=8)
+        .find_map(|quarter| {
+            zone.from_local_datetime(&(midnight + chrono::Duration::minutes(15 * quarter)))
+                .earliest()
+        })
+        .map_or(now - now.rem_euclid(86_400_000), |t| t.timestamp_millis())
+}
+
+/// Turns Zendesk tickets into the engine's waiting list, reading the required skills
+/// of those never seen before when the queue routes by skills.
+async fn waiting_list(
+    state: &AppState,
+    subdomain: &Subdomain,
+    auth: &ZendeskAuth,
+    queue: &Queue,
+    tickets: Vec<TicketState>,
+    now: i64,
+) -> Result<Vec<Waiting>, RunError> {
+    let mut skills = HashMap::new();
+    if queue.settings.model == Model::Skills {
+        let ids: Vec<i64> = tickets.iter().map(|t| t.id).collect();
+        skills = store::ticket_skills(&state.db, subdomain, &ids).await?;
+        for ticket in &tickets {
+            if skills.contains_key(&ticket.id) {
+                continue;
+            }
+            let fetched =
+                patiently(|| state.zendesk.ticket_skills(subdomain, auth, ticket.id)).await?;
+            store::store_ticket_skills(&state.db, subdomain, ticket.id, &fetched, now).await?;
+            let mut sorted = fetched;
+            sorted.sort();
+            skills.insert(ticket.id, sorted);
+        }
+    }
+    let mut waiting: Vec<Waiting> = tickets
+        .into_iter()
+        .map(|t| Waiting {
+            ticket_id: t.id,
+            priority: engine::priority_rank(t.priority.as_deref()),
+            created_at: t.created_at,
+            group_id: t.group_id,
+            skills: skills.remove(&t.id).unwrap_or_default(),
+            sla_breach_at: t.sla_breach_at,
+        })
+        .collect();
+    engine::order(&mut waiting, queue.settings.use_sla);
+    Ok(waiting)
+}
+
+fn plan_for(queue: &Queue) -> Plan {
+    Plan {
+        model: queue.settings.model,
+        batch_size: queue.settings.batch_size,
+        use_sla: queue.settings.use_sla,
+        skills_timeout_ms: queue.settings.skills_timeout_minutes.map(|m| m * 60_000),
+        pointers: queue.pointers.clone(),
+    }
+}
+
+/// What a run would do right now, without claiming or writing anything.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub outcome: Outcome,
+    pub tickets: Vec<TicketState>,
+}
+
+/// Decides a queue's waiting tickets: the shared first half of a run and a dry run.
+async fn decide_queue(
+    state: &AppState,
+    queue: &Queue,
+    auth: &ZendeskAuth,
+    only: Option<&[i64]>,
+) -> Result<Preview, RunError> {
+    let subdomain = &queue.subdomain;
+    let now = state.clock.now_ms();
+    let (settings, _) = store::account_settings(&state.db, subdomain).await?;
+    let tickets = match only {
+        Some(ids) => {
+            let mut found = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(write::BATCH) {
+                found.extend(
+                    patiently(|| state.zendesk.tickets_by_id(subdomain, auth, chunk)).await?,
+                );
+            }
+            found
+        }
+        None => {
+            patiently(|| {
+                state.zendesk.view_tickets(
+                    subdomain,
+                    auth,
+                    queue.settings.view_id,
+                    queue.settings.use_sla,
+                )
+            })
+            .await?
+        }
+    };
+    let tickets: Vec<TicketState> = tickets
+        .into_iter()
+        .filter(TicketState::is_routable)
+        .collect();
+    let agents = gather_agents(state, subdomain, &settings, now).await?;
+    let waiting = waiting_list(state, subdomain, auth, queue, tickets.clone(), now).await?;
+    let outcome = engine::decide(&plan_for(queue), &waiting, &agents, now);
+    Ok(Preview { outcome, tickets })
+}
+
+/// The dry run: which agent each waiting ticket would get, and why.
+pub async fn dry_run(state: &AppState, queue: &Queue) -> Result<Preview, RunError> {
+    let auth = stored_auth(state, &queue.subdomain).await?;
+    decide_queue(state, queue, &auth, None).await
+}
+
+/// A finished run's numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunReport {
+    pub considered: usize,
+    pub decided: usize,
+    pub claimed_elsewhere: usize,
+    pub write: WriteReport,
+}
+
+/// Runs one queue now, over its whole view or the given tickets (trigger calls). The caller (`owner`) holds
+/// the queue's lease; it is renewed with each batch's claims, and the run stops if
+/// another worker took the queue over meanwhile.
+pub async fn run_queue(
+    state: &AppState,
+    queue: &Queue,
+    only: Option<&[i64]>,
+    owner: &str,
+) -> Result<RunReport, RunError> {
+    let subdomain = &queue.subdomain;
+    let auth = stored_auth(state, subdomain).await?;
+    let audit = write::Audit::of_queue(&queue.settings);
+    let started = state.clock.now_ms();
+    write::resume_pending(state, &auth, subdomain, Some(queue.id), started, &audit).await?;
+    let preview = decide_queue(state, queue, &auth, only).await?;
+    let stamps: HashMap<i64, &str> = preview
+        .tickets
+        .iter()
+        .map(|t| (t.id, t.updated_stamp.as_str()))
+        .collect();
+    let decisions: Vec<NewAssignment> = preview
+        .outcome
+        .assigned
+        .iter()
+        .map(|d| NewAssignment {
+            ticket_id: d.ticket_id,
+            agent_id: d.agent_id,
+            reason: d.reason.clone(),
+            stamp: stamps
+                .get(&d.ticket_id)
+                .map(|s| (*s).to_owned())
+                .unwrap_or_default(),
+        })
+        .collect();
+    let claimer = store::Claimer::Queue {
+        id: queue.id,
+        owner,
+        lease_ms: RUN_LEASE_MS,
+    };
+    let mut report = RunReport {
+        considered: preview.tickets.len(),
+        decided: decisions.len(),
+        ..RunReport::default()
+    };
+    for batch in decisions.chunks(write::BATCH) {
+        let now = state.clock.now_ms();
+        let model = queue.settings.model.as_str();
+        let Some(logged) =
+            store::claim_and_log(&state.db, subdomain, claimer, model, batch, now, CLAIM_MS)
+                .await?
+        else {
+            tracing::warn!(subdomain = %subdomain, queue_id = queue.id, "routing run lost its lease; stopping");
+            return Err(RunError::LeaseLost);
+        };
+        report.claimed_elsewhere += batch.len() - logged.len();
+        report
+            .write
+            .add(&write::write_back(state, &auth, &logged, &audit).await?);
+    }
+    if queue.settings.model == Model::RoundRobin {
+        let pointers = advance_pointers(
+            &queue.pointers,
+            &preview.outcome.assigned,
+            &report.write.assigned_tickets,
+        );
+        store::save_pointers(&state.db, queue.id, owner, &pointers).await?;
+    }
+    tracing::info!(
+        subdomain = %subdomain,
+        queue_id = queue.id,
+        considered = report.considered,
+        decided = report.decided,
+        assigned = report.write.assigned,
+        skipped = report.write.skipped,
+        "routing run finished"
+    );
+    Ok(report)
+}
+
+/// The round-robin pointers after a run: each pool's pointer moves to the agent of its
+/// last ticket that was actually assigned, so an agent whose ticket was skipped keeps
+/// their turn.
+fn advance_pointers(start: &Pointers, decided: &[Decision], assigned: &[i64]) -> Pointers {
+    let assigned: HashSet<i64> = assigned.iter().copied().collect();
+    let mut pointers = start.clone();
+    for decision in decided.iter().filter(|d| assigned.contains(&d.ticket_id)) {
+        pointers.set(decision.pool, decision.agent_id);
+    }
+    pointers
+}
+
+/// Runs a scheduled queue if this worker wins its lease and the run is still due;
+/// `None` when another worker has it or just ran it.
+pub async fn run_if_leased(
+    state: &AppState,
+    queue: &Queue,
+    owner: &str,
+) -> Result<Option<RunReport>, StorageError> {
+    let now = state.clock.now_ms();
+    let leased = store::lease_queue(
+        &state.db,
+        &queue.subdomain,
+        queue.id,
+        owner,
+        now,
+        RUN_LEASE_MS,
+        true,
+    )
+    .await?;
+    let Some(queue) = leased else {
+        return Ok(None);
+    };
+    let result = run_queue(state, &queue, None, owner).await;
+    let finished = state.clock.now_ms();
+    let next = now + queue.settings.interval_secs * 1_000;
+    let error = result.as_ref().err().map(RunError::code);
+    if let Some(code) = &error {
+        tracing::warn!(subdomain = %queue.subdomain, queue_id = queue.id, error = %code, "routing run failed");
+    }
+    store::finish_run(&state.db, queue.id, owner, finished, next, error.as_deref()).await?;
+    match result {
+        Ok(report) => Ok(Some(report)),
+        Err(RunError::Storage(e)) => Err(e),
+        Err(_) => Ok(Some(RunReport::default())),
+    }
+}

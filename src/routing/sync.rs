@@ -1,0 +1,149 @@
+//! Keeping routing's picture of Zendesk current without a person logged in: who holds
+//! which unsolved ticket (the incremental ticket export, every minute) and agents'
+//! skills (incrementally every minute, fully every 6 hours or on "resync now").
+//! One replica syncs an account at a time (the account's sync lease).
+
+use super::run::patiently;
+use crate::domain::Subdomain;
+use crate::startup::AppState;
+use crate::statuses::connect::stored_auth;
+use crate::storage::routing::{self as store, SyncState};
+use crate::storage::{StorageError, agents};
+use crate::zendesk::{RestError, ZendeskAuth};
+
+/// Full skills sync interval.
+pub const FULL_SKILLS_EVERY_MS: i64 = 6 * 3_600_000;
+/// Export pages read per sync (Zendesk allows about 10 incremental export calls a minute);
+/// the rest continue next time from the cursor.
+const MAX_EXPORT_PAGES: usize = 8;
+const SYNC_LEASE_MS: i64 = 5 * 60_000;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub ticket_changes: usize,
+    pub skill_changes: usize,
+    pub full_skills: bool,
+}
+
+/// Syncs one account if this worker gets its lease; errors are recorded on the account.
+pub async fn sync_account(
+    state: &AppState,
+    subdomain: &Subdomain,
+    owner: &str,
+) -> Result<Option<SyncReport>, StorageError> {
+    let now = state.clock.now_ms();
+    if !store::take_sync_lease(&state.db, subdomain, owner, now, SYNC_LEASE_MS).await? {
+        return Ok(None);
+    }
+    let result = sync_with_lease(state, subdomain).await;
+    store::release_sync_lease(&state.db, subdomain, owner).await?;
+    match result {
+        Ok(report) => Ok(Some(report)),
+        Err(SyncError::Storage(e)) => Err(e),
+        Err(SyncError::Zendesk(e)) => {
+            tracing::warn!(subdomain = %subdomain, error = %e.code(), "routing sync failed");
+            store::record_sync_failure(&state.db, subdomain, &e.code(), state.clock.now_ms())
+                .await?;
+            Ok(Some(SyncReport::default()))
+        }
+        Err(SyncError::NotConnected) => Ok(Some(SyncReport::default())),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum SyncError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Zendesk(#[from] RestError),
+    #[error("not connected")]
+    NotConnected,
+}
+
+async fn sync_with_lease(state: &AppState, subdomain: &Subdomain) -> Result<SyncReport, SyncError> {
+    let auth = match stored_auth(state, subdomain).await {
+        Ok(auth) => auth,
+        Err(crate::statuses::connect::ConnectError::Storage(e)) => return Err(e.into()),
+        Err(_) => return Err(SyncError::NotConnected),
+    };
+    let sync = store::sync_state(&state.db, subdomain).await?;
+    let mut report = SyncReport {
+        ticket_changes: sync_tickets(state, subdomain, &auth, &sync).await?,
+        ..SyncReport::default()
+    };
+    let now = state.clock.now_ms();
+    let full_due = sync.skills_resync_requested
+        || sync
+            .skills_full_at
+            .is_none_or(|at| now - at >= FULL_SKILLS_EVERY_MS);
+    if full_due {
+        full_skills(state, subdomain, &auth).await?;
+        report.full_skills = true;
+    }
+    let changes = patiently(|| {
+        state
+            .zendesk
+            .agent_skill_changes(subdomain, &auth, sync.skills_cursor.as_deref())
+    })
+    .await?;
+    store::apply_skill_changes(&state.db, subdomain, &changes.changes).await?;
+    store::save_skills_cursor(
+        &state.db,
+        subdomain,
+        changes.cursor.as_deref(),
+        full_due,
+        now,
+    )
+    .await?;
+    report.skill_changes = changes.changes.len();
+    Ok(report)
+}
+
+/// Reads the ticket export from the stored cursor (from the beginning the first time).
+async fn sync_tickets(
+    state: &AppState,
+    subdomain: &Subdomain,
+    auth: &ZendeskAuth,
+    sync: &SyncState,
+) -> Result<usize, SyncError> {
+    let mut cursor = sync.tickets_cursor.clone();
+    let mut seen = 0;
+    for _ in 0..MAX_EXPORT_PAGES {
+        let page = patiently(|| {
+            state
+                .zendesk
+                .ticket_changes(subdomain, auth, cursor.as_deref(), 1)
+        })
+        .await?;
+        store::apply_ticket_changes(&state.db, subdomain, &page.tickets).await?;
+        seen += page.tickets.len();
+        if page.after_cursor.is_some() {
+            cursor = page.after_cursor;
+        }
+        store::save_tickets_cursor(
+            &state.db,
+            subdomain,
+            cursor.as_deref(),
+            state.clock.now_ms(),
+        )
+        .await?;
+        if page.end_of_stream {
+            break;
+        }
+    }
+    Ok(seen)
+}
+
+/// Replaces every active agent's skills with Zendesk's.
+async fn full_skills(
+    state: &AppState,
+    subdomain: &Subdomain,
+    auth: &ZendeskAuth,
+) -> Result<(), SyncError> {
+    for agent in agents::list_active(&state.db, subdomain).await? {
+        let id = agent.user_id.get();
+        let skills = patiently(|| state.zendesk.agent_skills(subdomain, auth, id)).await?;
+        store::replace_agent_skills(&state.db, subdomain, id, &skills).await?;
+    }
+    Ok(())
+}

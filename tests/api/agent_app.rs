@@ -1,0 +1,988 @@
+//! The agents' Zendesk app, server side: authorizing it through Zendesk OAuth (the token
+//! goes from slackdesk to Zendesk's installation settings and nowhere else), the
+//! `/app/v1` API the app reaches through Zendesk's proxy, per-agent limits, the app
+//! settings, and admins opening the board from the app. The browser test at the end
+//! drives the real app pages in headless Chromium.
+
+use serde_json::{Value, json};
+use slackdesk::agent_app::token;
+use slackdesk::clock::Clock;
+use slackdesk::domain::{Subdomain, ZendeskUserId};
+use slackdesk::storage::app_settings::{self, AppAccess};
+use sqlx::Row;
+use wiremock::matchers::{body_partial_json, header, method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::statuses::{ADMIN, AGENT, BIG, T0, connect_account, new_key};
+use crate::support::{Backend, Options, PUBLIC_URL, TestApp, spawn_app_with};
+
+const INSTALLATION: i64 = 4242;
+const ADMIN_ACCESS: &str = "zd-oauth-admin-5e1f";
+const AGENT_ACCESS: &str = "zd-oauth-agent-77b0";
+const END_USER: i64 = 555;
+
+fn acme() -> Subdomain {
+    Subdomain::parse("acme").unwrap()
+}
+
+/// An app on a manual clock, acme connected (agents AGENT and BIG, admin ADMIN), OAuth
+/// configured, and Zendesk's token endpoint and installation update faked.
+async fn ready(backend: Backend) -> TestApp {
+    ready_with(backend, Some(Clock::manual(T0))).await
+}
+
+async fn ready_with(backend: Backend, clock: Option<Clock>) -> TestApp {
+    let app = spawn_app_with(
+        backend,
+        Options {
+            clock,
+            zendesk_oauth: true,
+            zendesk_app_id: Some(9001),
+            ..Options::default()
+        },
+    )
+    .await;
+    connect_account(&app, "acme", &[AGENT, BIG]).await;
+    for (code, access) in [("admin-code", ADMIN_ACCESS), ("agent-code", AGENT_ACCESS)] {
+        Mock::given(method("POST"))
+            .and(path("/z/acme/oauth/tokens"))
+            .and(body_partial_json(json!({
+                "code": code,
+                "redirect_uri": format!("{PUBLIC_URL}/zendesk/app/callback")
+            })))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"access_token": access, "token_type": "bearer"})),
+            )
+            .mount(&app.zendesk)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path("/z/acme/api/v2/users/me.json"))
+        .and(header(
+            "authorization",
+            format!("Bearer {AGENT_ACCESS}").as_str(),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"user": {"id": AGENT, "role": "agent"}})),
+        )
+        .with_priority(1)
+        .mount(&app.zendesk)
+        .await;
+    for id in [INSTALLATION, INSTALLATION + 1] {
+        installation_is(&app, id, 9001, PUBLIC_URL).await;
+    }
+    Mock::given(method("PUT"))
+        .and(path(format!(
+            "/z/acme/api/v2/apps/installations/{INSTALLATION}.json"
+        )))
+        .and(header(
+            "authorization",
+            format!("Bearer {ADMIN_ACCESS}").as_str(),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": INSTALLATION})))
+        .mount(&app.zendesk)
+        .await;
+    app
+}
+
+/// Fakes `GET /api/v2/apps/installations/{id}.json`.
+async fn installation_is(app: &TestApp, id: i64, app_id: i64, service_url: &str) {
+    Mock::given(method("GET"))
+        .and(path(format!("/z/acme/api/v2/apps/installations/{id}.json")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"installation": {
+                "id": id, "app_id": app_id, "settings": {"service_url": service_url}
+            }})),
+        )
+        .mount(&app.zendesk)
+        .await;
+}
+
+async fn mint(app: &TestApp) -> String {
+    token::mint(
+        &app.state.db,
+        &acme(),
+        INSTALLATION,
+        ZendeskUserId::new(ADMIN).unwrap(),
+        T0,
+    )
+    .await
+    .unwrap()
+    .token
+}
+
+/// Starts an OAuth round trip at `start` and comes back with `code`; returns the
+/// callback's status, body and session cookie.
+async fn round_trip(app: &TestApp, start: &str, code: &str) -> (u16, String, Option<String>) {
+    let response = app.get(start).await;
+    assert_eq!(response.status(), 302, "{start}");
+    let location = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+    assert_eq!(
+        location.as_str().split('?').next().unwrap(),
+        format!("{}/oauth/authorizations/new", app.zendesk_base())
+    );
+    let query: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
+    assert_eq!(
+        query["redirect_uri"],
+        format!("{PUBLIC_URL}/zendesk/app/callback")
+    );
+    let nonce = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        nonce.contains("SameSite=Lax") && nonce.contains("HttpOnly"),
+        "{nonce}"
+    );
+    let callback = app
+        .http
+        .get(app.url(&format!(
+            "/zendesk/app/callback?code={code}&state={}",
+            query["state"]
+        )))
+        .header("Cookie", nonce.split(';').next().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let status = callback.status().as_u16();
+    let cookie = callback
+        .headers()
+        .get("set-cookie")
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned());
+    (status, callback.text().await.unwrap(), cookie)
+}
+
+/// The tokens written into the installation's settings, in order.
+async fn installed_tokens(app: &TestApp) -> Vec<String> {
+    app.zendesk
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "PUT")
+        .map(|r| {
+            let body: Value = serde_json::from_slice(&r.body).unwrap();
+            assert_eq!(body["settings"]["service_url"], PUBLIC_URL);
+            body["settings"]["token"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+async fn call(
+    app: &TestApp,
+    token: Option<&str>,
+    verb: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let mut request = match verb {
+        "GET" => app.http.get(app.url(path)),
+        _ => app.http.post(app.url(path)),
+    };
+    if let Some(token) = token {
+        request = request.header("Authorization", format!("Bearer {token}"));
+    }
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn last_active(app: &TestApp, user_id: i64) -> Option<i64> {
+    sqlx::query(
+        "SELECT last_active_at FROM zendesk_agents WHERE subdomain = 'acme' AND user_id = $1",
+    )
+    .bind(user_id)
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap()
+    .try_get("last_active_at")
+    .unwrap()
+}
+
+async fn an_admin_authorizes_the_app_and_the_token_goes_only_to_zendesk(backend: Backend) {
+    let app = ready(backend).await;
+    let start = format!("/zendesk/app/authorize?subdomain=acme&installation_id={INSTALLATION}");
+
+    let (status, page, cookie) = round_trip(&app, &start, "admin-code").await;
+
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("slackdesk is authorized"), "{page}");
+    assert!(cookie.is_some_and(|c| c.starts_with("sd_board=")));
+    let tokens = installed_tokens(&app).await;
+    assert_eq!(tokens.len(), 1);
+    let first = tokens[0].clone();
+    assert!(first.starts_with("sdapp_"), "{first}");
+    assert!(
+        !page.contains(&first),
+        "the token must not reach the browser"
+    );
+    let stored: Vec<String> = sqlx::query_scalar("SELECT secret_hash FROM app_tokens")
+        .fetch_all(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_ne!(stored[0], first, "only a hash is stored");
+    let (status, me) = call(
+        &app,
+        Some(&first),
+        "GET",
+        &format!("/app/v1/me?user_id={AGENT}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["user_id"], AGENT);
+    assert_eq!(me["status"], Value::Null);
+
+    // Authorizing again replaces the token; the old one stops working.
+    let (status, _, _) = round_trip(&app, &start, "admin-code").await;
+    assert_eq!(status, 200);
+    let tokens = installed_tokens(&app).await;
+    assert_eq!(tokens.len(), 2);
+    let path = format!("/app/v1/me?user_id={AGENT}");
+    assert_eq!(call(&app, Some(&first), "GET", &path, None).await.0, 401);
+    assert_eq!(
+        call(&app, Some(&tokens[1]), "GET", &path, None).await.0,
+        200
+    );
+}
+
+async fn an_agent_cannot_authorize_the_app(backend: Backend) {
+    let app = ready(backend).await;
+    Mock::given(method("GET"))
+        .and(path("/z/acme/api/v2/users/me.json"))
+        .and(header(
+            "authorization",
+            format!("Bearer {ADMIN_ACCESS}").as_str(),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"user": {"id": AGENT, "role": "agent"}})),
+        )
+        .with_priority(1)
+        .mount(&app.zendesk)
+        .await;
+    let start = format!("/zendesk/app/authorize?subdomain=acme&installation_id={INSTALLATION}");
+
+    let (status, page, cookie) = round_trip(&app, &start, "admin-code").await;
+
+    assert_eq!(status, 403, "{page}");
+    assert!(page.contains("Only a Zendesk admin"), "{page}");
+    assert!(cookie.is_none());
+    assert!(installed_tokens(&app).await.is_empty());
+}
+
+async fn the_token_is_never_written_into_another_apps_installation(backend: Backend) {
+    let app = ready(backend).await;
+    installation_is(&app, 5555, 9001, "https://elsewhere.example.com").await;
+    installation_is(&app, 6666, 1234, PUBLIC_URL).await;
+
+    for other in [5555, 6666] {
+        let start = format!("/zendesk/app/authorize?subdomain=acme&installation_id={other}");
+        let (status, page, _) = round_trip(&app, &start, "admin-code").await;
+        assert_eq!(status, 422, "{other}: {page}");
+        assert!(page.contains("not the slackdesk app"), "{page}");
+    }
+
+    assert!(installed_tokens(&app).await.is_empty(), "nothing was PUT");
+    let tokens: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM app_tokens")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(tokens, 0);
+}
+
+async fn a_failed_installation_update_keeps_the_old_token(backend: Backend) {
+    let app = ready(backend).await;
+    let old = mint(&app).await;
+    let other_installation = INSTALLATION + 1;
+    Mock::given(method("PUT"))
+        .and(path(format!(
+            "/z/acme/api/v2/apps/installations/{other_installation}.json"
+        )))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&app.zendesk)
+        .await;
+    let start =
+        format!("/zendesk/app/authorize?subdomain=acme&installation_id={other_installation}");
+
+    let (status, page, _) = round_trip(&app, &start, "admin-code").await;
+
+    assert_eq!(status, 502, "{page}");
+    let live: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM app_tokens")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(live, 1, "the unwritten token is deleted");
+    let path = format!("/app/v1/me?user_id={AGENT}");
+    assert_eq!(call(&app, Some(&old), "GET", &path, None).await.0, 200);
+}
+
+async fn the_app_sets_the_agents_own_status_and_the_status_api_sees_it(backend: Backend) {
+    let app = ready(backend).await;
+    let token = mint(&app).await;
+    let away = json!({"user_id": AGENT, "status": "away"});
+
+    let (status, first) = call(&app, Some(&token), "POST", "/app/v1/status", Some(&away)).await;
+    let (_, again) = call(&app, Some(&token), "POST", "/app/v1/status", Some(&away)).await;
+
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["status"], "away");
+    assert_eq!(first["changed"], true);
+    assert_eq!(first["updated_by"], AGENT);
+    assert_eq!(first["updated_at"], "2026-03-29T00:30:00.250Z");
+    assert_eq!(again["changed"], false);
+    let key = new_key(&app, "acme").await;
+    let (status, seen) = crate::statuses::get(
+        &app,
+        &key,
+        &format!("/zendesk/users/{AGENT}/statuses/current"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(seen["user_status"]["status"], "away");
+    assert_eq!(seen["user_status"]["updated_by"], AGENT);
+    assert_eq!(last_active(&app, AGENT).await, Some(T0));
+}
+
+async fn heartbeats_count_as_activity_and_report_changes_made_elsewhere(backend: Backend) {
+    let app = ready(backend).await;
+    let token = mint(&app).await;
+    let key = new_key(&app, "acme").await;
+    let (status, _) = crate::statuses::post(
+        &app,
+        &key,
+        &json!({"user_statuses": [{"user_id": BIG, "status": "online"}], "notify_app": false}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    app.clock.advance(90_000);
+
+    let (status, beat) = call(
+        &app,
+        Some(&token),
+        "POST",
+        "/app/v1/heartbeat",
+        Some(&json!({"user_id": BIG})),
+    )
+    .await;
+
+    assert_eq!(status, 200, "{beat}");
+    assert_eq!(beat["user_id"], json!(BIG), "exact 64-bit id");
+    assert_eq!(beat["status"], "online");
+    assert_eq!(beat["updated_by"], ADMIN);
+    assert_eq!(last_active(&app, BIG).await, Some(T0 + 90_000));
+}
+
+async fn the_open_app_keeps_an_agent_from_going_idle(backend: Backend) {
+    use slackdesk::statuses::status_rules::run_once;
+    use slackdesk::storage::status_rules::{self, Rules};
+    const MINUTE: i64 = 60_000;
+    let app = ready(backend).await;
+    let token = mint(&app).await;
+    let rules = Rules {
+        idle_minutes: Some(30),
+        ..Rules::default()
+    };
+    status_rules::save(&app.state.db, &acme(), &rules, T0)
+        .await
+        .unwrap();
+    let online = json!({"user_id": AGENT, "status": "online"});
+    let beat = json!({"user_id": AGENT});
+    assert_eq!(
+        call(&app, Some(&token), "POST", "/app/v1/status", Some(&online))
+            .await
+            .0,
+        200
+    );
+
+    // The app heartbeats every minute while open: 45 minutes later the agent is online.
+    for _ in 0..45 {
+        app.clock.advance(MINUTE);
+        let (status, _) = call(&app, Some(&token), "POST", "/app/v1/heartbeat", Some(&beat)).await;
+        assert_eq!(status, 200);
+        assert_eq!(run_once(&app.state).await.unwrap().idled, 0);
+    }
+    // Closed for 31 minutes: automatic idle sets away, and the next heartbeat says so.
+    app.clock.advance(31 * MINUTE);
+    assert_eq!(run_once(&app.state).await.unwrap().idled, 1);
+    let (_, seen) = call(&app, Some(&token), "POST", "/app/v1/heartbeat", Some(&beat)).await;
+
+    assert_eq!(seen["status"], "away");
+    assert_eq!(seen["updated_by"], AGENT, "the rule acts for the agent");
+}
+
+async fn the_app_api_refuses_missing_wrong_and_foreign_credentials(backend: Backend) {
+    let app = ready(backend).await;
+    let token = mint(&app).await;
+    let key = new_key(&app, "acme").await;
+    let path = format!("/app/v1/me?user_id={AGENT}");
+    let wrong = format!("{}x", &token[..token.len() - 1]);
+
+    for presented in [None, Some(""), Some(wrong.as_str()), Some(key.as_str())] {
+        let (status, body) = call(&app, presented, "GET", &path, None).await;
+        assert_eq!(status, 401, "{presented:?}: {body}");
+        assert_eq!(body["error"]["code"], "unauthorized");
+    }
+    let (status, _) = call(&app, Some(&token), "POST", &path, None).await;
+    assert_eq!(status, 405);
+}
+
+async fn bad_input_is_refused_naming_the_field(backend: Backend) {
+    let app = ready(backend).await;
+    let token = mint(&app).await;
+    let cases = [
+        (json!({"status": "away"}), "user_id", 400),
+        (json!({"user_id": AGENT}), "status", 400),
+        (json!({"user_id": AGENT, "status": "busy"}), "status", 400),
+        (
+            json!({"user_id": "12345", "status": "away"}),
+            "user_id",
+            400,
+        ),
+        (json!({"user_id": -1, "status": "away"}), "user_id", 400),
+        (
+            json!({"user_id": END_USER, "status": "away"}),
+            "user_id",
+            422,
+        ),
+    ];
+    for (body, field, expected) in cases {
+        let (status, answer) =
+            call(&app, Some(&token), "POST", "/app/v1/status", Some(&body)).await;
+        assert_eq!(status, expected, "{body}: {answer}");
+        assert_eq!(answer["error"]["field"], field, "{body}: {answer}");
+    }
+    let (status, answer) = call(&app, Some(&token), "GET", "/app/v1/me?user_id=abc", None).await;
+    assert_eq!(
+        (status, answer["error"]["field"].clone()),
+        (400, json!("user_id"))
+    );
+    let response = app
+        .http
+        .post(app.url("/app/v1/heartbeat"))
+        .header("Authorization", format!("Bearer {token}"))
+        .body(r#"{"user_id": 12345}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 415);
+}
+
+async fn one_agents_app_cannot_use_up_another_agents_rate(backend: Backend) {
+    let app = ready(backend).await;
+    let token = mint(&app).await;
+    let beat = |id: i64| json!({"user_id": id});
+
+    for _ in 0..token::PER_AGENT_PER_SECOND {
+        let (status, _) = call(
+            &app,
+            Some(&token),
+            "POST",
+            "/app/v1/heartbeat",
+            Some(&beat(AGENT)),
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+    let over = app
+        .http
+        .post(app.url("/app/v1/heartbeat"))
+        .header("Authorization", format!("Bearer {token}"))
+        .json(&beat(AGENT))
+        .send()
+        .await
+        .unwrap();
+    let (other, _) = call(
+        &app,
+        Some(&token),
+        "POST",
+        "/app/v1/heartbeat",
+        Some(&beat(BIG)),
+    )
+    .await;
+    app.clock.advance(1_000);
+    let (later, _) = call(
+        &app,
+        Some(&token),
+        "POST",
+        "/app/v1/heartbeat",
+        Some(&beat(AGENT)),
+    )
+    .await;
+
+    assert_eq!(over.status(), 429);
+    assert_eq!(over.headers()["retry-after"], "1");
+    assert_eq!(other, 200, "another agent has its own budget");
+    assert_eq!(later, 200, "the next second starts afresh");
+}
+
+async fn app_settings_decide_which_roles_and_groups_may_use_the_app(backend: Backend) {
+    let app = ready(backend).await;
+    let token = mint(&app).await;
+    let me = |id: i64| format!("/app/v1/me?user_id={id}");
+    let admin = ZendeskUserId::new(ADMIN).unwrap();
+    let save = |roles: &[&str], groups: &[i64]| AppAccess {
+        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        group_ids: groups.to_vec(),
+    };
+
+    app_settings::save(&app.state.db, &acme(), &save(&["admin"], &[]), admin, T0)
+        .await
+        .unwrap();
+    let (agent_status, body) = call(&app, Some(&token), "GET", &me(AGENT), None).await;
+    let (admin_status, _) = call(&app, Some(&token), "GET", &me(ADMIN), None).await;
+    assert_eq!((agent_status, admin_status), (403, 200), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ask a Zendesk admin")
+    );
+
+    // AGENT is in group 77 only.
+    app_settings::save(
+        &app.state.db,
+        &acme(),
+        &save(&["agent", "admin"], &[88]),
+        admin,
+        T0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        call(&app, Some(&token), "GET", &me(AGENT), None).await.0,
+        403
+    );
+    app_settings::save(
+        &app.state.db,
+        &acme(),
+        &save(&["agent", "admin"], &[77]),
+        admin,
+        T0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        call(&app, Some(&token), "GET", &me(AGENT), None).await.0,
+        200
+    );
+}
+
+async fn an_admin_opens_the_board_and_saves_app_settings_from_the_app(backend: Backend) {
+    let app = ready(backend).await;
+
+    let (status, page, cookie) = round_trip(
+        &app,
+        "/zendesk/app/open?subdomain=acme&page=board",
+        "admin-code",
+    )
+    .await;
+
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(r#"href="/zendesk/board""#), "{page}");
+    assert!(page.contains("/static/app_continue.js"), "{page}");
+    let cookie = cookie.expect("session cookie");
+    let board = app
+        .http
+        .get(app.url("/zendesk/board"))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(board.contains("Status board: acme"), "{board}");
+    assert!(board.contains(&AGENT.to_string()));
+
+    // The same session opens the app settings; the form needs its CSRF token.
+    let settings = app
+        .http
+        .get(app.url("/zendesk/app/settings"))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(settings.contains("Group 77"), "{settings}");
+    let csrf = crate::support::hidden_value(&settings, "csrf").expect("csrf field");
+    let forged = app
+        .http
+        .post(app.url("/zendesk/app/settings"))
+        .header("Cookie", &cookie)
+        .form(&[("csrf", "nope"), ("group_id", "77")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    let saved = app
+        .http
+        .post(app.url("/zendesk/app/settings"))
+        .header("Cookie", &cookie)
+        .form(&[("csrf", csrf.as_str()), ("group_id", "77")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 303);
+    assert_eq!(
+        app_settings::find(&app.state.db, &acme()).await.unwrap(),
+        AppAccess {
+            roles: vec!["admin".into()],
+            group_ids: vec![77]
+        },
+        "agents unticked, group 77 ticked"
+    );
+    let unknown_group = app
+        .http
+        .post(app.url("/zendesk/app/settings"))
+        .header("Cookie", &cookie)
+        .form(&[("csrf", csrf.as_str()), ("group_id", "999")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown_group.status(), 400);
+}
+
+async fn an_agent_cannot_open_admin_pages_and_states_are_single_use(backend: Backend) {
+    let app = ready(backend).await;
+
+    let (status, page, cookie) = round_trip(
+        &app,
+        "/zendesk/app/open?subdomain=acme&page=board",
+        "agent-code",
+    )
+    .await;
+
+    assert_eq!(status, 403, "{page}");
+    assert!(cookie.is_none());
+    let settings = app.get("/zendesk/app/settings").await;
+    assert_eq!(settings.status(), 401);
+    let unknown_page = app
+        .get("/zendesk/app/open?subdomain=acme&page=secrets")
+        .await;
+    assert_eq!(unknown_page.status(), 400);
+    let replay = app
+        .get("/zendesk/app/callback?code=admin-code&state=not-a-state")
+        .await;
+    assert_eq!(replay.status(), 400);
+}
+
+async fn a_callback_link_only_works_in_the_browser_that_started_it(backend: Backend) {
+    let app = ready(backend).await;
+    let started = app.get("/zendesk/app/open?subdomain=acme&page=board").await;
+    let location = url::Url::parse(started.headers()["location"].to_str().unwrap()).unwrap();
+    let state = location
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let callback = format!("/zendesk/app/callback?code=admin-code&state={state}");
+
+    // Someone else's browser (no nonce cookie, or another one) gets nowhere.
+    let elsewhere = app
+        .http
+        .get(app.url(&callback))
+        .header("Cookie", "sd_app_oauth=someone-elses-nonce")
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(elsewhere.status(), 400);
+    assert!(elsewhere.headers().get("set-cookie").is_none());
+    assert!(
+        elsewhere
+            .text()
+            .await
+            .unwrap()
+            .contains("started in another browser")
+    );
+}
+
+on_both_databases!(
+    an_admin_authorizes_the_app_and_the_token_goes_only_to_zendesk,
+    an_agent_cannot_authorize_the_app,
+    the_token_is_never_written_into_another_apps_installation,
+    a_failed_installation_update_keeps_the_old_token,
+    the_app_sets_the_agents_own_status_and_the_status_api_sees_it,
+    heartbeats_count_as_activity_and_report_changes_made_elsewhere,
+    the_open_app_keeps_an_agent_from_going_idle,
+    the_app_api_refuses_missing_wrong_and_foreign_credentials,
+    bad_input_is_refused_naming_the_field,
+    one_agents_app_cannot_use_up_another_agents_rate,
+    app_settings_decide_which_roles_and_groups_may_use_the_app,
+    an_admin_opens_the_board_and_saves_app_settings_from_the_app,
+    an_agent_cannot_open_admin_pages_and_states_are_single_use,
+    a_callback_link_only_works_in_the_browser_that_started_it,
+);
+
+/// The browser test's part of Zendesk: the OAuth page approves at once (back to the
+/// callback with a code), and the app installation keeps the settings slackdesk writes,
+/// which the harness's stand-in proxy reads back like Zendesk's proxy does.
+mod browser {
+    use std::path::PathBuf;
+    use std::process::Command;
+    use std::sync::{Arc, Mutex};
+
+    use serde_json::{Value, json};
+    use slackdesk::storage::{app_settings, statuses};
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, Request, Respond, ResponseTemplate};
+
+    use super::{ADMIN, AGENT, INSTALLATION, acme, last_active, new_key, ready_with};
+    use crate::support::{Backend, PUBLIC_URL};
+
+    struct ApproveAtOnce {
+        app_address: String,
+    }
+
+    impl Respond for ApproveAtOnce {
+        fn respond(&self, request: &Request) -> ResponseTemplate {
+            let state = request
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "state")
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default();
+            let mut callback =
+                url::Url::parse(&format!("{}/zendesk/app/callback", self.app_address)).unwrap();
+            callback
+                .query_pairs_mut()
+                .append_pair("code", "admin-code")
+                .append_pair("state", &state);
+            ResponseTemplate::new(302).insert_header("Location", callback.as_str())
+        }
+    }
+
+    /// The installation as Zendesk keeps it: the packaged `service_url` default at first.
+    #[derive(Clone)]
+    struct InstallationSettings(Arc<Mutex<Value>>);
+
+    impl Default for InstallationSettings {
+        fn default() -> Self {
+            Self(Arc::new(Mutex::new(json!({"service_url": PUBLIC_URL}))))
+        }
+    }
+
+    impl Respond for InstallationSettings {
+        fn respond(&self, request: &Request) -> ResponseTemplate {
+            let mut settings = self.0.lock().unwrap();
+            if request.method.as_str() == "PUT" {
+                let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+                if let Some(new) = body["settings"].as_object() {
+                    if !settings.is_object() {
+                        *settings = json!({});
+                    }
+                    for (key, value) in new {
+                        settings[key] = value.clone();
+                    }
+                }
+            }
+            ResponseTemplate::new(200).set_body_json(
+                json!({"installation": {"id": INSTALLATION, "app_id": 9001, "settings": settings.clone()}}),
+            )
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn agents_and_admins_use_the_app_in_a_browser_through_a_stand_in_zendesk() {
+        let app = ready_with(Backend::Sqlite, None).await;
+        Mock::given(method("GET"))
+            .and(path("/z/acme/oauth/authorizations/new"))
+            .respond_with(ApproveAtOnce {
+                app_address: app.address.clone(),
+            })
+            .mount(&app.zendesk)
+            .await;
+        let installation = InstallationSettings::default();
+        Mock::given(path(format!(
+            "/z/acme/api/v2/apps/installations/{INSTALLATION}.json"
+        )))
+        .respond_with(installation.clone())
+        .with_priority(1)
+        .mount(&app.zendesk)
+        .await;
+        Mock::given(method("POST"))
+            .and(path("/z/acme/api/v2/apps/notify"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+            .mount(&app.zendesk)
+            .await;
+        let key = new_key(&app, "acme").await;
+
+        let result = run_harness(&app.address, &app.zendesk_base(), &key).await;
+
+        assert_eq!(result["ok"], true, "browser run failed: {result}");
+        assert_eq!(result["console_errors"], json!([]), "{result}");
+        let texts = &result["texts"];
+        assert!(
+            texts["authorized_tab"]
+                .as_str()
+                .unwrap()
+                .contains("Close this tab"),
+            "{texts}"
+        );
+        assert_eq!(texts["agent_status_before"], "not set");
+        assert_eq!(texts["agent_status_after_click"], "away");
+        assert_eq!(texts["away_pressed"], "true");
+        assert_eq!(texts["create_many_status"], 200);
+        assert_eq!(texts["handlers_fired"], 1);
+        assert_eq!(texts["notice"], "Your status was changed to offline.");
+        assert_eq!(texts["agent_status_after_notice"], "offline");
+        assert_eq!(texts["quiet_change_status"], 200);
+        assert_eq!(
+            texts["notice_after_heartbeat"],
+            "Your status was changed to online."
+        );
+        assert_eq!(texts["board_title"], "Status board: acme");
+        assert!(
+            texts["board_rows"]
+                .as_str()
+                .unwrap()
+                .contains(&AGENT.to_string())
+        );
+        assert_eq!(texts["routing_path"], "/zendesk/routing");
+        assert_eq!(texts["settings_title"], "Agent app settings: acme");
+        assert_eq!(texts["settings_notice"], "Settings saved.");
+
+        // The token went from slackdesk to the installation and from the proxy to
+        // slackdesk, never into a page; every app request was a secure proxied one.
+        let stored = installation.0.lock().unwrap().clone();
+        assert!(stored["token"].as_str().unwrap().starts_with("sdapp_"));
+        assert_eq!(result["token_seen_by_proxy"], true);
+        assert_eq!(result["token_leaked_to_page"], false);
+        for (page, calls) in result["calls"].as_object().unwrap() {
+            let calls = calls.as_array().unwrap();
+            let kinds: Vec<&str> = calls.iter().map(|c| c["kind"].as_str().unwrap()).collect();
+            assert!(
+                kinds.contains(&"metadata") && kinds.contains(&"context"),
+                "{page}"
+            );
+            assert!(
+                calls
+                    .iter()
+                    .any(|c| c["kind"] == "get" && c["detail"] == "currentUser"),
+                "{page}"
+            );
+            for request in calls.iter().filter(|c| c["kind"] == "request") {
+                assert_eq!(request["detail"]["secure"], true, "{page}: {request}");
+                assert_eq!(
+                    request["detail"]["headers"]["Authorization"], "Bearer {{setting.token}}",
+                    "{page}: {request}"
+                );
+            }
+        }
+        let agent_calls = result["calls"]["agent_top"].as_array().unwrap();
+        assert!(
+            agent_calls
+                .iter()
+                .any(|c| c["kind"] == "on" && c["detail"] == "api_notification.status_changed")
+        );
+        assert!(
+            agent_calls
+                .iter()
+                .any(|c| c["kind"] == "invoke" && c["detail"]["name"] == "resize")
+        );
+        let proxied = result["proxied"].as_array().unwrap();
+        assert!(
+            proxied
+                .iter()
+                .any(|r| r["path"] == "/app/v1/heartbeat" && r["status"] == 401),
+            "before authorizing, slackdesk refused the app: {proxied:?}"
+        );
+        assert!(
+            proxied
+                .iter()
+                .filter(|r| r["status"] == 200)
+                .all(|r| r["token_filled_in"] == true)
+        );
+
+        // What slackdesk received and did.
+        let history = statuses::changes_for_chart(&app.state.db, &acme(), 0, i64::MAX)
+            .await
+            .unwrap();
+        let agent_changes: Vec<(&str, i64)> = history
+            .iter()
+            .filter(|c| c.user_id.get() == AGENT)
+            .map(|c| (c.status.as_str(), c.updated_by.get()))
+            .collect();
+        assert_eq!(
+            agent_changes,
+            vec![("away", AGENT), ("offline", ADMIN), ("online", ADMIN)],
+            "away from the app (by the agent), then offline and online from the API (by the key's owner)"
+        );
+        assert!(last_active(&app, AGENT).await.is_some(), "heartbeats count");
+        assert!(last_active(&app, ADMIN).await.is_some(), "heartbeats count");
+        let notified = app
+            .zendesk
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.url.path() == "/z/acme/api/v2/apps/notify")
+            .map(|r| serde_json::from_slice::<Value>(&r.body).unwrap())
+            .collect::<Vec<_>>();
+        assert!(
+            notified
+                .iter()
+                .any(|n| n["agent_id"] == AGENT && n["event"] == "status_changed"),
+            "{notified:?}"
+        );
+        let access = app_settings::find(&app.state.db, &acme()).await.unwrap();
+        assert!(access.roles.contains(&"agent".to_owned()));
+    }
+
+    async fn run_harness(service: &str, zendesk_base: &str, key: &str) -> Value {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let screenshots = root.join("target/browser-artifacts/agent_app");
+        let args: Vec<String> = vec![
+            root.join("tests/browser/agent_app.mjs")
+                .display()
+                .to_string(),
+            "--service-url".into(),
+            service.into(),
+            "--zendesk-base".into(),
+            zendesk_base.into(),
+            "--subdomain".into(),
+            "acme".into(),
+            "--installation-id".into(),
+            INSTALLATION.to_string(),
+            "--app-id".into(),
+            "9001".into(),
+            "--admin-id".into(),
+            ADMIN.to_string(),
+            "--agent-id".into(),
+            AGENT.to_string(),
+            "--api-key".into(),
+            key.into(),
+            "--whitelist".into(),
+            "127.0.0.1".into(),
+            "--assets-dir".into(),
+            root.join("zendesk-app/assets").display().to_string(),
+            "--screenshot-dir".into(),
+            screenshots.display().to_string(),
+        ];
+        let output = tokio::task::spawn_blocking(move || Command::new("node").args(&args).output())
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| {
+                panic!("node is needed for the browser test (scripts/test installs it): {e}")
+            });
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let last_line = stdout.lines().last().unwrap_or_default();
+        serde_json::from_str(last_line).unwrap_or_else(|_| {
+            panic!(
+                "browser harness printed no result (exit {:?}); stdout: {stdout}; stderr: {}",
+                output.status.code(),
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })
+    }
+}

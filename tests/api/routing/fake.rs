@@ -1,0 +1,329 @@
+//! A stateful fake Zendesk for routing: views, tickets by id, `update_many` with
+//! `safe_update` and job statuses, the incremental ticket export, skills, requested
+//! tickets, and injectable 429s and mid-run changes. It answers with the JSON shapes of
+//! Zendesk's API and records every call so tests can count reads and writes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use serde_json::{Value, json};
+use wiremock::matchers::path_regex;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+#[derive(Debug, Clone, Default)]
+pub struct Ticket {
+    pub id: i64,
+    pub status: String,
+    pub priority: Option<String>,
+    pub assignee_id: Option<i64>,
+    pub group_id: Option<i64>,
+    pub requester_id: i64,
+    pub created_at: i64,
+    pub version: i64,
+    pub views: Vec<i64>,
+    pub tags: Vec<String>,
+    pub skills: Vec<String>,
+    pub sla_breach_at: Option<i64>,
+    pub custom_fields: Vec<(i64, String)>,
+}
+
+fn iso(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+impl Ticket {
+    pub fn new(id: i64, created_at: i64) -> Self {
+        Self {
+            id,
+            status: "new".into(),
+            requester_id: 9_000 + id,
+            created_at,
+            version: created_at,
+            views: vec![1],
+            ..Self::default()
+        }
+    }
+
+    pub fn updated_stamp(&self) -> String {
+        iso(self.version)
+    }
+
+    fn json(&self) -> Value {
+        let mut ticket = json!({
+            "id": self.id, "url": format!("https://acme.zendesk.com/api/v2/tickets/{}.json", self.id),
+            "subject": "Printer on fire", "description": "private words",
+            "status": self.status, "priority": self.priority, "assignee_id": self.assignee_id,
+            "group_id": self.group_id, "requester_id": self.requester_id,
+            "created_at": iso(self.created_at), "updated_at": self.updated_stamp(),
+            "tags": self.tags,
+        });
+        if let Some(breach) = self.sla_breach_at {
+            ticket["slas"] = json!({"policy_metrics": [
+                {"breach_at": iso(breach), "stage": "active", "metric": "first_reply_time"}]});
+        }
+        ticket
+    }
+}
+
+#[derive(Default)]
+pub struct State {
+    pub tickets: BTreeMap<i64, Ticket>,
+    pub agent_skills: HashMap<i64, Vec<String>>,
+    jobs: HashMap<String, Vec<Value>>,
+    /// Bodies of every `update_many` call that was accepted.
+    pub update_bodies: Vec<Value>,
+    /// Every `update_many` attempt, 429s included, with its time.
+    pub update_attempts: Vec<Instant>,
+    /// Answer this many `update_many` calls with 429 and `Retry-After: 1`.
+    pub rate_limit_updates: usize,
+    /// Calls by kind: "view", "show_many", "update_many", "job", "export", ...
+    pub calls: HashMap<&'static str, usize>,
+    /// After the next view read, these tickets are assigned to someone else.
+    pub assign_after_view_read: Vec<(i64, i64)>,
+    /// Just before the next `update_many` is applied, these tickets are edited
+    /// (their `updated_at` moves on), so a safe update of them conflicts.
+    pub edit_before_update: Vec<i64>,
+    /// Keep jobs "queued" for this many status reads.
+    pub job_polls_before_done: usize,
+    pending_polls: HashMap<String, usize>,
+}
+
+#[derive(Clone, Default)]
+pub struct FakeZendesk {
+    state: Arc<Mutex<State>>,
+}
+
+impl FakeZendesk {
+    pub async fn mount(server: &MockServer, subdomain: &str) -> Self {
+        let fake = Self::default();
+        Mock::given(path_regex(format!("^/z/{subdomain}/api/v2/")))
+            .respond_with(fake.clone())
+            .with_priority(10)
+            .mount(server)
+            .await;
+        fake
+    }
+
+    pub fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap()
+    }
+
+    pub fn add(&self, ticket: Ticket) {
+        self.state().tickets.insert(ticket.id, ticket);
+    }
+
+    pub fn ticket(&self, id: i64) -> Ticket {
+        self.state().tickets.get(&id).cloned().unwrap()
+    }
+
+    pub fn calls(&self, kind: &str) -> usize {
+        self.state().calls.get(kind).copied().unwrap_or(0)
+    }
+
+    /// Assignee of each ticket, by id.
+    pub fn assignees(&self) -> BTreeMap<i64, Option<i64>> {
+        self.state()
+            .tickets
+            .values()
+            .map(|t| (t.id, t.assignee_id))
+            .collect()
+    }
+}
+
+fn ok(body: Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(body)
+}
+
+fn query(request: &Request, name: &str) -> Option<String> {
+    request
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+impl Respond for FakeZendesk {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let mut state = self.state();
+        let path = request.url.path().to_owned();
+        let rest = path.split("/api/v2/").nth(1).unwrap_or_default().to_owned();
+        let parts: Vec<&str> = rest.trim_end_matches(".json").split('/').collect();
+        let method = request.method.as_str();
+        let mut count = |kind: &'static str| *state.calls.entry(kind).or_default() += 1;
+        match (method, parts.as_slice()) {
+            ("GET", ["views", view, "tickets"]) => {
+                count("view");
+                let view: i64 = view.parse().unwrap();
+                let tickets: Vec<Value> = state
+                    .tickets
+                    .values()
+                    .filter(|t| {
+                        t.views.contains(&view) && matches!(t.status.as_str(), "new" | "open")
+                    })
+                    .map(Ticket::json)
+                    .collect();
+                for (id, agent) in std::mem::take(&mut state.assign_after_view_read) {
+                    if let Some(t) = state.tickets.get_mut(&id) {
+                        t.assignee_id = Some(agent);
+                        t.version += 1_000;
+                    }
+                }
+                ok(json!({"tickets": tickets, "next_page": null, "count": tickets.len()}))
+            }
+            ("GET", ["tickets", "show_many"]) => {
+                count("show_many");
+                let ids: Vec<i64> = query(request, "ids")
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter_map(|s| s.parse().ok())
+                    .collect();
+                let tickets: Vec<Value> = ids
+                    .iter()
+                    .filter_map(|id| state.tickets.get(id))
+                    .map(Ticket::json)
+                    .collect();
+                ok(json!({"tickets": tickets}))
+            }
+            ("PUT", ["tickets", "update_many"]) => {
+                count("update_many");
+                state.update_attempts.push(Instant::now());
+                if state.rate_limit_updates > 0 {
+                    state.rate_limit_updates -= 1;
+                    return ResponseTemplate::new(429).insert_header("Retry-After", "1");
+                }
+                for id in std::mem::take(&mut state.edit_before_update) {
+                    if let Some(t) = state.tickets.get_mut(&id) {
+                        t.version += 1_000;
+                    }
+                }
+                let body: Value = serde_json::from_slice(&request.body).unwrap();
+                let mut results = Vec::new();
+                for update in body["tickets"].as_array().cloned().unwrap_or_default() {
+                    let id = update["id"].as_i64().unwrap();
+                    let Some(ticket) = state.tickets.get_mut(&id) else {
+                        results
+                            .push(json!({"id": id, "error": "RecordNotFound", "details": "gone"}));
+                        continue;
+                    };
+                    let safe = update["safe_update"].as_bool() == Some(true);
+                    if safe
+                        && update["updated_stamp"].as_str() != Some(ticket.updated_stamp().as_str())
+                    {
+                        results.push(json!({"id": id, "error": "UpdateConflict",
+                            "details": "Safe Update prevented the update due to outdated ticket data"}));
+                        continue;
+                    }
+                    ticket.assignee_id = update["assignee_id"].as_i64();
+                    if ticket.status == "new" {
+                        ticket.status = "open".into();
+                    }
+                    for tag in update["additional_tags"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default()
+                    {
+                        ticket.tags.push(tag.as_str().unwrap().to_owned());
+                    }
+                    for field in update["custom_fields"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default()
+                    {
+                        ticket.custom_fields.push((
+                            field["id"].as_i64().unwrap(),
+                            field["value"].as_str().unwrap().to_owned(),
+                        ));
+                    }
+                    ticket.version += 1_000;
+                    results.push(
+                        json!({"id": id, "action": "update", "success": true, "status": "Updated"}),
+                    );
+                }
+                let job_id = format!("job{}", state.jobs.len() + 1);
+                state.jobs.insert(job_id.clone(), results);
+                let polls = state.job_polls_before_done;
+                state.pending_polls.insert(job_id.clone(), polls);
+                state.update_bodies.push(body);
+                ok(
+                    json!({"job_status": {"id": job_id, "status": "queued", "total": null,
+                    "progress": null, "results": null,
+                    "url": format!("https://acme.zendesk.com/api/v2/job_statuses/{job_id}.json")}}),
+                )
+            }
+            ("GET", ["job_statuses", id]) => {
+                count("job");
+                let id = (*id).to_owned();
+                let left = state.pending_polls.get(&id).copied().unwrap_or(0);
+                if left > 0 {
+                    state.pending_polls.insert(id.clone(), left - 1);
+                    return ok(
+                        json!({"job_status": {"id": id, "status": "working", "results": null}}),
+                    );
+                }
+                let results = state.jobs.get(&id).cloned().unwrap_or_default();
+                ok(
+                    json!({"job_status": {"id": id, "status": "completed", "total": results.len(),
+                    "progress": results.len(), "results": results}}),
+                )
+            }
+            ("GET", ["incremental", "tickets", "cursor"]) => {
+                count("export");
+                let tickets: Vec<Value> = state.tickets.values().map(Ticket::json).collect();
+                ok(
+                    json!({"tickets": tickets, "after_cursor": "c-end", "before_cursor": null,
+                    "end_of_stream": true}),
+                )
+            }
+            ("GET", ["incremental", "routing", "instance_values"]) => {
+                count("skills_export");
+                ok(
+                    json!({"instance_values": [], "attribute_values": [], "count": 0,
+                    "end_time": "0", "next_page": null}),
+                )
+            }
+            ("GET", ["routing", "agents", id, "instance_values"]) => {
+                count("agent_skills");
+                let id: i64 = id.parse().unwrap();
+                let values: Vec<Value> = state
+                    .agent_skills
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|v| json!({"id": v, "name": "Language", "attribute_id": "a1"}))
+                    .collect();
+                ok(json!({"attribute_values": values}))
+            }
+            ("GET", ["routing", "tickets", id, "instance_values"]) => {
+                count("ticket_skills");
+                let id: i64 = id.parse().unwrap();
+                let values: Vec<Value> = state
+                    .tickets
+                    .get(&id)
+                    .map(|t| t.skills.clone())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|v| json!({"id": v, "name": "Language", "attribute_id": "a1"}))
+                    .collect();
+                ok(json!({"attribute_values": values}))
+            }
+            ("GET", ["users", id, "tickets", "requested"]) => {
+                count("requested");
+                let id: i64 = id.parse().unwrap();
+                let mut tickets: Vec<&Ticket> = state
+                    .tickets
+                    .values()
+                    .filter(|t| t.requester_id == id)
+                    .collect();
+                tickets.sort_by_key(|t| std::cmp::Reverse(t.created_at));
+                let tickets: Vec<Value> = tickets.into_iter().map(Ticket::json).collect();
+                ok(json!({"tickets": tickets, "next_page": null}))
+            }
+            _ => ResponseTemplate::new(404).set_body_json(json!({"error": "InvalidEndpoint"})),
+        }
+    }
+}

@@ -1,0 +1,903 @@
+//! Routing admin: the JSON settings API (queues, account settings, agent limits, dry run,
+//! assignment log, skills resync) and the admin pages (sign-in, CSRF, dry run, report)
+//! against a fake Zendesk view.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use slackdesk::domain::Subdomain;
+use slackdesk::routing::run::{CLAIM_MS, HOLD_MS};
+use slackdesk::storage::routing::{self as store, NewAssignment, Written};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::statuses::{ADMIN, AGENT, BIG, new_key, ready};
+use crate::support::{Backend, Options, TestApp, hidden_value};
+
+const QUEUES: &str = "/zendesk/routing/api/queues";
+const DAY_MS: i64 = 86_400_000;
+
+async fn call(
+    app: &TestApp,
+    key: &str,
+    verb: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = app
+        .http
+        .request(verb, app.url(path))
+        .header("X-API-Key", key);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// The manual test clock never moves, so the key's per-second limit would bite.
+fn unlimited() -> Options {
+    Options {
+        status_limits: Some((100_000, 10_000_000)),
+        ..Options::default()
+    }
+}
+
+fn billing() -> Value {
+    json!({"name": "Billing", "view_id": 42, "kind": "scheduled", "model": "least_active",
+           "batch_size": 3, "audit_tag": "routed_by_slackdesk"})
+}
+
+async fn create_queue(app: &TestApp, key: &str, body: Value) -> i64 {
+    let (status, created) = call(app, key, Method::POST, QUEUES, Some(body)).await;
+    assert_eq!(status, 201, "{created}");
+    created["queue"]["id"].as_i64().unwrap()
+}
+
+fn error_field(body: &Value) -> &str {
+    body["error"]["field"].as_str().unwrap_or("<none>")
+}
+
+fn acme() -> Subdomain {
+    Subdomain::parse("acme").unwrap()
+}
+
+async fn queues_round_trip_through_the_api(backend: Backend) {
+    let (app, key) = ready(backend, unlimited()).await;
+
+    let response = app
+        .http
+        .post(app.url(QUEUES))
+        .header("X-API-Key", &key)
+        .json(&billing())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let created: Value = response.json().await.unwrap();
+    let id = created["queue"]["id"].as_i64().unwrap();
+    assert_eq!(location, format!("{QUEUES}/{id}"));
+    let queue = &created["queue"];
+    assert_eq!(queue["name"], "Billing");
+    assert_eq!(
+        (
+            &queue["interval_secs"],
+            &queue["enabled"],
+            &queue["position"]
+        ),
+        (&json!(60), &json!(true), &json!(0)),
+        "defaults filled in"
+    );
+    assert_eq!(queue["last_run_at"], Value::Null);
+
+    let (status, list) = call(&app, &key, Method::GET, QUEUES, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(list["queues"].as_array().unwrap().len(), 1);
+    assert_eq!(list["queues"][0]["id"], id);
+
+    let mut changed = billing();
+    changed["model"] = json!("round_robin");
+    changed["enabled"] = json!(false);
+    changed["skills_timeout_minutes"] = json!(30);
+    changed["audit_field_id"] = json!(360_001);
+    changed["audit_field_value"] = json!("routed");
+    let one = format!("{QUEUES}/{id}");
+    let (status, replaced) = call(&app, &key, Method::PUT, &one, Some(changed)).await;
+    assert_eq!(status, 200, "{replaced}");
+    let (status, fetched) = call(&app, &key, Method::GET, &one, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(fetched, replaced);
+    assert_eq!(fetched["queue"]["model"], "round_robin");
+    assert_eq!(fetched["queue"]["enabled"], false);
+    assert_eq!(fetched["queue"]["audit_field_id"], 360_001);
+
+    let secret = "zd-signing-secret-QmFzZTY0U2VjcmV0";
+    let (status, settings) = call(
+        &app,
+        &key,
+        Method::PUT,
+        "/zendesk/routing/api/settings",
+        Some(json!({"default_inbox_limit": 10,
+                    "same_agent": {"enabled": true, "window_hours": 48, "tag": "same_agent"},
+                    "same_agent_webhook_secret": secret})),
+    )
+    .await;
+    assert_eq!(status, 200, "{settings}");
+    let (_, settings) = call(
+        &app,
+        &key,
+        Method::GET,
+        "/zendesk/routing/api/settings",
+        None,
+    )
+    .await;
+    assert_eq!(settings["default_inbox_limit"], 10);
+    assert_eq!(settings["default_daily_limit"], Value::Null);
+    assert_eq!(settings["same_agent"]["window_hours"], 48);
+    assert_eq!(settings["same_agent"]["only_online"], true, "default");
+    assert_eq!(settings["same_agent_webhook_secret_set"], true);
+    assert_eq!(
+        settings["route_webhook_secret_set"], false,
+        "each webhook has its own"
+    );
+    assert!(!settings.to_string().contains(secret), "write-only");
+
+    let limits = |id: i64| format!("/zendesk/routing/api/agents/{id}/limits");
+    let (status, agent) = call(
+        &app,
+        &key,
+        Method::PUT,
+        &limits(AGENT),
+        Some(json!({"inbox_limit": 4})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        agent,
+        json!({"user_id": AGENT, "inbox_limit": 4, "daily_limit": null})
+    );
+    let (status, big) = call(
+        &app,
+        &key,
+        Method::PUT,
+        &limits(BIG),
+        Some(json!({"daily_limit": 7})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(big["user_id"].as_i64(), Some(BIG), "exact 64-bit id: {big}");
+    assert_eq!(big["daily_limit"], 7, "{big}");
+    let (status, _) = call(
+        &app,
+        &key,
+        Method::PUT,
+        &limits(999),
+        Some(json!({"inbox_limit": 1})),
+    )
+    .await;
+    assert_eq!(status, 404, "not an agent of the account");
+    let (_, table) = call(
+        &app,
+        &key,
+        Method::GET,
+        "/zendesk/routing/api/agents/limits",
+        None,
+    )
+    .await;
+    assert_eq!(table["default_inbox_limit"], 10);
+    let rows = table["agents"].as_array().unwrap();
+    assert_eq!(rows.len(), 3, "every active agent: {table}");
+    let admin = rows.iter().find(|r| r["user_id"] == ADMIN).unwrap();
+    assert_eq!(admin["inbox_limit"], Value::Null, "uses the default");
+    assert_eq!(
+        call(&app, &key, Method::GET, &limits(BIG), None).await.1["daily_limit"],
+        7
+    );
+
+    let (status, accepted) = call(
+        &app,
+        &key,
+        Method::POST,
+        "/zendesk/routing/api/skills/resync",
+        None,
+    )
+    .await;
+    assert_eq!((status, &accepted["resync_requested"]), (202, &json!(true)));
+    assert!(
+        store::sync_state(&app.state.db, &acme())
+            .await
+            .unwrap()
+            .skills_resync_requested
+    );
+
+    let (status, log) = call(
+        &app,
+        &key,
+        Method::GET,
+        "/zendesk/routing/api/assignments",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(log, json!({"assignments": [], "next_before_id": null}));
+
+    let (status, _) = call(&app, &key, Method::DELETE, &one, None).await;
+    assert_eq!(status, 204);
+    assert_eq!(call(&app, &key, Method::GET, &one, None).await.0, 404);
+    assert_eq!(call(&app, &key, Method::DELETE, &one, None).await.0, 404);
+    let (_, list) = call(&app, &key, Method::GET, QUEUES, None).await;
+    assert_eq!(list["queues"], json!([]));
+    let (status, not_allowed) = call(&app, &key, Method::PATCH, &one, None).await;
+    assert_eq!(status, 405);
+    assert_eq!(not_allowed["error"]["code"], "method_not_allowed");
+}
+
+async fn a_bad_field_is_named_and_nothing_is_stored(backend: Backend) {
+    let (app, key) = ready(backend, unlimited()).await;
+
+    let mut bad = billing();
+    bad["batch_size"] = json!(0);
+    let (status, body) = call(&app, &key, Method::POST, QUEUES, Some(bad)).await;
+    assert_eq!((status, error_field(&body)), (400, "batch_size"));
+    let mut unknown = billing();
+    unknown["colour"] = json!("blue");
+    let (status, body) = call(&app, &key, Method::POST, QUEUES, Some(unknown)).await;
+    assert_eq!((status, error_field(&body)), (400, "colour"));
+    let mut wrong_type = billing();
+    wrong_type["view_id"] = json!("forty-two");
+    let (status, body) = call(&app, &key, Method::POST, QUEUES, Some(wrong_type)).await;
+    assert_eq!((status, error_field(&body)), (400, "view_id"));
+    let (_, list) = call(&app, &key, Method::GET, QUEUES, None).await;
+    assert_eq!(list["queues"], json!([]), "nothing stored");
+
+    let id = create_queue(&app, &key, billing()).await;
+    let one = format!("{QUEUES}/{id}");
+    let mut bad_tag = billing();
+    bad_tag["audit_tag"] = json!("two words");
+    bad_tag["name"] = json!("Renamed");
+    let (status, body) = call(&app, &key, Method::PUT, &one, Some(bad_tag)).await;
+    assert_eq!((status, error_field(&body)), (400, "audit_tag"));
+    let (_, fetched) = call(&app, &key, Method::GET, &one, None).await;
+    assert_eq!(fetched["queue"]["name"], "Billing", "unchanged");
+    let (status, body) = call(&app, &key, Method::GET, &format!("{QUEUES}/abc"), None).await;
+    assert_eq!((status, error_field(&body)), (400, "id"));
+
+    let (status, body) = call(
+        &app,
+        &key,
+        Method::PUT,
+        "/zendesk/routing/api/settings",
+        Some(json!({"default_inbox_limit": 5, "same_agent": {"window_hours": 9000}})),
+    )
+    .await;
+    assert_eq!(
+        (status, error_field(&body)),
+        (400, "same_agent.window_hours")
+    );
+    let (status, body) = call(
+        &app,
+        &key,
+        Method::PUT,
+        "/zendesk/routing/api/settings",
+        Some(json!({"default_inbox_limit": 5, "route_webhook_secret": "short"})),
+    )
+    .await;
+    assert_eq!((status, error_field(&body)), (400, "route_webhook_secret"));
+    let (_, settings) = call(
+        &app,
+        &key,
+        Method::GET,
+        "/zendesk/routing/api/settings",
+        None,
+    )
+    .await;
+    assert_eq!(settings["default_inbox_limit"], Value::Null, "unchanged");
+    assert_eq!(settings["route_webhook_secret_set"], false);
+
+    let (status, body) = call(
+        &app,
+        &key,
+        Method::PUT,
+        &format!("/zendesk/routing/api/agents/{AGENT}/limits"),
+        Some(json!({"inbox_limit": -1})),
+    )
+    .await;
+    assert_eq!((status, error_field(&body)), (400, "inbox_limit"));
+    assert!(
+        store::agent_limits(&app.state.db, &acme())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let (status, body) = call(
+        &app,
+        &key,
+        Method::GET,
+        "/zendesk/routing/api/assignments?limit=500",
+        None,
+    )
+    .await;
+    assert_eq!((status, error_field(&body)), (400, "limit"));
+    let not_json = app
+        .http
+        .post(app.url(QUEUES))
+        .header("X-API-Key", &key)
+        .header("Content-Type", "text/plain")
+        .body(billing().to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), 415);
+}
+
+async fn another_accounts_key_cannot_see_or_change_a_queue(backend: Backend) {
+    let (app, acme_key) = ready(backend, unlimited()).await;
+    let globex_key = new_key(&app, "globex").await;
+    let id = create_queue(&app, &globex_key, billing()).await;
+    let one = format!("{QUEUES}/{id}");
+
+    assert_eq!(call(&app, &acme_key, Method::GET, &one, None).await.0, 404);
+    assert_eq!(
+        call(&app, &acme_key, Method::PUT, &one, Some(billing()))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        call(&app, &acme_key, Method::DELETE, &one, None).await.0,
+        404
+    );
+    assert_eq!(
+        call(
+            &app,
+            &acme_key,
+            Method::POST,
+            &format!("{one}/dry_run"),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+    let (_, acme_list) = call(&app, &acme_key, Method::GET, QUEUES, None).await;
+    assert_eq!(acme_list["queues"], json!([]));
+    let (status, theirs) = call(&app, &globex_key, Method::GET, &one, None).await;
+    assert_eq!((status, &theirs["queue"]["name"]), (200, &json!("Billing")));
+    assert_eq!(
+        call(&app, "sdk_not_a_key", Method::GET, QUEUES, None)
+            .await
+            .0,
+        401
+    );
+
+    // globex has no Zendesk connection: the dry run says so instead of failing.
+    let (status, body) = call(
+        &app,
+        &globex_key,
+        Method::POST,
+        &format!("{one}/dry_run"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["error"]["code"], "zendesk_not_connected");
+}
+
+/// Signs in through the routing page; returns the session cookie.
+async fn sign_in(app: &TestApp, key: &str) -> String {
+    let response = app
+        .post_form("/zendesk/routing/sign_in", &[("api_key", key)])
+        .await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/zendesk/routing");
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.contains("Path=/zendesk") && cookie.contains("HttpOnly"));
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+async fn page(app: &TestApp, cookie: &str, path: &str) -> (u16, String) {
+    let response = app
+        .http
+        .get(app.url(path))
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+async fn post_page(
+    app: &TestApp,
+    cookie: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (u16, String) {
+    let response = app
+        .http
+        .post(app.url(path))
+        .header("Cookie", cookie)
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+fn queue_form<'a>(csrf: &'a str, view_id: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("name", "Priority <VIP>"),
+        ("view_id", view_id),
+        ("kind", "trigger"),
+        ("model", "skills"),
+        ("interval_secs", "60"),
+        ("batch_size", "2"),
+        ("skills_timeout_minutes", "15"),
+        ("audit_tag", ""),
+        ("audit_field_id", ""),
+        ("audit_field_value", ""),
+        ("enabled", "on"),
+        ("position", "1"),
+    ]
+}
+
+async fn the_pages_need_a_session_and_every_form_its_csrf_token(backend: Backend) {
+    let (app, key) = ready(backend, unlimited()).await;
+
+    let (status, anonymous) = page(&app, "", "/zendesk/routing").await;
+    assert_eq!(status, 200);
+    assert!(anonymous.contains("name=\"api_key\""), "the sign-in form");
+    let (status, _) = post_page(&app, "", "/zendesk/routing/queues", &queue_form("x", "42")).await;
+    assert_eq!(status, 401);
+
+    let cookie = sign_in(&app, &key).await;
+    let response = app
+        .http
+        .get(app.url("/zendesk/routing"))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("frame-ancestors 'self' https://*.zendesk.com"),
+        "{csp}"
+    );
+    let overview = response.text().await.unwrap();
+    assert!(overview.contains("Ticket routing: acme"));
+    assert!(overview.contains("https://slackdesk.example.com/zendesk/webhooks/route?account=acme"));
+    assert!(
+        overview.contains("https://slackdesk.example.com/zendesk/webhooks/same_agent?account=acme")
+    );
+    assert!(
+        overview.contains("{{ticket.id}}"),
+        "the webhook body to paste"
+    );
+    assert!(
+        overview.contains("none stored yet"),
+        "no signing secret yet"
+    );
+
+    let (_, form) = page(&app, &cookie, "/zendesk/routing/queues/new").await;
+    let csrf = hidden_value(&form, "csrf").unwrap();
+    let mut no_token = queue_form(&csrf, "42");
+    no_token.remove(0);
+    let (status, _) = post_page(&app, &cookie, "/zendesk/routing/queues", &no_token).await;
+    assert_eq!(status, 403);
+    let (status, _) = post_page(
+        &app,
+        &cookie,
+        "/zendesk/routing/queues",
+        &queue_form("forged", "42"),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, refused) = post_page(
+        &app,
+        &cookie,
+        "/zendesk/routing/queues",
+        &queue_form(&csrf, "0"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        refused.contains("view_id: must be a Zendesk view id"),
+        "{refused}"
+    );
+    assert!(
+        refused.contains("Priority &#60;VIP&#62;"),
+        "typed values kept, escaped"
+    );
+    assert!(
+        store::list_queues(&app.state.db, &acme())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let (status, _) = post_page(
+        &app,
+        &cookie,
+        "/zendesk/routing/queues",
+        &queue_form(&csrf, "42"),
+    )
+    .await;
+    assert_eq!(status, 303);
+    let queues = store::list_queues(&app.state.db, &acme()).await.unwrap();
+    assert_eq!(queues.len(), 1);
+    assert_eq!(queues[0].settings.skills_timeout_minutes, Some(15));
+    let (_, overview) = page(&app, &cookie, "/zendesk/routing").await;
+    assert!(overview.contains("Priority &#60;VIP&#62;") && !overview.contains("<VIP>"));
+    let id = queues[0].id;
+    let (status, _) = post_page(
+        &app,
+        &cookie,
+        &format!("/zendesk/routing/queues/{id}/delete"),
+        &[("csrf", "forged")],
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        store::list_queues(&app.state.db, &acme())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let secret = "zd-signing-secret-page-7f3a9c";
+    let settings_form = [
+        ("csrf", csrf.as_str()),
+        ("default_inbox_limit", "8"),
+        ("default_daily_limit", ""),
+        ("same_agent_enabled", "on"),
+        ("same_agent_window_hours", "24"),
+        ("same_agent_only_online", "on"),
+        ("same_agent_tag", "same_agent"),
+        ("route_webhook_secret", secret),
+    ];
+    let (status, _) = post_page(
+        &app,
+        &cookie,
+        "/zendesk/routing/settings",
+        &settings_form[1..],
+    )
+    .await;
+    assert_eq!(status, 403, "no token");
+    let (_, stored) = store::account_settings(&app.state.db, &acme())
+        .await
+        .unwrap();
+    assert!(!stored.route, "nothing stored");
+    let (status, _) = post_page(&app, &cookie, "/zendesk/routing/settings", &settings_form).await;
+    assert_eq!(status, 303);
+    let (settings, stored) = store::account_settings(&app.state.db, &acme())
+        .await
+        .unwrap();
+    assert!(stored.route && !stored.same_agent);
+    assert_eq!(settings.default_inbox_limit, Some(8));
+    assert!(settings.same_agent.enabled && !settings.same_agent.within_limits);
+    let (_, shown) = page(&app, &cookie, "/zendesk/routing/settings").await;
+    assert!(shown.contains("Route webhook (a secret is stored)") && !shown.contains(secret));
+
+    let (_, agents) = page(&app, &cookie, "/zendesk/routing/agents").await;
+    assert!(agents.contains(&format!("value=\"{BIG}\"")), "agents by id");
+    let agent = AGENT.to_string();
+    let big = BIG.to_string();
+    let admin = ADMIN.to_string();
+    let limits = [
+        ("csrf", csrf.as_str()),
+        ("user_id", agent.as_str()),
+        ("inbox_limit", "3"),
+        ("daily_limit", ""),
+        ("user_id", admin.as_str()),
+        ("inbox_limit", ""),
+        ("daily_limit", ""),
+        ("user_id", big.as_str()),
+        ("inbox_limit", ""),
+        ("daily_limit", "-2"),
+    ];
+    let (status, refused) = post_page(&app, &cookie, "/zendesk/routing/agents", &limits).await;
+    assert_eq!(status, 400);
+    assert!(
+        refused.contains(&format!("daily_limit: agent {BIG}")),
+        "{refused}"
+    );
+    assert!(
+        store::agent_limits(&app.state.db, &acme())
+            .await
+            .unwrap()
+            .is_empty(),
+        "all or nothing"
+    );
+    let mut good = limits.to_vec();
+    good[9] = ("daily_limit", "20");
+    let (status, _) = post_page(&app, &cookie, "/zendesk/routing/agents", &good).await;
+    assert_eq!(status, 303);
+    let (_, table) = call(
+        &app,
+        &key,
+        Method::GET,
+        "/zendesk/routing/api/agents/limits",
+        None,
+    )
+    .await;
+    let rows = table["agents"].as_array().unwrap();
+    let row = |id: i64| rows.iter().find(|r| r["user_id"] == id).unwrap().clone();
+    assert_eq!(row(AGENT)["inbox_limit"], 3);
+    assert_eq!(row(BIG)["daily_limit"], 20);
+
+    let (status, _) = post_page(
+        &app,
+        &cookie,
+        "/zendesk/routing/skills/resync",
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert!(
+        store::sync_state(&app.state.db, &acme())
+            .await
+            .unwrap()
+            .skills_resync_requested
+    );
+}
+
+async fn fake_view(app: &TestApp, view_id: i64, tickets: Value) {
+    Mock::given(method("GET"))
+        .and(path(format!("/z/acme/api/v2/views/{view_id}/tickets.json")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"tickets": tickets, "next_page": null, "count": 2})),
+        )
+        .mount(&app.zendesk)
+        .await;
+}
+
+async fn the_dry_run_shows_which_agent_would_get_each_ticket_and_why(backend: Backend) {
+    let (app, key) = ready(backend, unlimited()).await;
+    crate::statuses::post(
+        &app,
+        &key,
+        &json!({"user_statuses": [{"user_id": AGENT, "status": "online"}]}),
+    )
+    .await;
+    let id = create_queue(&app, &key, billing()).await;
+    fake_view(
+        &app,
+        42,
+        json!([
+            {"id": 101, "status": "new", "priority": "high", "group_id": 77, "assignee_id": null,
+             "subject": "Refund please", "created_at": "2026-03-28T10:00:00Z", "updated_at": "2026-03-28T10:00:00Z"},
+            {"id": 102, "status": "open", "priority": "normal", "group_id": 99, "assignee_id": null,
+             "created_at": "2026-03-28T09:00:00Z", "updated_at": "2026-03-28T09:00:00Z"}
+        ]),
+    )
+    .await;
+
+    let (status, run) = call(
+        &app,
+        &key,
+        Method::POST,
+        &format!("{QUEUES}/{id}/dry_run"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{run}");
+    assert_eq!(run["considered"], 2);
+    let decisions = run["assignments"].as_array().unwrap();
+    assert_eq!(decisions.len(), 1, "{run}");
+    assert_eq!(
+        (&decisions[0]["ticket_id"], &decisions[0]["agent_id"]),
+        (&json!(101), &json!(AGENT))
+    );
+    let reason = decisions[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("least active: 0 open")
+            && reason.contains("online")
+            && reason.contains("group 77"),
+        "{reason}"
+    );
+    assert_eq!(run["waiting"][0]["ticket_id"], 102);
+    assert!(
+        run["waiting"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("in group 99"),
+        "{run}"
+    );
+
+    let cookie = sign_in(&app, &key).await;
+    let (status, shown) = page(
+        &app,
+        &cookie,
+        &format!("/zendesk/routing/queues/{id}/dry_run"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        shown.contains(&format!(
+            "<tr class=\"decision\"><td>101</td><td>{AGENT}</td><td>least active: 0 open"
+        )),
+        "{shown}"
+    );
+    assert!(shown.contains(
+        "<tr class=\"waiting\"><td>102</td><td>no agent is online and in schedule in group 99"
+    ));
+    assert!(!shown.contains("Refund please"), "no ticket content");
+
+    assert!(
+        store::log(&app.state.db, &acme(), None, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing assigned"
+    );
+    let writes = app
+        .zendesk
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.method.as_str() != "GET")
+        .count();
+    assert_eq!(writes, 0, "nothing written to Zendesk");
+}
+
+/// Claims as a run of `queue` holding its lease (taken in the test).
+fn claimer(queue: i64) -> store::Claimer<'static> {
+    store::Claimer::Queue {
+        id: queue,
+        owner: "report-test",
+        lease_ms: 10 * DAY_MS,
+    }
+}
+
+async fn the_report_charts_assignments_per_agent_day_and_queue_and_pages_the_log(backend: Backend) {
+    let (app, key) = ready(backend, unlimited()).await;
+    let queue = create_queue(&app, &key, billing()).await;
+    let now = app.clock.now_ms(); // 2026-03-29 00:30 UTC
+    let db = &app.state.db;
+    let assign = |ticket_id: i64, agent_id: i64| NewAssignment {
+        ticket_id,
+        agent_id,
+        reason: format!("least active: 0 open vs 2; online; ticket {ticket_id}"),
+        stamp: String::new(),
+    };
+    store::lease_queue(
+        db,
+        &acme(),
+        queue,
+        "report-test",
+        now - DAY_MS,
+        10 * DAY_MS,
+        false,
+    )
+    .await
+    .unwrap()
+    .expect("the queue is free");
+    let mut logged = store::claim_and_log(
+        db,
+        &acme(),
+        claimer(queue),
+        "least_active",
+        &[assign(1, AGENT)],
+        now - DAY_MS,
+        CLAIM_MS,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    logged.extend(
+        store::claim_and_log(
+            db,
+            &acme(),
+            claimer(queue),
+            "least_active",
+            &[
+                assign(2, AGENT),
+                assign(3, AGENT),
+                assign(4, BIG),
+                assign(5, BIG),
+            ],
+            now,
+            CLAIM_MS,
+        )
+        .await
+        .unwrap()
+        .unwrap(),
+    );
+    logged.extend(
+        store::claim_and_log(
+            db,
+            &acme(),
+            store::Claimer::SameAgent,
+            "same_agent",
+            &[assign(6, BIG)],
+            now,
+            CLAIM_MS,
+        )
+        .await
+        .unwrap()
+        .unwrap(),
+    );
+    assert_eq!(logged.len(), 6);
+    for a in &logged {
+        let outcome = if a.ticket_id == 5 {
+            Written::Skipped // changed in Zendesk meanwhile: not counted
+        } else {
+            Written::Assigned
+        };
+        store::record_written(db, a, outcome, None, a.decided_at, HOLD_MS)
+            .await
+            .unwrap();
+    }
+
+    let cookie = sign_in(&app, &key).await;
+    let (status, report) = page(&app, &cookie, "/zendesk/routing/report").await;
+    assert_eq!(status, 200);
+    assert!(
+        report.contains(&format!("agent {AGENT}: 3 assigned")),
+        "{report}"
+    );
+    assert!(report.contains(&format!("agent {BIG}: 2 assigned")));
+    assert!(report.contains(&format!("queue {queue}: 4 assigned")));
+    assert!(report.contains("same-agent rule: 1 assigned"));
+    assert!(report.contains("<title>2026-03-29: 2 assigned</title>"));
+    assert!(report.contains("<title>2026-03-28: 1 assigned</title>"));
+    assert!(
+        report.contains("least active: 0 open vs 2; online; ticket 4"),
+        "the log's reasons"
+    );
+    assert!(report.contains("<td>skipped</td>"));
+
+    let (status, first) = call(
+        &app,
+        &key,
+        Method::GET,
+        "/zendesk/routing/api/assignments?limit=4",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let tickets = |page: &Value| -> Vec<i64> {
+        page["assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["ticket_id"].as_i64().unwrap())
+            .collect()
+    };
+    assert_eq!(tickets(&first), vec![6, 5, 4, 3], "newest first");
+    assert_eq!(first["assignments"][1]["state"], "skipped");
+    assert_eq!(first["assignments"][0]["queue_id"], Value::Null);
+    let next = first["next_before_id"].as_i64().unwrap();
+    let (_, second) = call(
+        &app,
+        &key,
+        Method::GET,
+        &format!("/zendesk/routing/api/assignments?limit=4&before_id={next}"),
+        None,
+    )
+    .await;
+    assert_eq!(tickets(&second), vec![2, 1]);
+    assert_eq!(second["next_before_id"], Value::Null);
+    assert_eq!(
+        second["assignments"][1]["decided_at"],
+        "2026-03-28T00:30:00.250Z"
+    );
+}
+
+on_both_databases!(
+    queues_round_trip_through_the_api,
+    a_bad_field_is_named_and_nothing_is_stored,
+    another_accounts_key_cannot_see_or_change_a_queue,
+    the_pages_need_a_session_and_every_form_its_csrf_token,
+    the_dry_run_shows_which_agent_would_get_each_ticket_and_why,
+    the_report_charts_assignments_per_agent_day_and_queue_and_pages_the_log,
+);

@@ -1,0 +1,300 @@
+#!/usr/bin/env node
+// Drives slackdesk's Zendesk app (zendesk-app/assets) in headless Chromium the way Zendesk
+// hosts it: the pages are served from a stand-in app CDN origin, the ZAF SDK is replaced
+// by zaf_stub.js, and this script plays Zendesk's proxy for client.request({secure:true}):
+// it reads the installation's settings from the fake Zendesk (where slackdesk wrote the
+// token) and fills {{setting.NAME}} in before sending the request to slackdesk.
+//
+// Steps: an admin opens the top bar and authorizes (a new tab runs the OAuth round trip);
+// an agent changes their status; a change made through the status API arrives as a
+// notification; an admin opens the status board, routing and the app settings from the
+// nav bar and saves the settings.
+//
+// Usage:
+//   node agent_app.mjs --service-url <slackdesk> --zendesk-base <fake Zendesk account URL>
+//     --subdomain acme --installation-id <id> --app-id <id> --admin-id <id> --agent-id <id>
+//     --api-key <status API key> --whitelist <host> --assets-dir <dir> --screenshot-dir <dir>
+//     [--timeout-ms <ms, default 20000>]
+//
+// Environment: CHROMIUM_PATH (default /usr/bin/chromium).
+// Output: one JSON line on stdout: {"ok":true|false, ...} (see `report` below).
+
+import { chromium } from 'playwright-core';
+import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import process from 'node:process';
+
+const CDN = 'https://acme.apps.zdusercontent.test';
+const ZAF_SDK = 'https://static.zdassets.com/zendesk_app_framework_sdk/2.0/zaf_sdk.min.js';
+const STUB = path.join(path.dirname(new URL(import.meta.url).pathname), 'zaf_stub.js');
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const FLAGS = {
+  '--service-url': 'serviceUrl',
+  '--zendesk-base': 'zendeskBase',
+  '--subdomain': 'subdomain',
+  '--installation-id': 'installationId',
+  '--app-id': 'appId',
+  '--admin-id': 'adminId',
+  '--agent-id': 'agentId',
+  '--api-key': 'apiKey',
+  '--whitelist': 'whitelist',
+  '--assets-dir': 'assetsDir',
+  '--screenshot-dir': 'screenshotDir',
+  '--timeout-ms': 'timeoutMs',
+};
+
+function parseArgs(argv) {
+  const opts = { timeoutMs: '20000' };
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = FLAGS[argv[i]];
+    if (!key || i + 1 >= argv.length) throw new Error(`bad argument ${argv[i]}`);
+    opts[key] = argv[i + 1];
+  }
+  for (const [flag, key] of Object.entries(FLAGS)) {
+    if (opts[key] === undefined) throw new Error(`missing ${flag}`);
+  }
+  opts.timeoutMs = Number(opts.timeoutMs);
+  return opts;
+}
+
+const emit = (result) => process.stdout.write(JSON.stringify(result) + '\n');
+const errorText = (err) =>
+  String(err && err.message ? err.message : err).replace(/\u001b\[[0-9;]*m/g, '').trim();
+
+const CONTENT_TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png' };
+
+async function main() {
+  let opts;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    emit({ ok: false, error: errorText(err) });
+    process.exitCode = 1;
+    return;
+  }
+  const consoleErrors = [];
+  const screenshots = [];
+  const proxied = [];
+  const texts = {};
+  const calls = {};
+  let context;
+  let userDataDir;
+  let token = null;
+  const stub = await readFile(STUB, 'utf8');
+  const watchdog = setTimeout(() => {
+    emit({ ok: false, error: 'watchdog: the run took too long', console_errors: consoleErrors, screenshots });
+    process.exit(1);
+  }, opts.timeoutMs * 8);
+  watchdog.unref();
+
+  // Zendesk's proxy: settings are read from the installation at request time.
+  const installationSettings = async () => {
+    const url = `${opts.zendeskBase}/api/v2/apps/installations/${opts.installationId}.json`;
+    const response = await fetch(url);
+    const body = await response.json();
+    return (body.installation && body.installation.settings) || {};
+  };
+  const proxy = async (raw) => {
+    const options = JSON.parse(raw);
+    const url = new URL(options.url);
+    const settings = options.secure && opts.whitelist === url.hostname ? await installationSettings() : {};
+    if (settings.token) token = settings.token;
+    const fill = (text) =>
+      String(text).replace(/\{\{setting\.([A-Za-z0-9_]+)\}\}/g, (_, name) => (options.secure ? settings[name] || '' : ''));
+    const headers = {};
+    for (const [name, value] of Object.entries(options.headers || {})) headers[name] = fill(value);
+    if (options.contentType) headers['Content-Type'] = options.contentType;
+    const response = await fetch(fill(options.url), {
+      method: options.type || 'GET',
+      headers,
+      body: options.data === undefined ? undefined : fill(options.data),
+    });
+    const body = await response.text();
+    proxied.push({
+      method: options.type || 'GET',
+      path: url.pathname,
+      status: response.status,
+      token_filled_in: Boolean(headers.Authorization && headers.Authorization.startsWith('Bearer sdapp_')),
+    });
+    return { status: response.status, body };
+  };
+
+  const shoot = async (page, file) => {
+    const target = path.join(opts.screenshotDir, file);
+    await page.screenshot({ path: target, fullPage: true });
+    screenshots.push(target);
+  };
+  const visible = (page, selector) =>
+    page.waitForSelector(selector, { state: 'visible', timeout: opts.timeoutMs });
+  const textOf = (page, selector) => page.textContent(selector).then((t) => (t || '').trim());
+
+  // Opens one app location as `user`; the page's console errors are collected.
+  const openApp = async (name, location, user) => {
+    const page = await context.newPage();
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') consoleErrors.push(`[${name}] ${msg.text().trim()}`);
+    });
+    page.on('pageerror', (err) => consoleErrors.push(`[${name} pageerror] ${err.message}`));
+    await page.addInitScript((config) => { window.__zafConfig = config; }, {
+      appId: Number(opts.appId),
+      installationId: Number(opts.installationId),
+      serviceUrl: opts.serviceUrl,
+      subdomain: opts.subdomain,
+      location,
+      currentUser: user,
+    });
+    await page.exposeFunction('__zafProxy', proxy);
+    await page.route(`${CDN}/**`, async (route) => {
+      const file = path.join(opts.assetsDir, path.basename(new URL(route.request().url()).pathname));
+      try {
+        const body = await readFile(file);
+        await route.fulfill({ status: 200, body, contentType: CONTENT_TYPES[path.extname(file)] || 'application/octet-stream' });
+      } catch {
+        await route.fulfill({ status: 404, body: 'not in the app' });
+      }
+    });
+    await page.route(ZAF_SDK, (route) => route.fulfill({ status: 200, body: stub, contentType: 'text/javascript' }));
+    await page.goto(`${CDN}/${location}.html`, { waitUntil: 'load', timeout: opts.timeoutMs });
+    return page;
+  };
+
+  // Clicks `selector` and follows the tab it opens until `done(tab)` holds.
+  const followTab = async (page, selector, done) => {
+    const [tab] = await Promise.all([context.waitForEvent('page', { timeout: opts.timeoutMs }), page.click(selector)]);
+    const deadline = Date.now() + opts.timeoutMs;
+    for (;;) {
+      await tab.waitForLoadState('load', { timeout: opts.timeoutMs }).catch(() => {});
+      if (await done(tab).catch(() => false)) return tab;
+      if (Date.now() > deadline) throw new Error(`the tab opened by ${selector} stopped at ${tab.url()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  try {
+    await mkdir(opts.screenshotDir, { recursive: true });
+    userDataDir = await mkdtemp(path.join(tmpdir(), 'slackdesk-app-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1000, height: 700 },
+      timeout: 30000,
+    });
+    const admin = { id: Number(opts.adminId), role: 'admin' };
+    const agent = { id: Number(opts.agentId), role: 'agent' };
+
+    // 1. An admin opens the top bar before slackdesk is authorized, and authorizes.
+    const adminTop = await openApp('admin top_bar', 'top_bar', admin);
+    await visible(adminTop, '#authorize');
+    await shoot(adminTop, '01-top-bar-not-authorized.png');
+    const authorized = await followTab(adminTop, '#authorize', async (tab) =>
+      (await tab.textContent('h1').catch(() => '')) === 'slackdesk is authorized');
+    texts.authorized_tab = await textOf(authorized, 'main');
+    await shoot(authorized, '02-authorized-tab.png');
+    await authorized.close();
+    await visible(adminTop, '#status-view');
+    texts.admin_status = await textOf(adminTop, '#current-status');
+    await shoot(adminTop, '03-top-bar-authorized.png');
+
+    // 2. An agent opens the top bar (a heartbeat) and sets themself away.
+    const agentTop = await openApp('agent top_bar', 'top_bar', agent);
+    await visible(agentTop, '#status-view');
+    texts.agent_status_before = await textOf(agentTop, '#current-status');
+    await agentTop.click('[data-status="away"]');
+    await agentTop.waitForFunction(() => document.getElementById('current-status').textContent === 'away', null, { timeout: opts.timeoutMs });
+    texts.agent_status_after_click = await textOf(agentTop, '#current-status');
+    texts.away_pressed = await agentTop.getAttribute('[data-status="away"]', 'aria-pressed');
+    await shoot(agentTop, '04-agent-away.png');
+
+    // 3. A script sets the agent offline through the status API with notify_app; Zendesk
+    //    then delivers the app notification, which the stand-in fires.
+    const changed = await fetch(`${opts.serviceUrl}/zendesk/user_statuses/create_many`, {
+      method: 'POST',
+      headers: { 'X-API-Key': opts.apiKey, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ user_statuses: [{ user_id: agent.id, status: 'offline' }], notify_app: true }),
+    });
+    texts.create_many_status = changed.status;
+    texts.handlers_fired = await agentTop.evaluate(
+      (id) => window.__zafStub.trigger('api_notification.status_changed', { user_id: id, status: 'offline' }),
+      agent.id,
+    );
+    await visible(agentTop, '#notice');
+    await agentTop.waitForFunction(() => document.getElementById('current-status').textContent === 'offline', null, { timeout: opts.timeoutMs });
+    texts.notice = await textOf(agentTop, '#notice');
+    texts.agent_status_after_notice = await textOf(agentTop, '#current-status');
+    await shoot(agentTop, '05-notification.png');
+
+    // 3b. A change that brings no notification (automatic idle, a schedule, notify_app
+    //     false) shows up at the next heartbeat; opening the app's pane sends one.
+    const quiet = await fetch(`${opts.serviceUrl}/zendesk/user_statuses/create_many`, {
+      method: 'POST',
+      headers: { 'X-API-Key': opts.apiKey, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ user_statuses: [{ user_id: agent.id, status: 'online' }], notify_app: false }),
+    });
+    texts.quiet_change_status = quiet.status;
+    await agentTop.evaluate(() => window.__zafStub.trigger('pane.activated'));
+    await agentTop.waitForFunction(() => document.getElementById('current-status').textContent === 'online', null, { timeout: opts.timeoutMs });
+    texts.notice_after_heartbeat = await textOf(agentTop, '#notice');
+    await shoot(agentTop, '05b-change-seen-at-heartbeat.png');
+
+    // 4. An admin opens the admin pages from the nav bar.
+    const nav = await openApp('admin nav_bar', 'nav_bar', admin);
+    await visible(nav, '#admin-view');
+    await shoot(nav, '06-nav-bar.png');
+    const board = await followTab(nav, '[data-page="board"]', async (tab) =>
+      new URL(tab.url()).pathname === '/zendesk/board' && (await tab.textContent('h1').catch(() => '')).startsWith('Status board'));
+    texts.board_title = await textOf(board, 'h1');
+    texts.board_rows = await textOf(board, '#rows');
+    await shoot(board, '07-status-board.png');
+    await board.close();
+    const routing = await followTab(nav, '[data-page="routing"]', async (tab) => new URL(tab.url()).pathname === '/zendesk/routing');
+    texts.routing_path = new URL(routing.url()).pathname;
+    await routing.close();
+    const settings = await followTab(nav, '[data-page="settings"]', async (tab) =>
+      (await tab.textContent('h1').catch(() => '')).startsWith('Agent app settings'));
+    texts.settings_title = await textOf(settings, 'h1');
+    await shoot(settings, '08-app-settings.png');
+    await Promise.all([settings.waitForNavigation({ timeout: opts.timeoutMs }), settings.click('button[type="submit"]')]);
+    texts.settings_notice = await textOf(settings, '#notice');
+    await shoot(settings, '09-app-settings-saved.png');
+
+    // 5. What the app pages called, and whether the token ever reached one of them.
+    let leaked = false;
+    for (const [name, page] of [['admin_top', adminTop], ['agent_top', agentTop], ['nav', nav]]) {
+      calls[name] = await page.evaluate(() => window.__zafStub.calls);
+      const seen = await page.evaluate(() => document.documentElement.outerHTML + JSON.stringify(window.__zafStub.calls));
+      if (token && seen.includes(token)) leaked = true;
+    }
+    emit({
+      ok: true,
+      texts,
+      calls,
+      proxied,
+      token_seen_by_proxy: Boolean(token),
+      token_leaked_to_page: leaked,
+      console_errors: consoleErrors,
+      screenshots,
+    });
+  } catch (err) {
+    for (const page of context ? context.pages() : []) {
+      await shoot(page, `99-failure-${screenshots.length}.png`).catch(() => {});
+    }
+    emit({ ok: false, error: errorText(err), texts, proxied, console_errors: consoleErrors, screenshots });
+    process.exitCode = 1;
+  } finally {
+    if (context) await context.close().catch(() => {});
+    if (userDataDir) await rm(userDataDir, { recursive: true, force: true }).catch(() => {});
+    clearTimeout(watchdog);
+  }
+}
+
+await main();
