@@ -298,10 +298,12 @@ pub fn mrkdwn(data: &[u8]) {
         assert!(!tag.contains('<'), "{html:?}");
         if let Some(href) = tag.strip_prefix("a href=\"") {
             let href = &href[..href.find('"').unwrap_or_else(|| panic!("{html:?}"))];
+            // Schemes are case-insensitive (`MAILTO:` is `mailto:`).
+            let lower = href.to_ascii_lowercase();
             assert!(
                 ["http://", "https://", "mailto:"]
                     .iter()
-                    .any(|s| href.starts_with(s)),
+                    .any(|s| lower.starts_with(s)),
                 "href {href:?}"
             );
         } else if name == "a" && !tag.starts_with('/') {

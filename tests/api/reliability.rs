@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use slackdesk::config::Secret;
 use slackdesk::crypto::{KeyRing, SealedFor, generate_key_line};
+use slackdesk::routing::settings::Hook;
 use slackdesk::storage::rotation::{self, SEALED_COLUMNS};
 use sqlx::Row;
 use wiremock::matchers::{body_string_contains, method, path};
@@ -892,6 +893,7 @@ async fn after_rate_limits_errors_resets_and_slow_answers_everything_is_delivere
 // Key rotation while traffic flows
 
 const ROTATION_ROUNDS: usize = 30;
+const WEBHOOK_SECRET: &str = "whsec-rotation-test-4c1e";
 
 async fn key_rotation_under_traffic_fails_no_request_and_leaves_no_old_or_plain_value(
     backend: Backend,
@@ -911,6 +913,18 @@ async fn key_rotation_under_traffic_fails_no_request_and_leaves_no_old_or_plain_
     // A sealed value in every sealed column: the Zendesk REST credential too, and
     // set-up sessions (a push token and metadata each).
     crate::statuses::connect_account(&app, "acme", &[crate::statuses::AGENT]).await;
+    for hook in [Hook::Route, Hook::SameAgent] {
+        slackdesk::storage::routing::set_webhook_secret(
+            &app.state.db,
+            &app.state.keys,
+            &slackdesk::domain::Subdomain::parse("acme").unwrap(),
+            hook,
+            &Secret::from(WEBHOOK_SECRET),
+            0,
+        )
+        .await
+        .unwrap();
+    }
     for _ in 0..40 {
         assert_eq!(app.open_admin("", "", true).await.status(), 200);
     }
@@ -1045,7 +1059,7 @@ async fn key_rotation_under_traffic_fails_no_request_and_leaves_no_old_or_plain_
     assert!(checked >= 43);
     let stored = crate::support::snapshot::take(&state.db).await;
     let text = format!("{stored:?}");
-    for secret in [PUSH_TOKEN, BOT_TOKEN] {
+    for secret in [PUSH_TOKEN, BOT_TOKEN, WEBHOOK_SECRET] {
         assert!(
             !text.contains(secret),
             "a credential is stored in plain text"
@@ -1285,4 +1299,3 @@ async fn a_database_outage_under_traffic_loses_nothing(backend: Backend) {
         failures.load(Ordering::Relaxed)
     );
 }
-
