@@ -18,6 +18,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use slackdesk::config::Secret;
 use slackdesk::domain::{SlackChannelId, SlackUserId};
+use slackdesk::routing::settings::Hook;
 use slackdesk::storage::{channel_links, outbox::ResourceKind};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -150,6 +151,7 @@ struct World {
 }
 
 const OTHER_CHANNEL: &str = "C0OTHER";
+const WEBHOOK_SECRET: &str = "whsec-security-test-9d2b";
 const THREAD_A: &str = "slack:T0TEAM:C0CHAN:1700000000.000100";
 const THREAD_B: &str = "slack:T0TEAM:C0OTHER:1700000000.000200";
 
@@ -204,6 +206,18 @@ async fn world(backend: Backend) -> World {
 
     connect_account(&app, "acme", &[AGENT]).await;
     connect_account(&app, "other", &[BIG]).await;
+    for hook in [Hook::Route, Hook::SameAgent] {
+        slackdesk::storage::routing::set_webhook_secret(
+            &app.state.db,
+            &app.state.keys,
+            &slackdesk::domain::Subdomain::parse("acme").unwrap(),
+            hook,
+            &Secret::from(WEBHOOK_SECRET),
+            0,
+        )
+        .await
+        .unwrap();
+    }
     let key_acme = new_key(&app, "acme").await;
     let key_other = new_key(&app, "other").await;
     let seeded = app
@@ -274,6 +288,7 @@ fn corpus(w: &World) -> Vec<Probe> {
     probes.extend(oauth_and_file_probes(w));
     probes.extend(status_api_probes(w));
     probes.extend(board_probes(w));
+    probes.extend(routing_and_app_probes(w));
     probes.extend(misc_probes());
     probes
 }
@@ -1402,6 +1417,330 @@ fn board_probes(w: &World) -> Vec<Probe> {
     p
 }
 
+/// Routing's webhooks, JSON API and admin pages, and the agents' app API.
+fn routing_and_app_probes(w: &World) -> Vec<Probe> {
+    let mut p = Vec::new();
+    let body = json!({"ticket_id": 4242, "queue_id": 1})
+        .to_string()
+        .into_bytes();
+    let signed = |body: &[u8], secret: &str, timestamp: String| {
+        let signature = slackdesk::routing::webhook::sign(&Secret::from(secret), &timestamp, body);
+        (signature, timestamp)
+    };
+    let now_rfc = || chrono::Utc::now().to_rfc3339();
+    for path in ["/zendesk/webhooks/route", "/zendesk/webhooks/same_agent"] {
+        let hook = |name: &str,
+                    query: &str,
+                    body: Vec<u8>,
+                    signature: Option<(String, String)>,
+                    expect: &'static [u16]| {
+            let mut probe =
+                Probe::post(format!("webhook {path}: {name}"), format!("{path}{query}"))
+                    .header("content-type", "application/json")
+                    .raw(body)
+                    .expect(expect);
+            if let Some((signature, timestamp)) = signature {
+                probe = probe
+                    .header("X-Zendesk-Webhook-Signature", signature)
+                    .header("X-Zendesk-Webhook-Signature-Timestamp", timestamp);
+            }
+            probe
+        };
+        let acme = "?account=acme";
+        p.push(hook("no signature", acme, body.clone(), None, &[401]));
+        p.push(hook(
+            "signed with another secret",
+            acme,
+            body.clone(),
+            Some(signed(&body, "not-the-secret", now_rfc())),
+            &[401],
+        ));
+        p.push(hook(
+            "signature of another body",
+            acme,
+            body.clone(),
+            Some(signed(b"{}", WEBHOOK_SECRET, now_rfc())),
+            &[401],
+        ));
+        p.push(hook(
+            "stale by 10 minutes",
+            acme,
+            body.clone(),
+            Some(signed(
+                &body,
+                WEBHOOK_SECRET,
+                (chrono::Utc::now() - chrono::Duration::minutes(10)).to_rfc3339(),
+            )),
+            &[401],
+        ));
+        p.push(hook(
+            "future by 10 minutes",
+            acme,
+            body.clone(),
+            Some(signed(
+                &body,
+                WEBHOOK_SECRET,
+                (chrono::Utc::now() + chrono::Duration::minutes(10)).to_rfc3339(),
+            )),
+            &[401],
+        ));
+        p.push(hook(
+            "timestamp not a time",
+            acme,
+            body.clone(),
+            Some(signed(&body, WEBHOOK_SECRET, "yesterday".into())),
+            &[401],
+        ));
+        p.push(hook(
+            "account without a secret",
+            "?account=other",
+            body.clone(),
+            Some(signed(&body, WEBHOOK_SECRET, now_rfc())),
+            &[401],
+        ));
+        p.push(hook(
+            "no account",
+            "",
+            body.clone(),
+            Some(signed(&body, WEBHOOK_SECRET, now_rfc())),
+            &[400],
+        ));
+        for injection in INJECTIONS {
+            let query = format!("?{}", form_body(&[("account", injection)]));
+            p.push(hook(
+                &format!("account {injection:?}"),
+                &query,
+                body.clone(),
+                Some(signed(&body, WEBHOOK_SECRET, now_rfc())),
+                &[400],
+            ));
+            let bad = json!({"ticket_id": injection}).to_string().into_bytes();
+            p.push(hook(
+                &format!("signed, ticket_id {injection:?}"),
+                acme,
+                bad.clone(),
+                Some(signed(&bad, WEBHOOK_SECRET, now_rfc())),
+                &[400],
+            ));
+        }
+        for (name, bad) in [
+            (
+                "signed, ticket_id 0",
+                json!({"ticket_id": 0}).to_string().into_bytes(),
+            ),
+            (
+                "signed, ticket_id negative",
+                json!({"ticket_id": -5}).to_string().into_bytes(),
+            ),
+            (
+                "signed, ticket_id over 2^63",
+                br#"{"ticket_id":99999999999999999999}"#.to_vec(),
+            ),
+            (
+                "signed, queue_id a word",
+                json!({"ticket_id": 1, "queue_id": "all"})
+                    .to_string()
+                    .into_bytes(),
+            ),
+            ("signed, truncated", br#"{"ticket_id": 12"#.to_vec()),
+            (
+                "signed, invalid UTF-8",
+                b"{\"ticket_id\": \"\xff\"}".to_vec(),
+            ),
+            ("signed, nested 100,000 deep", nested_json(100_000)),
+            (
+                "signed, huge array",
+                json!({"ticket_id": vec![1; 100_000]})
+                    .to_string()
+                    .into_bytes(),
+            ),
+        ] {
+            p.push(hook(
+                name,
+                acme,
+                bad.clone(),
+                Some(signed(&bad, WEBHOOK_SECRET, now_rfc())),
+                &[400],
+            ));
+        }
+        p.push(hook(
+            "over the size limit",
+            acme,
+            vec![b' '; 1024 * 1024 + 1],
+            None,
+            &[413],
+        ));
+    }
+    // Routing's JSON API and pages: a key or a session is needed, and only its own account.
+    for (method, path) in [
+        (Method::GET, "/zendesk/routing/api/queues"),
+        (Method::POST, "/zendesk/routing/api/queues"),
+        (Method::GET, "/zendesk/routing/api/queues/1"),
+        (Method::PUT, "/zendesk/routing/api/queues/1"),
+        (Method::DELETE, "/zendesk/routing/api/queues/1"),
+        (Method::POST, "/zendesk/routing/api/queues/1/dry_run"),
+        (Method::GET, "/zendesk/routing/api/settings"),
+        (Method::PUT, "/zendesk/routing/api/settings"),
+        (Method::GET, "/zendesk/routing/api/agents/limits"),
+        (Method::PUT, "/zendesk/routing/api/agents/12345/limits"),
+        (Method::GET, "/zendesk/routing/api/assignments"),
+        (Method::POST, "/zendesk/routing/api/skills/resync"),
+    ] {
+        let body = json!({"name": INJECTIONS[4], "view_id": 1})
+            .to_string()
+            .into_bytes();
+        p.push(
+            Probe::new(
+                format!("routing API {method} {path}: no key"),
+                method.clone(),
+                path,
+            )
+            .header("content-type", "application/json")
+            .raw(body.clone())
+            .expect(&[401]),
+        );
+        p.push(
+            Probe::new(
+                format!("routing API {method} {path}: wrong key"),
+                method.clone(),
+                path,
+            )
+            .header("X-API-Key", "sdk_wrong")
+            .header("content-type", "application/json")
+            .raw(body)
+            .expect(&[401]),
+        );
+    }
+    for path in [
+        "/zendesk/routing/api/queues/1",
+        "/zendesk/routing/api/queues/1/dry_run",
+    ] {
+        p.push(
+            Probe::new(
+                format!("routing API: other's key deletes or runs {path}"),
+                if path.ends_with("dry_run") {
+                    Method::POST
+                } else {
+                    Method::DELETE
+                },
+                path,
+            )
+            .header("X-API-Key", w.key_other.clone())
+            .expect(&[400, 404, 422]),
+        );
+    }
+    p.push(
+        Probe::new(
+            "routing API: settings with a nested body",
+            Method::PUT,
+            "/zendesk/routing/api/settings",
+        )
+        .header("X-API-Key", w.key_acme.clone())
+        .header("content-type", "application/json")
+        .raw(nested_json(100_000))
+        .expect(&[400]),
+    );
+    for injection in INJECTIONS {
+        p.push(
+            Probe::new(
+                format!("routing API: queue id {injection:?}"),
+                Method::GET,
+                format!(
+                    "/zendesk/routing/api/queues/{}",
+                    form_body(&[("x", injection)]).trim_start_matches("x=")
+                ),
+            )
+            .header("X-API-Key", w.key_acme.clone())
+            .expect(&[400, 404]),
+        );
+    }
+    for path in [
+        "/zendesk/routing/queues",
+        "/zendesk/routing/settings",
+        "/zendesk/routing/agents",
+        "/zendesk/routing/skills/resync",
+    ] {
+        p.push(
+            Probe::post(format!("routing page {path}: no session"), path)
+                .form(&[("name", "x"), ("csrf", &w.board_csrf)])
+                .expect(&[401, 403]),
+        );
+        p.push(
+            Probe::post(format!("routing page {path}: session, no CSRF token"), path)
+                .header("cookie", w.board_cookie.clone())
+                .form(&[("name", "x")])
+                .expect(&[400, 403]),
+        );
+        p.push(
+            Probe::post(
+                format!("routing page {path}: session, wrong CSRF token"),
+                path,
+            )
+            .header("cookie", w.board_cookie.clone())
+            .form(&[("name", "x"), ("csrf", "0")])
+            .expect(&[400, 403]),
+        );
+    }
+    // The agents' app API: a token from the app's sign-in is needed.
+    for (method, path) in [
+        (Method::GET, "/app/v1/me?user_id=12345"),
+        (Method::POST, "/app/v1/status"),
+        (Method::POST, "/app/v1/heartbeat"),
+    ] {
+        let body = json!({"user_id": AGENT, "status": "offline"})
+            .to_string()
+            .into_bytes();
+        for (label, auth) in [
+            ("no token", None),
+            ("forged bearer", Some("Bearer forged")),
+            ("another scheme", Some("Basic YTpi")),
+            ("injection", Some("Bearer ' OR '1'='1")),
+            ("status API key as bearer", Some(w.key_acme.as_str())),
+        ] {
+            let mut probe = Probe::new(
+                format!("agent app {method} {path}: {label}"),
+                method.clone(),
+                path,
+            )
+            .header("content-type", "application/json")
+            .raw(body.clone())
+            .expect(&[400, 401, 403]);
+            if let Some(auth) = auth {
+                let value = if auth.starts_with("sdk_") {
+                    format!("Bearer {auth}")
+                } else {
+                    auth.to_owned()
+                };
+                probe = probe.header("authorization", value);
+            }
+            p.push(probe);
+        }
+    }
+    for path in [
+        "/zendesk/app/open",
+        "/zendesk/app/authorize",
+        "/zendesk/app/callback",
+    ] {
+        for injection in ["", INJECTIONS[0], INJECTIONS[11], "//evil.example"] {
+            let query = form_body(&[
+                ("subdomain", injection),
+                ("state", injection),
+                ("code", "x"),
+                ("return_to", injection),
+                ("redirect_uri", injection),
+            ]);
+            p.push(
+                Probe::get(
+                    format!("agent app {path}: {injection:?}"),
+                    format!("{path}?{query}"),
+                )
+                .expect(&[400, 401, 403, 404, 422]),
+            );
+        }
+    }
+    p
+}
+
 fn form<'a>(fields: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
     fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
@@ -1835,6 +2174,23 @@ async fn admin_pages_escape_input_set_csp_and_limit_framing(backend: Backend) {
         assert_eq!(response.status(), 200);
         assert_framed_by_zendesk_only(response.headers(), path);
     }
+    for path in ["/zendesk/routing", "/zendesk/routing/settings"] {
+        let response = app
+            .http
+            .get(app.url(path))
+            .header("Cookie", &w.board_cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert_framed_by_zendesk_only(response.headers(), path);
+        let page = response.text().await.unwrap();
+        assert_eq!(
+            page.matches("<form").count(),
+            page.matches("name=\"csrf\"").count(),
+            "every form of {path} carries the CSRF token"
+        );
+    }
     let anonymous = app.get("/zendesk/board").await;
     assert_framed_by_zendesk_only(anonymous.headers(), "board sign-in page");
     let board = app
@@ -1918,7 +2274,12 @@ fn assert_framed_by_zendesk_only(headers: &reqwest::header::HeaderMap, what: &st
         "default-src 'none'",
         "{what}: {csp}"
     );
-    let scripts = directive("script-src");
+    // No script-src means default-src 'none' applies: no script at all.
+    let scripts = csp
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("script-src"))
+        .unwrap_or("");
     assert!(
         !scripts.contains("unsafe"),
         "{what}: no inline or eval scripts: {csp}"
