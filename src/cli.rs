@@ -195,7 +195,7 @@ enum ZendeskAppCommand {
         /// Public https URL of this deployment's `/manifest.json`.
         #[arg(long)]
         manifest_url: String,
-        /// https origin the agents' app calls through Zendesk's proxy (default: the manifest URL's origin).
+        /// https origin that serves the agents' app pages and that the app calls through Zendesk's proxy (default: the manifest URL's origin).
         #[arg(long)]
         service_url: Option<String>,
         /// Folder of the app's sources.

@@ -2,13 +2,15 @@
 //!
 //! The app is a ZAF v2 app that also installs the channel integration: a
 //! `manifest.json` with a `top_bar` location (agents' status) and a `nav_bar` location
-//! (admin pages), a secure hidden `token` setting and a `service_url` setting, a
-//! `requirements.json` declaring the slackdesk channel integration, an English
+//! (admin pages), both server-side pages served by slackdesk with `"signedUrls": true`
+//! (Zendesk POSTs a signed ZAF JWT naming the agent to them, see
+//! [`crate::agent_app::location`]), a secure hidden `token` setting and a `service_url`
+//! setting, a `requirements.json` declaring the slackdesk channel integration, an English
 //! translation file, two logos and one SVG icon per location. The deployment's addresses
 //! differ per install, so the repo keeps placeholders and [`package`] writes the real
 //! ones into the upload-ready zip: the channel manifest URL into `requirements.json`,
-//! the service URL into the `service_url` default and its host into `domainWhitelist`
-//! (Zendesk's proxy inserts secure settings only for whitelisted hosts).
+//! the service URL into the location URLs, the `service_url` default and (its host)
+//! `domainWhitelist` (Zendesk's proxy inserts secure settings only for whitelisted hosts).
 //!
 //! This module owns checking the app folder against Zendesk's rules for such apps,
 //! rewriting the two JSON files, and writing the zip with every entry at the zip root
@@ -42,8 +44,11 @@ pub const REQUIRED_FILES: [&str; 7] = [
     ICON_NAV_BAR,
 ];
 
-/// The Support locations the app must declare; each needs `assets/icon_<location>.svg`.
+/// The Support locations the app must declare; each needs `assets/icon_<location>.svg`
+/// and is served by slackdesk at [`LOCATION_PATH`]`<location>`.
 pub const LOCATIONS: [&str; 2] = ["top_bar", "nav_bar"];
+/// Where slackdesk serves each location page (it verifies the ZAF JWT posted there).
+pub const LOCATION_PATH: &str = "/zendesk/app/location/";
 
 /// The secure setting holding the app token, and the setting with slackdesk's address.
 pub const TOKEN_PARAMETER: &str = "token";
@@ -191,6 +196,7 @@ pub fn package(
         check_logo(app_dir, file, size)?;
     }
     let manifest = with_service_url(manifest, &service, &host)?;
+    check_locations(manifest.get("location"), &files)?;
     let requirements = with_manifest_url(read_json(app_dir, REQUIREMENTS)?, url.as_str())?;
     write_zip(
         app_dir,
@@ -350,8 +356,9 @@ fn invalid(file: &str, reason: &str) -> PackageError {
 }
 
 /// Zendesk's rules for the app's manifest: a ZAF 2.0 app with both Support locations
-/// (pages and icons present), valid parameters with a secure hidden token, a domain
-/// whitelist, an author and a default locale with its translation file.
+/// (slackdesk's pages, signed: `"signedUrls": true`, and icons present), valid parameters
+/// with a secure hidden token, a domain whitelist, an author and a default locale with
+/// its translation file.
 fn check_manifest(manifest: &Value, files: &[String]) -> Result<(), PackageError> {
     let Some(fields) = manifest.as_object() else {
         return Err(invalid(MANIFEST, "must be a JSON object"));
@@ -381,6 +388,12 @@ fn check_manifest(manifest: &Value, files: &[String]) -> Result<(), PackageError
             "\"author\" must be an object with name, email and url",
         ));
     }
+    if fields.get("signedUrls") != Some(&Value::Bool(true)) {
+        return Err(invalid(
+            MANIFEST,
+            "\"signedUrls\" must be true: slackdesk learns who the agent is only from the JWT Zendesk signs",
+        ));
+    }
     check_locations(fields.get("location"), files)?;
     check_parameters(fields.get("parameters"))?;
     let whitelist_ok = fields
@@ -396,8 +409,9 @@ fn check_manifest(manifest: &Value, files: &[String]) -> Result<(), PackageError
     check_default_locale(fields.get("defaultLocale"), files)
 }
 
-/// `location.support.{top_bar,nav_bar}` with a `url` of a shipped `assets/` page, and
-/// the SVG icon Zendesk requires for each.
+/// `location.support.{top_bar,nav_bar}` with a `url` of slackdesk's page for it
+/// (`https://<host>/zendesk/app/location/<name>`; the host is rewritten when packaging),
+/// and the SVG icon Zendesk requires for each.
 fn check_locations(location: Option<&Value>, files: &[String]) -> Result<(), PackageError> {
     let Some(support) = location
         .and_then(|l| l.get("support"))
@@ -416,11 +430,18 @@ fn check_locations(location: Option<&Value>, files: &[String]) -> Result<(), Pac
                     &format!("\"location.support.{name}.url\" is required"),
                 )
             })?;
-        if !url.starts_with("assets/") || !files.iter().any(|f| f == url) {
+        let served = Url::parse(url).ok().is_some_and(|u| {
+            u.scheme() == "https"
+                && u.host_str().is_some_and(|h| !h.is_empty())
+                && u.path() == format!("{LOCATION_PATH}{name}")
+                && u.query().is_none()
+                && u.fragment().is_none()
+        });
+        if !served {
             return Err(invalid(
                 MANIFEST,
                 &format!(
-                    "\"location.support.{name}.url\" must name a file under assets/, {url:?} is not in the app"
+                    "\"location.support.{name}.url\" must be slackdesk's signed page https://<host>{LOCATION_PATH}{name}, not {url:?}"
                 ),
             ));
         }
@@ -562,7 +583,8 @@ fn png_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
     Some((width, height))
 }
 
-/// Set the `service_url` default and whitelist its host, keeping everything else.
+/// Point the locations at `service_url`, set the `service_url` default and whitelist its
+/// host, keeping everything else.
 fn with_service_url(
     mut manifest: Value,
     service_url: &str,
@@ -578,6 +600,17 @@ fn with_service_url(
         .and_then(Value::as_object_mut)
         .ok_or_else(|| invalid(MANIFEST, "the \"service_url\" parameter is missing"))?;
     parameter.insert("default".to_owned(), Value::String(service_url.to_owned()));
+    for name in LOCATIONS {
+        if let Some(location) = manifest
+            .pointer_mut(&format!("/location/support/{name}"))
+            .and_then(Value::as_object_mut)
+        {
+            location.insert(
+                "url".to_owned(),
+                Value::String(format!("{service_url}{LOCATION_PATH}{name}")),
+            );
+        }
+    }
     if let Some(fields) = manifest.as_object_mut() {
         fields.insert(
             "domainWhitelist".to_owned(),
@@ -715,15 +748,6 @@ mod tests {
             .collect();
         names.sort();
         let mut expected: Vec<String> = REQUIRED_FILES.iter().map(|f| (*f).to_owned()).collect();
-        expected.extend(
-            [
-                "assets/app.css",
-                "assets/app.js",
-                "assets/nav_bar.html",
-                "assets/top_bar.html",
-            ]
-            .map(str::to_owned),
-        );
         expected.sort();
         assert_eq!(names, expected);
         assert_eq!(summary.files, expected);
@@ -739,6 +763,14 @@ mod tests {
             zip_entry(&out, LOGO),
             fs::read(app.path().join(LOGO)).unwrap()
         );
+        let manifest: Value = serde_json::from_slice(&zip_entry(&out, MANIFEST)).unwrap();
+        assert_eq!(manifest["signedUrls"], true);
+        for name in LOCATIONS {
+            assert_eq!(
+                manifest["location"]["support"][name]["url"],
+                format!("https://desk.acme.test/zendesk/app/location/{name}")
+            );
+        }
     }
 
     #[test]
@@ -841,7 +873,7 @@ mod tests {
     #[test]
     fn manifests_breaking_zendesks_rules_are_refused_naming_the_rule() {
         type Change = fn(&mut Value);
-        let cases: [(&str, Change); 7] = [
+        let cases: [(&str, Change); 9] = [
             ("requirementsOnly", |m| {
                 m["requirementsOnly"] = Value::Bool(true)
             }),
@@ -852,8 +884,15 @@ mod tests {
                     .unwrap()
                     .remove("nav_bar");
             }),
-            ("assets/missing.html", |m| {
-                m["location"]["support"]["top_bar"]["url"] = "assets/missing.html".into();
+            ("assets/top_bar.html", |m| {
+                m["location"]["support"]["top_bar"]["url"] = "assets/top_bar.html".into();
+            }),
+            ("http://x.test/zendesk/app/location/nav_bar", |m| {
+                m["location"]["support"]["nav_bar"]["url"] =
+                    "http://x.test/zendesk/app/location/nav_bar".into();
+            }),
+            ("signedUrls", |m| {
+                m.as_object_mut().unwrap().remove("signedUrls");
             }),
             ("hidden and secure", |m| {
                 m["parameters"][1]["secure"] = Value::Bool(false)

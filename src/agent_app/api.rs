@@ -1,13 +1,16 @@
 //! The app's server-to-server API (reached only through Zendesk's proxy with the app
 //! token): the agent's own status, changing it, and heartbeats for automatic idle.
 //!
-//! The agent is named by the `user_id` the app read from `currentUser`; Zendesk does not
-//! sign it, so each call checks that it is an active agent of the token's account whom
+//! The account comes from the token, the agent only from the agent session (made from a
+//! ZAF JWT Zendesk signed, see [`super::location`]). A `user_id` in the request is
+//! optional; one naming anyone else is refused with 403, so a scripted app cannot act for
+//! a colleague. Each call checks that the agent is an active agent of the account whom
 //! the app settings allow, and limits each agent's rate (see the README's threat model).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
+use super::session;
 use super::token::{AppCaller, authenticate, limit_agent};
 use crate::domain::{AgentStatus, ZendeskUserId};
 use crate::startup::AppState;
@@ -40,9 +43,30 @@ pub(super) struct AgentBody {
     status: Option<String>,
 }
 
-fn user_id_from(raw: Option<i64>) -> Result<ZendeskUserId, ApiError> {
-    raw.ok_or_else(|| ApiError::invalid("user_id", "is required"))
-        .and_then(|id| ZendeskUserId::new(id).map_err(|e| ApiError::invalid("user_id", e.0)))
+/// The account and the verified agent of a request. A `user_id` the app sent must be
+/// well formed and be the agent's own.
+async fn identify(
+    state: &AppState,
+    req: &HttpRequest,
+    claimed: Option<i64>,
+) -> Result<(AppCaller, ZendeskUserId), ApiError> {
+    let caller = authenticate(state, req).await?;
+    let claimed = claimed
+        .map(|id| ZendeskUserId::new(id).map_err(|e| ApiError::invalid("user_id", e.0)))
+        .transpose()?;
+    let agent = session::agent(state, req, &caller).await?;
+    if claimed.is_some_and(|id| id != agent) {
+        tracing::info!(
+            subdomain = %caller.subdomain,
+            token_prefix = %caller.prefix,
+            user_id = agent.get(),
+            "agent app named another user_id"
+        );
+        return Err(ApiError::Forbidden(
+            "user_id: the app acts only for the agent Zendesk signed in",
+        ));
+    }
+    Ok((caller, agent))
 }
 
 /// The agent may use the app: an active agent of the account whom the settings allow
@@ -95,29 +119,34 @@ async fn view(
     })
 }
 
-/// `GET /app/v1/me?user_id=`: the agent's status.
+/// `GET /app/v1/me[?user_id=]`: the agent's status.
 pub(super) async fn me(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = authenticate(&state, &req).await?;
     let form = Form::from_bytes(req.query_string().as_bytes())?;
-    let user_id = ZendeskUserId::parse(form.non_empty("user_id")?)
-        .map_err(|e| ApiError::invalid("user_id", e.0))?;
+    let claimed = form
+        .optional("user_id")?
+        .map(|raw| {
+            ZendeskUserId::parse(raw)
+                .map(ZendeskUserId::get)
+                .map_err(|e| ApiError::invalid("user_id", e.0))
+        })
+        .transpose()?;
+    let (caller, user_id) = identify(&state, &req, claimed).await?;
     check_agent(&state, &caller, user_id).await?;
     Ok(HttpResponse::Ok().json(view(&state, &caller, user_id, None).await?))
 }
 
-/// `POST /app/v1/status` `{"user_id", "status"}`: the agent changes their own status.
+/// `POST /app/v1/status` `{"status"[, "user_id"]}`: the agent changes their own status.
 pub(super) async fn change(
     state: web::Data<AppState>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = authenticate(&state, &req).await?;
     let body = read_body(&req, payload, state.settings.max_body_bytes).await?;
     let request: AgentBody = read_json(&req, &body)?;
-    let user_id = user_id_from(request.user_id)?;
+    let (caller, user_id) = identify(&state, &req, request.user_id).await?;
     let status = request
         .status
         .ok_or_else(|| ApiError::invalid("status", "is required"))
@@ -142,17 +171,16 @@ pub(super) async fn change(
     Ok(HttpResponse::Ok().json(view(&state, &caller, user_id, Some(!applied.is_empty())).await?))
 }
 
-/// `POST /app/v1/heartbeat` `{"user_id"}`: the app is open (activity for automatic
+/// `POST /app/v1/heartbeat` `{[ "user_id" ]}`: the app is open (activity for automatic
 /// idle); answers the current status so the app notices changes made elsewhere.
 pub(super) async fn heartbeat(
     state: web::Data<AppState>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = authenticate(&state, &req).await?;
     let body = read_body(&req, payload, state.settings.max_body_bytes).await?;
     let request: AgentBody = read_json(&req, &body)?;
-    let user_id = user_id_from(request.user_id)?;
+    let (caller, user_id) = identify(&state, &req, request.user_id).await?;
     check_agent(&state, &caller, user_id).await?;
     status_rules::touch(
         &state.db,

@@ -7,6 +7,7 @@ use serde_json::json;
 use crate::domain::Subdomain;
 use crate::outbound::transport_code;
 use crate::startup::AppState;
+use crate::zendesk::ZendeskAuth;
 
 /// The app's secure setting that holds the token (`{{setting.token}}`).
 pub const TOKEN_SETTING: &str = "token";
@@ -22,22 +23,18 @@ pub struct InstallationError(pub String);
 /// (`GET /api/v2/apps/installations/{id}.json`: its `service_url` setting is our
 /// `PUBLIC_URL`, and its `app_id` is `ZENDESK_APP_ID` when that is set). Without this, a
 /// crafted authorize link could make an admin write slackdesk's token into another app's
-/// `token` setting, which would then send it to that app's server.
+/// `token` setting, which would then send it to that app's server. Answers the app id.
 pub async fn check_is_ours(
     state: &AppState,
     subdomain: &Subdomain,
-    access_token: &str,
+    auth: &ZendeskAuth,
     installation_id: i64,
-) -> Result<(), InstallationError> {
+) -> Result<i64, InstallationError> {
     let url = format!(
         "{}/api/v2/apps/installations/{installation_id}.json",
         state.zendesk.base_url(subdomain)
     );
-    let response = state
-        .zendesk
-        .http()
-        .get(url)
-        .bearer_auth(access_token)
+    let response = with_auth(state.zendesk.http().get(url), auth)
         .send()
         .await
         .map_err(|e| InstallationError(transport_code(&e).to_owned()))?;
@@ -58,15 +55,58 @@ pub async fn check_is_ours(
     if service_url != Some(ours) {
         return Err(InstallationError("not_this_service".into()));
     }
-    if let Some(app_id) = state.settings.zendesk_app_id
-        && installation
-            .get("app_id")
-            .and_then(serde_json::Value::as_i64)
-            != Some(app_id)
+    let app_id = installation
+        .get("app_id")
+        .and_then(serde_json::Value::as_i64)
+        .ok_or_else(|| InstallationError("bad_response".into()))?;
+    if state
+        .settings
+        .zendesk_app_id
+        .is_some_and(|ours| ours != app_id)
     {
         return Err(InstallationError("not_this_app".into()));
     }
-    Ok(())
+    Ok(app_id)
+}
+
+/// The app's public key, a PEM (`GET /api/v2/apps/{app_id}/public_key.pem`): what ZAF
+/// JWTs of the app's installations are signed for.
+pub async fn public_key_pem(
+    state: &AppState,
+    subdomain: &Subdomain,
+    auth: &ZendeskAuth,
+    app_id: i64,
+) -> Result<String, InstallationError> {
+    const MAX_PEM_BYTES: usize = 16 * 1024;
+    let url = format!(
+        "{}/api/v2/apps/{app_id}/public_key.pem",
+        state.zendesk.base_url(subdomain)
+    );
+    let response = with_auth(state.zendesk.http().get(url), auth)
+        .send()
+        .await
+        .map_err(|e| InstallationError(transport_code(&e).to_owned()))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(InstallationError(format!("http_{}", status.as_u16())));
+    }
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| InstallationError(transport_code(&e).to_owned()))?;
+    if body.len() > MAX_PEM_BYTES {
+        return Err(InstallationError("bad_response".into()));
+    }
+    String::from_utf8(body.to_vec()).map_err(|_| InstallationError("bad_response".into()))
+}
+
+fn with_auth(request: reqwest::RequestBuilder, auth: &ZendeskAuth) -> reqwest::RequestBuilder {
+    match auth {
+        ZendeskAuth::ApiToken { email, api_token } => {
+            request.basic_auth(format!("{email}/token"), Some(api_token))
+        }
+        ZendeskAuth::Oauth { access_token } => request.bearer_auth(access_token),
+    }
 }
 
 /// Sets the installation's `token` (and `service_url`, so an update that replaces all

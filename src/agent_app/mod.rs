@@ -1,21 +1,30 @@
-//! The agents' Zendesk app, server side: the app token and the API the app reaches
-//! through Zendesk's proxy (`/app/v1/…`), authorizing the app and signing admins in
-//! through Zendesk OAuth (`/zendesk/app/…`), and the app's own settings page.
+//! The agents' Zendesk app, server side: the app's pages (server-side locations Zendesk
+//! opens with a signed ZAF JWT, which names the agent), the account token and the agent
+//! session, the API the app reaches through Zendesk's proxy (`/app/v1/…`), authorizing the
+//! app and signing admins in through Zendesk OAuth (`/zendesk/app/…`), and the app's own
+//! settings page.
 //!
 //! ```text
-//!  top_bar ──client.request({secure:true})──▶ Zendesk proxy ──Bearer {{setting.token}}──▶ /app/v1/*
+//!  Zendesk ──POST token=<ZAF JWT, RS256>──▶ /zendesk/app/location/{top_bar,nav_bar}
+//!        verified (app public key, exp, iss, aud) ──▶ page + agent session (hash stored)
+//!  page ──client.request({secure:true}, X-Slackdesk-Session)──▶ Zendesk proxy
+//!        ──Bearer {{setting.token}}──▶ /app/v1/*  (account from the token, agent from the session)
 //!  Authorize / admin pages ──new tab──▶ /zendesk/app/{authorize,open} ──OAuth──▶ callback
 //!        callback ──PUT installations/{id} settings.token──▶ Zendesk (token never in a browser)
 //! ```
 //!
-//! The app's files (HTML, CSS, JS, manifest) live in `zendesk-app/`; packaging is in
-//! [`crate::zendesk_app`].
+//! The page's script and style are `static/app_agent.{js,css}`, its HTML
+//! `templates/app_location.html`; the uploaded app (manifest, icons, translations) lives in
+//! `zendesk-app/`; packaging is in [`crate::zendesk_app`].
 
 mod api;
 pub mod installation;
+pub mod location;
+pub mod session;
 mod settings;
 mod sign_in;
 pub mod token;
+pub mod zaf_jwt;
 
 pub use api::AgentView;
 pub use sign_in::CALLBACK_PATH;
@@ -32,6 +41,8 @@ pub mod paths {
     pub const AUTHORIZE: &str = "/zendesk/app/authorize";
     pub const OPEN: &str = "/zendesk/app/open";
     pub const SETTINGS: &str = super::settings::PATH;
+    pub const TOP_BAR: &str = "/zendesk/app/location/top_bar";
+    pub const NAV_BAR: &str = "/zendesk/app/location/nav_bar";
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -42,6 +53,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "POST",
             web::post().to(api::heartbeat),
         ))
+        .service(only(
+            "/zendesk/app/location/{name}",
+            "POST",
+            web::post().to(location::open),
+        ))
+        .route("/zendesk/app/assets/{name}", web::get().to(location::asset))
         .route(paths::AUTHORIZE, web::get().to(sign_in::authorize))
         .route(paths::OPEN, web::get().to(sign_in::open))
         .route(sign_in::CALLBACK_PATH, web::get().to(sign_in::callback))

@@ -331,8 +331,10 @@ async fn install_token(
     installation_id: i64,
     admin: ZendeskUserId,
 ) -> Result<(), Failure> {
-    if let Err(error) =
-        installation::check_is_ours(state, subdomain, access_token, installation_id).await
+    let auth = ZendeskAuth::Oauth {
+        access_token: access_token.to_owned(),
+    };
+    if let Err(error) = installation::check_is_ours(state, subdomain, &auth, installation_id).await
     {
         tracing::warn!(subdomain = %subdomain, installation_id, code = %error.0, "app not authorized: not our installation");
         return Err(Failure::NotOurApp);

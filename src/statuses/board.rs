@@ -235,6 +235,7 @@ pub(super) async fn sign_in(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    crate::web::refuse_cross_site(&req)?;
     let body = read_body(&req, payload, state.settings.max_body_bytes).await?;
     let form = Form::parse(&req, &body)?;
     let raw = form

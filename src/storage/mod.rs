@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod agents;
 pub mod api_keys;
+pub mod app_sessions;
 pub mod app_settings;
 pub mod app_sign_ins;
 pub mod app_tokens;

@@ -26,6 +26,21 @@ pub fn html(status: StatusCode, page: &impl askama::Template) -> HttpResponse {
     }
 }
 
+/// Refuses a form the browser says was posted from another site (`Sec-Fetch-Site:
+/// cross-site`). Sign-in forms carry no CSRF token yet (there is no session), so this is
+/// what stops a page elsewhere signing a visitor in to someone else's account.
+pub fn refuse_cross_site(req: &actix_web::HttpRequest) -> Result<(), ApiError> {
+    let cross_site = req
+        .headers()
+        .get("Sec-Fetch-Site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|site| site.eq_ignore_ascii_case("cross-site"));
+    if cross_site {
+        return Err(ApiError::Forbidden("sign in from slackdesk's own page"));
+    }
+    Ok(())
+}
+
 /// A page with a title and one message: confirmations, refusals and errors.
 #[derive(askama::Template)]
 #[template(path = "message.html")]

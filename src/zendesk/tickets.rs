@@ -90,7 +90,7 @@ impl From<RawTicket> for TicketState {
         let created_at = millis(raw.created_at.as_deref()).unwrap_or(0);
         Self {
             id: raw.id,
-            status: raw.status.unwrap_or_else(|| "new".to_owned()),
+            status: raw.status.unwrap_or_else(|| "unknown".to_owned()),
             priority: raw.priority,
             assignee_id: raw.assignee_id,
             group_id: raw.group_id,

@@ -451,6 +451,25 @@ async fn the_pages_need_a_session_and_every_form_its_csrf_token(backend: Backend
     assert!(anonymous.contains("name=\"api_key\""), "the sign-in form");
     let (status, _) = post_page(&app, "", "/zendesk/routing/queues", &queue_form("x", "42")).await;
     assert_eq!(status, 401);
+    for path in ["/zendesk/routing/sign_in", "/zendesk/board/sign_in"] {
+        let from_elsewhere = app
+            .http
+            .post(app.url(path))
+            .header("Sec-Fetch-Site", "cross-site")
+            .form(&[("api_key", key.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            from_elsewhere.status(),
+            403,
+            "{path}: a sign-in posted from another site"
+        );
+        assert!(
+            from_elsewhere.headers().get("set-cookie").is_none(),
+            "{path}: no session"
+        );
+    }
 
     let cookie = sign_in(&app, &key).await;
     let response = app

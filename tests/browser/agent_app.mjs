@@ -1,9 +1,13 @@
 #!/usr/bin/env node
-// Drives slackdesk's Zendesk app (zendesk-app/assets) in headless Chromium the way Zendesk
-// hosts it: the pages are served from a stand-in app CDN origin, the ZAF SDK is replaced
-// by zaf_stub.js, and this script plays Zendesk's proxy for client.request({secure:true}):
-// it reads the installation's settings from the fake Zendesk (where slackdesk wrote the
-// token) and fills {{setting.NAME}} in before sending the request to slackdesk.
+// Drives slackdesk's Zendesk app in headless Chromium the way Zendesk hosts it: the app's
+// locations are slackdesk's own pages with "signedUrls", so this script plays Zendesk's
+// agent interface and POSTs a ZAF JWT for the signed-in user (RS256, signed with the test
+// app key whose public half the fake Zendesk serves at apps/{id}/public_key.pem) to the
+// location URL, as a form, like Zendesk does into the app's iframe. The ZAF SDK is
+// replaced by zaf_stub.js, and this script plays Zendesk's proxy for
+// client.request({secure:true}): it reads the installation's settings from the fake
+// Zendesk (where slackdesk wrote the token) and fills {{setting.NAME}} in before sending
+// the request to slackdesk.
 //
 // Steps: an admin opens the top bar and authorizes (a new tab runs the OAuth round trip);
 // an agent changes their status; a change made through the status API arrives as a
@@ -13,19 +17,19 @@
 // Usage:
 //   node agent_app.mjs --service-url <slackdesk> --zendesk-base <fake Zendesk account URL>
 //     --subdomain acme --installation-id <id> --app-id <id> --admin-id <id> --agent-id <id>
-//     --api-key <status API key> --whitelist <host> --assets-dir <dir> --screenshot-dir <dir>
+//     --api-key <status API key> --whitelist <host> --jwt-key-file <PKCS#8 PEM> --screenshot-dir <dir>
 //     [--timeout-ms <ms, default 20000>]
 //
 // Environment: CHROMIUM_PATH (default /usr/bin/chromium).
 // Output: one JSON line on stdout: {"ok":true|false, ...} (see `report` below).
 
 import { chromium } from 'playwright-core';
+import { createSign } from 'node:crypto';
 import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 
-const CDN = 'https://acme.apps.zdusercontent.test';
 const ZAF_SDK = 'https://static.zdassets.com/zendesk_app_framework_sdk/2.0/zaf_sdk.min.js';
 const STUB = path.join(path.dirname(new URL(import.meta.url).pathname), 'zaf_stub.js');
 const CHROMIUM_ARGS = [
@@ -47,7 +51,7 @@ const FLAGS = {
   '--agent-id': 'agentId',
   '--api-key': 'apiKey',
   '--whitelist': 'whitelist',
-  '--assets-dir': 'assetsDir',
+  '--jwt-key-file': 'jwtKeyFile',
   '--screenshot-dir': 'screenshotDir',
   '--timeout-ms': 'timeoutMs',
 };
@@ -70,7 +74,27 @@ const emit = (result) => process.stdout.write(JSON.stringify(result) + '\n');
 const errorText = (err) =>
   String(err && err.message ? err.message : err).replace(/\u001b\[[0-9;]*m/g, '').trim();
 
-const CONTENT_TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png' };
+const base64url = (data) => Buffer.from(data).toString('base64url');
+
+// A ZAF JWT as Zendesk signs it for `userId` opening the app (claims per Zendesk's
+// "Authenticating Zendesk in your server-side app").
+function zafJwt(opts, privateKey, userId, location) {
+  const now = Math.floor(Date.now() / 1000);
+  const account = `${opts.subdomain}.zendesk.com`;
+  const header = base64url(JSON.stringify({ typ: 'JWT', alg: 'RS256' }));
+  const payload = base64url(JSON.stringify({
+    iss: account,
+    iat: now,
+    exp: now + 300,
+    aud: `https://${account}/api/v2/apps/installations/${opts.installationId}.json`,
+    sub: `https://${account}/api/v2/users/${userId}.json`,
+    qsh: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    cxt: { product: 'support', location },
+  }));
+  const signer = createSign('RSA-SHA256');
+  signer.update(`${header}.${payload}`);
+  return `${header}.${payload}.${signer.sign(privateKey).toString('base64url')}`;
+}
 
 async function main() {
   let opts;
@@ -90,6 +114,8 @@ async function main() {
   let userDataDir;
   let token = null;
   const stub = await readFile(STUB, 'utf8');
+  const privateKey = await readFile(opts.jwtKeyFile, 'utf8');
+  const opened = [];
   const watchdog = setTimeout(() => {
     emit({ ok: false, error: 'watchdog: the run took too long', console_errors: consoleErrors, screenshots });
     process.exit(1);
@@ -137,7 +163,9 @@ async function main() {
     page.waitForSelector(selector, { state: 'visible', timeout: opts.timeoutMs });
   const textOf = (page, selector) => page.textContent(selector).then((t) => (t || '').trim());
 
-  // Opens one app location as `user`; the page's console errors are collected.
+  // Opens one app location as `user` the way Zendesk does: a form POST of the signed
+  // ZAF JWT to slackdesk's location URL (with Zendesk's origin and app_guid); the page's
+  // console errors are collected.
   const openApp = async (name, location, user) => {
     const page = await context.newPage();
     page.on('console', (msg) => {
@@ -153,17 +181,23 @@ async function main() {
       currentUser: user,
     });
     await page.exposeFunction('__zafProxy', proxy);
-    await page.route(`${CDN}/**`, async (route) => {
-      const file = path.join(opts.assetsDir, path.basename(new URL(route.request().url()).pathname));
-      try {
-        const body = await readFile(file);
-        await route.fulfill({ status: 200, body, contentType: CONTENT_TYPES[path.extname(file)] || 'application/octet-stream' });
-      } catch {
-        await route.fulfill({ status: 404, body: 'not in the app' });
-      }
-    });
     await page.route(ZAF_SDK, (route) => route.fulfill({ status: 200, body: stub, contentType: 'text/javascript' }));
-    await page.goto(`${CDN}/${location}.html`, { waitUntil: 'load', timeout: opts.timeoutMs });
+    const action = `${opts.serviceUrl}/zendesk/app/location/${location}?origin=${encodeURIComponent(`https://${opts.subdomain}.zendesk.com`)}&app_guid=stand-in-${location}`;
+    await page.setContent('<form method="post"><input type="hidden" name="token"></form>');
+    await page.evaluate(([url, jwt]) => {
+      document.forms[0].action = url;
+      document.forms[0].elements.token.value = jwt;
+    }, [action, zafJwt(opts, privateKey, user.id, location)]);
+    const [response] = await Promise.all([
+      page.waitForNavigation({ waitUntil: 'load', timeout: opts.timeoutMs }),
+      page.evaluate(() => document.forms[0].submit()),
+    ]);
+    opened.push({
+      name,
+      status: response ? response.status() : 0,
+      csp: response ? response.headers()['content-security-policy'] || '' : '',
+      session: await page.evaluate(() => document.body.getAttribute('data-session') || ''),
+    });
     return page;
   };
 
@@ -267,6 +301,16 @@ async function main() {
     texts.settings_notice = await textOf(settings, '#notice');
     await shoot(settings, '09-app-settings-saved.png');
 
+    // 4b. A forged JWT (signed with another key) gets no page and no session.
+    const forged = await fetch(`${opts.serviceUrl}/zendesk/app/location/top_bar`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        token: zafJwt(opts, (await import('node:crypto')).generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey, admin.id, 'top_bar'),
+      }),
+    });
+    texts.forged_status = forged.status;
+
     // 5. What the app pages called, and whether the token ever reached one of them.
     let leaked = false;
     for (const [name, page] of [['admin_top', adminTop], ['agent_top', agentTop], ['nav', nav]]) {
@@ -279,6 +323,7 @@ async function main() {
       texts,
       calls,
       proxied,
+      opened: opened.map((o) => ({ name: o.name, status: o.status, csp: o.csp, has_session: o.session.startsWith('sdses_') })),
       token_seen_by_proxy: Boolean(token),
       token_leaked_to_page: leaked,
       console_errors: consoleErrors,

@@ -1,5 +1,6 @@
 // A stand-in for Zendesk's ZAF SDK (served in place of
-// https://static.zdassets.com/zendesk_app_framework_sdk/2.0/zaf_sdk.min.js by agent_app.mjs).
+// https://static.zdassets.com/zendesk_app_framework_sdk/2.0/zaf_sdk.min.js by agent_app.mjs,
+// into slackdesk's location pages, which agent_app.mjs opened with a signed ZAF JWT).
 // It answers like Zendesk for one app instance and records every call:
 //   - metadata(), get('currentUser'), context() from window.__zafConfig (set by the harness);
 //     like Zendesk, metadata().settings never holds secure settings;

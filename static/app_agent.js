@@ -1,10 +1,13 @@
 // slackdesk's Zendesk app: the agent's status in the top bar, and the admin pages from the
-// nav bar. Plain JS, no build step.
+// nav bar. Plain JS, no build step. slackdesk serves this page itself: Zendesk opened it
+// with a signed ZAF JWT, and slackdesk put the agent session it made for the verified
+// agent into <body data-session>.
 //
 // Every call to slackdesk goes through Zendesk's proxy with `secure: true`: the proxy
 // replaces {{setting.token}} with the app's secure setting, which slackdesk wrote there
 // when an admin authorized the app, so the token never reaches this page. The agent is
-// named by the id from `currentUser`. Only textContent is used to show server data.
+// the one the session names; the page sends no user id. `currentUser` only decides which
+// buttons to show (slackdesk checks roles itself). Only textContent shows server data.
 (function () {
   'use strict';
 
@@ -14,8 +17,17 @@
   var STATUS_EVENT = 'api_notification.status_changed';
 
   var location = document.body.getAttribute('data-location');
+  var session = document.body.getAttribute('data-session') || '';
+  var SESSION_EXPIRED = 'session is missing or expired';
   var client = window.ZAFClient.init();
-  var ctx = { serviceUrl: '', userId: null, role: '', subdomain: '', installationId: null, shown: null };
+  var ctx = {
+    serviceUrl: '',
+    userId: document.body.getAttribute('data-user-id') || null,
+    role: '',
+    subdomain: '',
+    installationId: null,
+    shown: null
+  };
 
   function byId(id) { return document.getElementById(id); }
   function show(id, visible) { var el = byId(id); if (el) { el.hidden = !visible; } }
@@ -38,7 +50,7 @@
       secure: true,
       cors: false,
       dataType: 'json',
-      headers: { Authorization: 'Bearer {{setting.token}}' }
+      headers: { Authorization: 'Bearer {{setting.token}}', 'X-Slackdesk-Session': session }
     };
     if (body) {
       options.contentType = 'application/json';
@@ -58,9 +70,17 @@
     }
   }
 
+  function sessionExpired(error) {
+    return statusOf(error) === 401 && messageOf(error).indexOf(SESSION_EXPIRED) !== -1;
+  }
+
   function failed(error) {
     var status = statusOf(error);
-    if (status === 401) {
+    if (sessionExpired(error)) {
+      show('status-view', false);
+      show('authorize-view', false);
+      say('Reload Zendesk to reconnect slackdesk (your session here ended).');
+    } else if (status === 401) {
       notAuthorized();
     } else if (status === 403) {
       say(messageOf(error) || 'slackdesk is not enabled for you.');
@@ -88,6 +108,7 @@
   // Shows the agent's status; `noticeIfChanged` announces a change made elsewhere.
   function render(view, noticeIfChanged) {
     var previous = ctx.shown;
+    if (view.user_id) { ctx.userId = String(view.user_id); }
     ctx.shown = view.status;
     var current = byId('current-status');
     current.textContent = view.status || 'not set';
@@ -108,13 +129,13 @@
   }
 
   function heartbeat() {
-    return api('POST', '/app/v1/heartbeat', { user_id: ctx.userId })
+    return api('POST', '/app/v1/heartbeat', {})
       .then(function (view) { render(view, true); })
       .catch(failed);
   }
 
   function refresh() {
-    return api('GET', '/app/v1/me?user_id=' + encodeURIComponent(ctx.userId))
+    return api('GET', '/app/v1/me')
       .then(function (view) { render(view, false); })
       .catch(failed);
   }
@@ -124,7 +145,7 @@
       button.disabled = true;
     });
     notice('');
-    return api('POST', '/app/v1/status', { user_id: ctx.userId, status: status })
+    return api('POST', '/app/v1/status', { status: status })
       .then(function (view) { render(view, false); })
       .catch(function (error) {
         refresh();
@@ -143,7 +164,7 @@
     say('Finish the authorization in the new tab; this app continues by itself.');
     var until = Date.now() + AUTHORIZE_POLL_FOR_MS;
     var poll = function () {
-      api('GET', '/app/v1/me?user_id=' + encodeURIComponent(ctx.userId))
+      api('GET', '/app/v1/me')
         .then(function (view) {
           if (location === 'top_bar') {
             render(view, false);
@@ -153,7 +174,7 @@
           }
         })
         .catch(function (error) {
-          if (statusOf(error) === 401 && Date.now() < until) {
+          if (statusOf(error) === 401 && !sessionExpired(error) && Date.now() < until) {
             window.setTimeout(poll, AUTHORIZE_POLL_MS);
           } else {
             failed(error);
@@ -201,7 +222,7 @@
       say('These pages are for Zendesk admins.');
       return;
     }
-    api('GET', '/app/v1/me?user_id=' + encodeURIComponent(ctx.userId))
+    api('GET', '/app/v1/me')
       .then(showAdmin)
       .catch(failed);
   }
@@ -214,7 +235,7 @@
       var context = answers[2] || {};
       ctx.serviceUrl = String((metadata.settings || {}).service_url || '').replace(/\/+$/, '');
       ctx.installationId = metadata.installationId;
-      ctx.userId = user.id;
+      ctx.userId = ctx.userId || (user.id ? String(user.id) : null);
       ctx.role = user.role || '';
       ctx.subdomain = (context.account || {}).subdomain || '';
       if (!ctx.serviceUrl || !ctx.userId) {

@@ -1,0 +1,101 @@
+//! The routing overview page: the account's queues, the webhook set-up, the skills sync
+//! and its "resync now" button.
+
+use super::*;
+
+struct QueueRow {
+    id: i64,
+    position: i64,
+    name: String,
+    view_id: i64,
+    kind: &'static str,
+    model: &'static str,
+    enabled: bool,
+    last_run: String,
+    last_error: String,
+}
+
+#[derive(Template)]
+#[template(path = "routing.html")]
+struct OverviewPage<'a> {
+    subdomain: &'a str,
+    csrf: &'a str,
+    notice: Option<&'a str>,
+    queues: Vec<QueueRow>,
+    route_url: String,
+    same_agent_url: String,
+    webhook_body: &'static str,
+    secrets: SecretsSet,
+    skills_synced: String,
+    skills_full: String,
+    resync_pending: bool,
+    sync_failure: Option<String>,
+}
+
+/// `GET /zendesk/routing`.
+pub(super) async fn overview(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let result: PageResult = async {
+        let (caller, id) = signed_in(&state, &req).await?;
+        let sub = &caller.subdomain;
+        let queues = store::list_queues(&state.db, sub).await?;
+        let (_, secrets) = store::account_settings(&state.db, sub).await?;
+        let sync = store::sync_state(&state.db, sub).await?;
+        let account = url_encode(sub.as_str());
+        Ok(html(
+            StatusCode::OK,
+            &OverviewPage {
+                subdomain: sub.as_str(),
+                csrf: &csrf_for(&id),
+                notice: notice_of(&req),
+                queues: queues
+                    .iter()
+                    .map(|q| QueueRow {
+                        id: q.id,
+                        position: q.settings.position,
+                        name: q.settings.name.clone(),
+                        view_id: q.settings.view_id,
+                        kind: q.settings.kind.as_str(),
+                        model: q.settings.model.label(),
+                        enabled: q.settings.enabled,
+                        last_run: when(q.last_run_at),
+                        last_error: q.last_run_error.clone().unwrap_or_default(),
+                    })
+                    .collect(),
+                route_url: state
+                    .settings
+                    .public_url_for(&format!("/zendesk/webhooks/route?account={account}")),
+                same_agent_url: state
+                    .settings
+                    .public_url_for(&format!("/zendesk/webhooks/same_agent?account={account}")),
+                webhook_body: "{\"ticket_id\": \"{{ticket.id}}\"}",
+                secrets,
+                skills_synced: when(sync.skills_synced_at),
+                skills_full: when(sync.skills_full_at),
+                resync_pending: sync.skills_resync_requested,
+                sync_failure: sync.sync_failure,
+            },
+        ))
+    }
+    .await;
+    respond(&state, &req, result)
+}
+
+fn url_encode(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// `POST /zendesk/routing/skills/resync`.
+pub(super) async fn resync(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let result: PageResult = async {
+        let (caller, _, _) = posted(&state, &req, payload).await?;
+        store::request_skills_resync(&state.db, &caller.subdomain, state.clock.now_ms()).await?;
+        tracing::info!(subdomain = %caller.subdomain, key_prefix = %caller.key_prefix, "skills resync requested");
+        Ok(see_other(&format!("{PATH}?resync=1")))
+    }
+    .await;
+    respond(&state, &req, result)
+}

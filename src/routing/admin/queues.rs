@@ -1,0 +1,333 @@
+//! The queue form: create, edit and delete a queue.
+
+use super::*;
+
+/// A `<select>` option.
+struct Choice {
+    value: &'static str,
+    label: &'static str,
+    selected: bool,
+}
+
+/// The queue form's fields as text, so a refused form comes back as it was typed.
+#[derive(Default)]
+struct QueueForm {
+    name: String,
+    position: String,
+    view_id: String,
+    kind: String,
+    model: String,
+    interval_secs: String,
+    batch_size: String,
+    use_sla: bool,
+    skills_timeout_minutes: String,
+    audit_tag: String,
+    audit_field_id: String,
+    audit_field_value: String,
+    enabled: bool,
+}
+
+impl QueueForm {
+    fn new_queue() -> Self {
+        Self {
+            position: "0".into(),
+            kind: QueueKind::Scheduled.as_str().into(),
+            model: Model::RoundRobin.as_str().into(),
+            interval_secs: "60".into(),
+            batch_size: "5".into(),
+            enabled: true,
+            ..Self::default()
+        }
+    }
+
+    fn of(settings: &QueueSettings) -> Self {
+        Self {
+            name: settings.name.clone(),
+            position: settings.position.to_string(),
+            view_id: settings.view_id.to_string(),
+            kind: settings.kind.as_str().into(),
+            model: settings.model.as_str().into(),
+            interval_secs: settings.interval_secs.to_string(),
+            batch_size: settings.batch_size.to_string(),
+            use_sla: settings.use_sla,
+            skills_timeout_minutes: text_of(settings.skills_timeout_minutes),
+            audit_tag: settings.audit_tag.clone().unwrap_or_default(),
+            audit_field_id: text_of(settings.audit_field_id),
+            audit_field_value: settings.audit_field_value.clone().unwrap_or_default(),
+            enabled: settings.enabled,
+        }
+    }
+
+    fn posted(form: &Form) -> Result<Self, ApiError> {
+        let text = |name: &str| -> Result<String, ApiError> {
+            Ok(form.optional(name)?.unwrap_or_default().to_owned())
+        };
+        Ok(Self {
+            name: text("name")?,
+            position: text("position")?,
+            view_id: text("view_id")?,
+            kind: text("kind")?,
+            model: text("model")?,
+            interval_secs: text("interval_secs")?,
+            batch_size: text("batch_size")?,
+            use_sla: form.optional("use_sla")?.is_some(),
+            skills_timeout_minutes: text("skills_timeout_minutes")?,
+            audit_tag: text("audit_tag")?,
+            audit_field_id: text("audit_field_id")?,
+            audit_field_value: text("audit_field_value")?,
+            enabled: form.optional("enabled")?.is_some(),
+        })
+    }
+
+    /// The settings, checked: the first bad field is named.
+    fn settings(&self) -> Result<QueueSettings, ApiError> {
+        QueueSettings {
+            name: self.name.clone(),
+            position: number("position", &self.position)?,
+            view_id: number("view_id", &self.view_id)?,
+            kind: QueueKind::parse(&self.kind)
+                .ok_or_else(|| ApiError::invalid("kind", "must be scheduled or trigger"))?,
+            model: Model::parse(&self.model).ok_or_else(|| {
+                ApiError::invalid("model", "must be round_robin, least_active or skills")
+            })?,
+            interval_secs: number("interval_secs", &self.interval_secs)?,
+            batch_size: number("batch_size", &self.batch_size)?,
+            use_sla: self.use_sla,
+            skills_timeout_minutes: optional_number(
+                "skills_timeout_minutes",
+                &self.skills_timeout_minutes,
+            )?,
+            audit_tag: non_blank(&self.audit_tag),
+            audit_field_id: optional_number("audit_field_id", &self.audit_field_id)?,
+            audit_field_value: non_blank(&self.audit_field_value),
+            enabled: self.enabled,
+        }
+        .validate()
+    }
+
+    fn kinds(&self) -> Vec<Choice> {
+        [
+            (QueueKind::Scheduled, "scheduled (every interval)"),
+            (QueueKind::Trigger, "trigger (Zendesk webhook)"),
+        ]
+        .into_iter()
+        .map(|(kind, label)| Choice {
+            value: kind.as_str(),
+            label,
+            selected: self.kind == kind.as_str(),
+        })
+        .collect()
+    }
+
+    fn models(&self) -> Vec<Choice> {
+        Model::ALL
+            .into_iter()
+            .map(|model| Choice {
+                value: model.as_str(),
+                label: model.label(),
+                selected: self.model == model.as_str(),
+            })
+            .collect()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "routing_queue.html")]
+struct QueuePage<'a> {
+    csrf: &'a str,
+    /// `None` for a new queue.
+    id: Option<i64>,
+    form: &'a QueueForm,
+    kinds: Vec<Choice>,
+    models: Vec<Choice>,
+    error: Option<String>,
+}
+
+fn queue_page(
+    csrf: &str,
+    id: Option<i64>,
+    form: &QueueForm,
+    error: Option<String>,
+) -> HttpResponse {
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    html(
+        status,
+        &QueuePage {
+            csrf,
+            id,
+            form,
+            kinds: form.kinds(),
+            models: form.models(),
+            error,
+        },
+    )
+}
+
+pub(super) async fn own_queue(
+    state: &AppState,
+    subdomain: &Subdomain,
+    raw: &str,
+) -> Result<Queue, ApiError> {
+    let id = api::parse_id(raw).map_err(|_| ApiError::NotFound("queue"))?;
+    api::queue_of(state, subdomain, id).await
+}
+
+/// `GET /zendesk/routing/queues/new`.
+pub(super) async fn new_queue(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let result: PageResult = async {
+        let (_, id) = signed_in(&state, &req).await?;
+        Ok(queue_page(
+            &csrf_for(&id),
+            None,
+            &QueueForm::new_queue(),
+            None,
+        ))
+    }
+    .await;
+    respond(&state, &req, result)
+}
+
+/// `GET /zendesk/routing/queues/{id}`.
+pub(super) async fn edit_queue(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> HttpResponse {
+    let result: PageResult = async {
+        let (caller, id) = signed_in(&state, &req).await?;
+        let queue = own_queue(&state, &caller.subdomain, &path).await?;
+        Ok(queue_page(
+            &csrf_for(&id),
+            Some(queue.id),
+            &QueueForm::of(&queue.settings),
+            None,
+        ))
+    }
+    .await;
+    respond(&state, &req, result)
+}
+
+/// `POST /zendesk/routing/queues`: creates, or shows the form again naming the bad field.
+pub(super) async fn create_queue(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let result: PageResult = async {
+        let (caller, id, form) = posted(&state, &req, payload).await?;
+        let typed = QueueForm::posted(&form)?;
+        let settings = match typed.settings() {
+            Ok(settings) => settings,
+            Err(error) => return Ok(queue_page(&csrf_for(&id), None, &typed, Some(error.to_string()))),
+        };
+        let queue_id =
+            store::create_queue(&state.db, &caller.subdomain, &settings, state.clock.now_ms()).await?;
+        tracing::info!(subdomain = %caller.subdomain, queue_id, key_prefix = %caller.key_prefix, "routing queue created");
+        Ok(see_other(&format!("{PATH}?saved=1")))
+    }
+    .await;
+    respond(&state, &req, result)
+}
+
+/// `POST /zendesk/routing/queues/{id}`.
+pub(super) async fn update_queue(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> HttpResponse {
+    let result: PageResult = async {
+        let (caller, id, form) = posted(&state, &req, payload).await?;
+        let queue = own_queue(&state, &caller.subdomain, &path).await?;
+        let typed = QueueForm::posted(&form)?;
+        let settings = match typed.settings() {
+            Ok(settings) => settings,
+            Err(error) => {
+                return Ok(queue_page(&csrf_for(&id), Some(queue.id), &typed, Some(error.to_string())));
+            }
+        };
+        if !store::update_queue(&state.db, &caller.subdomain, queue.id, &settings, state.clock.now_ms())
+            .await?
+        {
+            return Err(ApiError::NotFound("queue").into());
+        }
+        tracing::info!(subdomain = %caller.subdomain, queue_id = queue.id, key_prefix = %caller.key_prefix, "routing queue saved");
+        Ok(see_other(&format!("{PATH}?saved=1")))
+    }
+    .await;
+    respond(&state, &req, result)
+}
+
+/// `POST /zendesk/routing/queues/{id}/delete`.
+pub(super) async fn delete_queue(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> HttpResponse {
+    let result: PageResult = async {
+        let (caller, _, _) = posted(&state, &req, payload).await?;
+        let queue = own_queue(&state, &caller.subdomain, &path).await?;
+        store::delete_queue(&state.db, &caller.subdomain, queue.id).await?;
+        tracing::info!(subdomain = %caller.subdomain, queue_id = queue.id, key_prefix = %caller.key_prefix, "routing queue deleted");
+        Ok(see_other(&format!("{PATH}?deleted=1")))
+    }
+    .await;
+    respond(&state, &req, result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(body: &str) -> Form {
+        match Form::from_bytes(body.as_bytes()) {
+            Ok(form) => form,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    fn field(result: Result<QueueSettings, ApiError>) -> String {
+        match result {
+            Err(ApiError::InvalidField { field, .. }) => field,
+            other => format!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_queue_form_reads_blanks_as_none_and_names_bad_fields() {
+        let good = "name=Billing&position=2&view_id=42&kind=trigger&model=skills&interval_secs=60\
+                    &batch_size=3&skills_timeout_minutes=&audit_tag=routed&audit_field_id=&audit_field_value=&enabled=on";
+        let settings = QueueForm::posted(&form(good)).and_then(|f| f.settings());
+        match settings {
+            Ok(s) => {
+                assert_eq!(
+                    (s.kind, s.model, s.batch_size),
+                    (QueueKind::Trigger, Model::Skills, 3)
+                );
+                assert_eq!((s.skills_timeout_minutes, s.audit_field_id), (None, None));
+                assert!(s.enabled && !s.use_sla);
+            }
+            Err(error) => panic!("{error}"),
+        }
+        let bad = good.replace("view_id=42", "view_id=forty");
+        assert_eq!(
+            field(QueueForm::posted(&form(&bad)).and_then(|f| f.settings())),
+            "view_id"
+        );
+        let bad = good.replace("model=skills", "model=random");
+        assert_eq!(
+            field(QueueForm::posted(&form(&bad)).and_then(|f| f.settings())),
+            "model"
+        );
+        let bad = good.replace("batch_size=3", "batch_size=500");
+        assert_eq!(
+            field(QueueForm::posted(&form(&bad)).and_then(|f| f.settings())),
+            "batch_size"
+        );
+    }
+}

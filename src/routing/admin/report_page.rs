@@ -1,0 +1,77 @@
+//! The report: tickets assigned per agent per day and per queue over 30 days as SVG
+//! charts, and the assignment log with reasons, paged.
+
+use super::*;
+
+struct LogRow {
+    id: i64,
+    at: String,
+    ticket_id: i64,
+    agent_id: i64,
+    queue: String,
+    model: String,
+    state: String,
+    reason: String,
+}
+
+impl From<&Assignment> for LogRow {
+    fn from(a: &Assignment) -> Self {
+        Self {
+            id: a.id,
+            at: when(Some(a.decided_at)),
+            ticket_id: a.ticket_id,
+            agent_id: a.agent_id,
+            queue: a
+                .queue_id
+                .map_or_else(|| "same agent".to_owned(), |q| q.to_string()),
+            model: a.model.clone(),
+            state: a.state.clone(),
+            reason: a.reason.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "routing_report.html")]
+struct ReportPage {
+    agents: Vec<Chart>,
+    queues: Vec<Chart>,
+    width: i64,
+    height: i64,
+    first_day: String,
+    log: Vec<LogRow>,
+    older: Option<i64>,
+    newest: bool,
+}
+
+/// `GET /zendesk/routing/report[?before_id=]`.
+pub(super) async fn report_page(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let result: PageResult = async {
+        let (caller, _) = signed_in(&state, &req).await?;
+        let (before_id, _) = api::parse_log_query(req.query_string())?;
+        let now = state.clock.now_ms();
+        let first = report::first_day(now);
+        let counts =
+            store::daily_counts(&state.db, &caller.subdomain, first * report::DAY_MS).await?;
+        let (agents, queues) = report::charts(&counts, now);
+        let log = store::log(&state.db, &caller.subdomain, before_id, LOG_PAGE).await?;
+        let older = (log.len() as i64 == LOG_PAGE)
+            .then(|| log.last().map(|a| a.id))
+            .flatten();
+        Ok(html(
+            StatusCode::OK,
+            &ReportPage {
+                agents,
+                queues,
+                width: report::CHART_WIDTH,
+                height: report::CHART_HEIGHT,
+                first_day: iso_ms(first * report::DAY_MS).chars().take(10).collect(),
+                log: log.iter().map(LogRow::from).collect(),
+                older,
+                newest: before_id.is_none(),
+            },
+        ))
+    }
+    .await;
+    respond(&state, &req, result)
+}
