@@ -1716,6 +1716,40 @@ fn routing_and_app_probes(w: &World) -> Vec<Probe> {
             p.push(probe);
         }
     }
+    // The app's locations: Zendesk posts a signed ZAF token; anything else is refused
+    // before a key is fetched or a session stored.
+    let long_token = "A".repeat(9000);
+    for location in ["top_bar", "nav_bar", "../settings", "nope"] {
+        for token in [
+            "",
+            "a.b.c",
+            "eyJhbGciOiJub25lIn0.eyJpc3MiOiJhY21lIn0.",
+            "not a jwt",
+            INJECTIONS[0],
+            INJECTIONS[4],
+            long_token.as_str(),
+        ] {
+            p.push(
+                Probe::post(
+                    format!("agent app location {location}: token {token:.30?}"),
+                    format!(
+                        "/zendesk/app/location/{location}?origin=https%3A%2F%2Facme.zendesk.com&app_guid=x"
+                    ),
+                )
+                .form(&[("token", token)])
+                .expect(&[400, 401, 404]),
+            );
+        }
+    }
+    for name in ["..%2F..%2FCargo.toml", "%2e%2e", "app.js%00.css", "APP.JS"] {
+        p.push(
+            Probe::get(
+                format!("agent app asset {name}"),
+                format!("/zendesk/app/assets/{name}"),
+            )
+            .expect(&[400, 404]),
+        );
+    }
     for path in [
         "/zendesk/app/open",
         "/zendesk/app/authorize",
