@@ -20,6 +20,8 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod domain;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod jobs;
 pub mod ops;
 pub mod outbound;

@@ -95,7 +95,7 @@ fn parse_thread(form: &Form) -> Result<ExternalId, ApiError> {
     ExternalId::parse(raw).map_err(|e| ApiError::invalid(field, e.0))
 }
 
-fn parse_file_urls(form: &Form) -> Result<Vec<String>, ApiError> {
+pub(crate) fn parse_file_urls(form: &Form) -> Result<Vec<String>, ApiError> {
     let urls = form.all("file_urls[]");
     if urls.len() > FILE_URLS_MAX {
         return Err(ApiError::invalid("file_urls[]", "has more than 64 entries"));

@@ -15,6 +15,9 @@ mod manifest;
 pub mod metadata;
 mod pull;
 
+pub(crate) use channelback::parse_file_urls;
+pub(crate) use pull::acknowledged_rows;
+
 use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -40,6 +40,11 @@ impl PullState {
     }
 }
 
+/// The rows a pull's `state` acknowledges (for the fuzz targets).
+pub(crate) fn acknowledged_rows(raw: &str) -> Result<Vec<i64>, ApiError> {
+    PullState::parse(raw).map(|state| state.ack)
+}
+
 pub async fn pull(
     req: HttpRequest,
     payload: web::Payload,

@@ -28,6 +28,9 @@ pub struct DeliveryRound {
     pub delivered: usize,
 }
 
+/// The stop code of a push answered 429.
+const RATE_LIMITED: &str = "rate_limited";
+
 /// Why an account's round stopped early: its remaining rows wait `delay`.
 struct Stop {
     delay: Duration,
@@ -42,8 +45,13 @@ pub async fn deliver_once(state: &AppState) -> Result<DeliveryRound, StorageErro
         let Some(account_id) = outbox::lease_account(&state.db, LEASE_MS).await? else {
             break;
         };
-        let delivered = deliver_leased(state, account_id, &mut round).await;
-        outbox::release_account(&state.db, account_id).await?;
+        let mut rate_limited = None;
+        let delivered = deliver_leased(state, account_id, &mut round, &mut rate_limited).await;
+        match rate_limited {
+            // Zendesk's Retry-After holds the whole account, not only the rows just sent.
+            Some(delay) => outbox::hold_account(&state.db, account_id, delay).await?,
+            None => outbox::release_account(&state.db, account_id).await?,
+        }
         round.delivered += delivered?;
     }
     Ok(round)
@@ -53,11 +61,12 @@ async fn deliver_leased(
     state: &AppState,
     account_id: AccountId,
     round: &mut DeliveryRound,
+    rate_limited: &mut Option<Duration>,
 ) -> Result<usize, StorageError> {
     let rows = outbox::claim_for_push(&state.db, account_id, CLAIM_LIMIT, LEASE_MS).await?;
     round.claimed += rows.len();
     match accounts::find(&state.db, account_id).await? {
-        Some(account) => deliver_account(state, &account, &rows).await,
+        Some(account) => deliver_account(state, &account, &rows, rate_limited).await,
         None => Ok(0),
     }
 }
@@ -66,6 +75,7 @@ async fn deliver_account(
     state: &AppState,
     account: &Account,
     rows: &[QueuedResource],
+    rate_limited: &mut Option<Duration>,
 ) -> Result<usize, StorageError> {
     let (Some(token), Some(push_id)) = (
         account.push_token(&state.keys)?,
@@ -100,6 +110,9 @@ async fn deliver_account(
             Ok(count) => delivered += count,
             Err(stop) => {
                 release(state, &rows[start..], &stop).await?;
+                if stop.code == RATE_LIMITED {
+                    *rate_limited = Some(stop.delay);
+                }
                 return Ok(delivered);
             }
         }
@@ -228,7 +241,7 @@ async fn push_failed(
     Ok(match error {
         PushError::RateLimited { retry_after } => {
             state.metrics.record_push("rate_limited", 1);
-            stop(retry_after, "rate_limited".into())
+            stop(retry_after, RATE_LIMITED.into())
         }
         PushError::Transient { code } => {
             state.metrics.record_push("transient_error", 1);

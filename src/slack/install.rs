@@ -16,6 +16,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 
+use crate::crypto::KeyRing;
 use crate::domain::{SlackTeamId, SlackUserId};
 use crate::startup::AppState;
 use crate::storage::slack_workspaces::{self, WorkspaceInstall};
@@ -83,7 +84,7 @@ pub async fn install(query: web::Query<InstallQuery>, state: web::Data<AppState>
     };
     let expires = chrono::Utc::now().timestamp() + STATE_TTL_SECS;
     let nonce = crate::crypto::tokens::random_secret();
-    let signed = sign_state(&state, expires, session.as_deref(), &nonce);
+    let signed = sign_state(&state.keys, expires, session.as_deref(), &nonce);
     let mut target = state.settings.slack_oauth_url.clone();
     target
         .query_pairs_mut()
@@ -125,7 +126,7 @@ pub async fn callback(
     let Some(session) = query
         .state
         .as_deref()
-        .and_then(|s| verify_state(&state, s, &browser))
+        .and_then(|s| verify_state(&state.keys, s, &browser, chrono::Utc::now().timestamp()))
     else {
         return page(
             StatusCode::BAD_REQUEST,
@@ -217,23 +218,33 @@ fn redirect_uri(state: &AppState) -> String {
 
 /// `base64url(expires:session hash:nonce).{signature}`; the nonce is also in a cookie of
 /// the browser that started the install.
-fn sign_state(state: &AppState, expires: i64, session_hash: Option<&str>, nonce: &str) -> String {
+pub(crate) fn sign_state(
+    keys: &KeyRing,
+    expires: i64,
+    session_hash: Option<&str>,
+    nonce: &str,
+) -> String {
     let payload = format!("{expires}:{}:{nonce}", session_hash.unwrap_or("-"));
     let encoded = URL_SAFE_NO_PAD.encode(payload.as_bytes());
-    format!("{encoded}.{}", state.keys.sign(STATE_PURPOSE, &encoded))
+    format!("{encoded}.{}", keys.sign(STATE_PURPOSE, &encoded))
 }
 
 /// The set-up session a valid, unexpired state names (`Some(None)` for an install
 /// started without one).
-fn verify_state(state: &AppState, raw: &str, browser_nonce: &str) -> Option<Option<String>> {
+pub(crate) fn verify_state(
+    keys: &KeyRing,
+    raw: &str,
+    browser_nonce: &str,
+    now: i64,
+) -> Option<Option<String>> {
     let (encoded, signature) = raw.split_once('.')?;
-    if !state.keys.verify(STATE_PURPOSE, encoded, signature) {
+    if !keys.verify(STATE_PURPOSE, encoded, signature) {
         return None;
     }
     let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(encoded).ok()?).ok()?;
     let mut parts = payload.splitn(3, ':');
     let expires: i64 = parts.next()?.parse().ok()?;
-    if expires < chrono::Utc::now().timestamp() {
+    if expires < now {
         return None;
     }
     let session = parts.next()?;

@@ -19,6 +19,7 @@ pub use events::{
 };
 pub use files::signed_file_url;
 pub use install::BOT_SCOPES;
+pub(crate) use install::{sign_state, verify_state};
 
 use actix_web::web;
 

@@ -167,8 +167,30 @@ pub(crate) async fn session(
     )))
 }
 
-fn sign_in_page(status: StatusCode, error: Option<&str>) -> HttpResponse {
-    html(status, &SignInPage { error })
+fn sign_in_page(state: &AppState, status: StatusCode, error: Option<&str>) -> HttpResponse {
+    admin_page(state, html(status, &SignInPage { error }))
+}
+
+/// The headers of an admin page: it loads only its own script and style, fetches and
+/// posts only to this service, and only Zendesk (and `FRAME_ANCESTORS`) may frame it.
+pub(crate) fn admin_page(state: &AppState, mut response: HttpResponse) -> HttpResponse {
+    use actix_web::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, HeaderValue};
+    let mut ancestors = vec!["https://*.zendesk.com".to_owned()];
+    ancestors.extend(state.settings.frame_ancestors.iter().cloned());
+    let policy = format!(
+        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; \
+         connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors {}",
+        ancestors.join(" ")
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(CONTENT_SECURITY_POLICY, value);
+    }
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// `GET /zendesk/board`.
@@ -177,22 +199,20 @@ pub(super) async fn show(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let Some((caller, id)) = session(&state, &req).await? else {
-        return Ok(sign_in_page(StatusCode::OK, None));
+        return Ok(sign_in_page(&state, StatusCode::OK, None));
     };
     let notice = req
         .query_string()
         .contains("changed=1")
         .then_some("Statuses saved.");
-    Ok(html(
-        StatusCode::OK,
-        &BoardPage {
-            subdomain: caller.subdomain.as_str(),
-            csrf: &csrf_for(&id),
-            rows: rows(&state, &caller).await?,
-            statuses: AgentStatus::ALL.map(AgentStatus::as_str),
-            notice,
-        },
-    ))
+    let page = BoardPage {
+        subdomain: caller.subdomain.as_str(),
+        csrf: &csrf_for(&id),
+        rows: rows(&state, &caller).await?,
+        statuses: AgentStatus::ALL.map(AgentStatus::as_str),
+        notice,
+    };
+    Ok(admin_page(&state, html(StatusCode::OK, &page)))
 }
 
 /// `GET /zendesk/board/rows`: the table body, for the in-place refresh.
@@ -203,12 +223,10 @@ pub(super) async fn refresh(
     let (caller, _) = session(&state, &req)
         .await?
         .ok_or(ApiError::Unauthorized("sign in to the status board"))?;
-    Ok(html(
-        StatusCode::OK,
-        &BoardRows {
-            rows: rows(&state, &caller).await?,
-        },
-    ))
+    let rows = BoardRows {
+        rows: rows(&state, &caller).await?,
+    };
+    Ok(admin_page(&state, html(StatusCode::OK, &rows)))
 }
 
 /// `POST /zendesk/board/sign_in` with `api_key`.
@@ -227,6 +245,7 @@ pub(super) async fn sign_in(
         .to_owned();
     let Some(key) = keys::verify(&state.db, &raw).await? else {
         return Ok(sign_in_page(
+            &state,
             StatusCode::UNAUTHORIZED,
             Some("That API key is not valid."),
         ));

@@ -205,6 +205,22 @@ pub async fn lease_account(db: &Db, lease_ms: i64) -> Result<Option<AccountId>, 
     .transpose()
 }
 
+/// Keeps an account out of delivery for `delay` (Zendesk answered 429 with
+/// `Retry-After`): its lease simply lasts that long, on every replica.
+pub async fn hold_account(
+    db: &Db,
+    account: AccountId,
+    delay: std::time::Duration,
+) -> Result<(), StorageError> {
+    let until = now_ms() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2);
+    sqlx::query("UPDATE accounts SET delivery_lease_until = $2 WHERE id = $1")
+        .bind(account.to_string())
+        .bind(until)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
 /// Ends an account's delivery lease early (its round is over).
 pub async fn release_account(db: &Db, account: AccountId) -> Result<(), StorageError> {
     sqlx::query("UPDATE accounts SET delivery_lease_until = NULL WHERE id = $1")

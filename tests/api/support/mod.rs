@@ -4,6 +4,7 @@
 
 pub mod fake_slack;
 pub mod schemas;
+pub mod snapshot;
 
 use std::path::PathBuf;
 
@@ -220,6 +221,31 @@ impl TestApp {
         let app = Application::build_with_clock(settings, self.clock.clone())
             .await
             .expect("replica builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state().clone();
+        tokio::spawn(app.run_until_stopped());
+        (address, state)
+    }
+
+    /// A replica like [`TestApp::spawn_replica`] with some flags changed: `Some(value)`
+    /// sets a flag (for example `--keys`, a rolled-out key ring), `None` removes one (for
+    /// example `--no-workers`, to run the workers there).
+    pub async fn spawn_replica_with(&self, changes: &[(&str, Option<&str>)]) -> (String, AppState) {
+        let mut args = self.args.clone();
+        for (flag, value) in changes {
+            if let Some(at) = args.iter().position(|a| a == flag) {
+                let takes_value = args.get(at + 1).is_some_and(|v| !v.starts_with("--"));
+                args.drain(at..at + if takes_value { 2 } else { 1 });
+            }
+            if let Some(value) = value {
+                args.push((*flag).to_owned());
+                args.push((*value).to_owned());
+            }
+        }
+        let settings = SettingsArgs::try_parse_from(args)
+            .expect("settings")
+            .settings;
+        let app = Application::build(settings).await.expect("replica builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let state = app.state().clone();
         tokio::spawn(app.run_until_stopped());
