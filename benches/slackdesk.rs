@@ -20,10 +20,15 @@
 //!    and each reply posted to Slack once;
 //! 4. the status API: `create_many` with 100 statuses and `current` with `BENCH_AGENTS`
 //!    agents;
-//! 5. routing: a hook for the routing engineer (see `routing`), not measured yet.
+//! 5. routing: the engine deciding 10,000 waiting tickets over 1,000 agents (per model),
+//!    and one real routing run of 1,000 tickets against a fake Zendesk on this database:
+//!    Zendesk calls per 1,000 assignments (shared with `cargo bench --bench routing`).
 //!
 //! Writes `target/bench/report.json` and `target/bench/report.md` (the README's table), and
 //! prints the Markdown. Nothing is asserted: numbers move with the machine.
+
+#[path = "common/routing.rs"]
+mod routing_figures;
 
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -836,12 +841,25 @@ async fn statuses(service: &Service, knobs: &Knobs) -> Result<Vec<Throughput>> {
     Ok(vec![create, current])
 }
 
-/// Routing (issue 5): add the routing figures here. Start a service with
-/// `start_service`, seed agents and a queue, drive assignments, and return rows in the
-/// shape of the others (`Throughput` for requests/s and p99, or a new struct); they go
-/// into `report.json` under `routing` and into the Markdown table. `None` = not measured.
-async fn routing(_service: &Service, _knobs: &Knobs) -> Result<Option<Vec<Throughput>>> {
-    Ok(None)
+/// Routing (issue 5): the engine's figures (the same on every database; measured once
+/// and repeated) and the Zendesk calls of one real run on this database.
+#[derive(Debug, Clone, Serialize)]
+struct RoutingReport {
+    engine: Vec<routing_figures::EngineFigures>,
+    calls: routing_figures::CallFigures,
+}
+
+async fn routing(
+    database: Database,
+    knobs: &Knobs,
+    engine: &[routing_figures::EngineFigures],
+) -> Result<RoutingReport> {
+    let dir = tempfile::tempdir()?;
+    let url = database_url(database, knobs, dir.path()).await?;
+    Ok(RoutingReport {
+        engine: engine.to_vec(),
+        calls: routing_figures::call_figures(&url).await?,
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -856,7 +874,7 @@ struct DatabaseReport {
     event_to_zendesk: EndToEnd,
     channelbacks: Channelbacks,
     statuses: Vec<Throughput>,
-    routing: Option<Vec<Throughput>>,
+    routing: RoutingReport,
     peak_rss_mib_so_far: Option<f64>,
 }
 
@@ -932,6 +950,11 @@ async fn bench(knobs: Knobs) -> Result<()> {
     .await?;
     eprintln!("bare: {:.0} events/s", bare.per_sec);
 
+    let engine = routing_figures::engine_figures();
+    eprintln!(
+        "routing engine: {:.0} decisions/s (least active)",
+        engine.get(1).map_or(0.0, |f| f.decisions_per_sec)
+    );
     let mut reports = Vec::new();
     let mut skipped = Vec::new();
     for (index, name) in knobs.databases.iter().enumerate() {
@@ -979,7 +1002,11 @@ async fn bench(knobs: Knobs) -> Result<()> {
         let cb = channelbacks(&service, &fakes, database, &knobs).await?;
         eprintln!("{database:?} channelbacks: {:.0}/s", cb.round_trips.per_sec);
         let status = statuses(&service, &knobs).await?;
-        let routing = routing(&service, &knobs).await?;
+        let routing = routing(database, &knobs, &engine).await?;
+        eprintln!(
+            "{database:?} routing: {:.0} update_many per 1,000 assignments",
+            routing.calls.update_many_per_1000
+        );
         reports.push(DatabaseReport {
             database,
             intake_ratio_to_bare: intake.per_sec / bare.per_sec,
@@ -1132,13 +1159,31 @@ fn markdown(
             })
         });
     }
-    row("routing", &|r| {
-        r.routing
-            .as_ref()
-            .map_or("not measured yet".into(), |rows| {
-                format!("{} rows in report.json", rows.len())
-            })
-    });
+    row(
+        "routing engine: 10,000 tickets × 1,000 agents, ms (round robin / least active / skills)",
+        &|r| {
+            r.routing
+                .engine
+                .iter()
+                .map(|f| format!("{:.1}", f.best_ms))
+                .collect::<Vec<_>>()
+                .join(" / ")
+        },
+    );
+    row(
+        "routing run, Zendesk calls per 1,000 assignments: writes / reads",
+        &|r| {
+            let c = &r.routing.calls;
+            format!(
+                "{:.0} / {:.0}",
+                c.update_many_per_1000,
+                c.show_many_per_1000
+                    + c.job_polls_per_1000
+                    + c.view_reads_per_1000
+                    + c.exports_per_1000
+            )
+        },
+    );
     row("peak RSS after this database (MiB)", &|r| {
         r.peak_rss_mib_so_far
             .map_or("?".into(), |m| format!("{m:.0}"))
