@@ -569,7 +569,8 @@ pub async fn find_queue(
     row.as_ref().map(queue_from).transpose()
 }
 
-/// Enabled scheduled queues whose next run is due, in run order.
+/// Enabled scheduled queues whose next run is due, in run order (unreadable rows are
+/// logged and left out).
 pub async fn due_queues(db: &Db, now: i64) -> Result<Vec<Queue>, StorageError> {
     let sql = format!(
         "SELECT {QUEUE_COLUMNS} FROM routing_queues WHERE enabled = 1 AND kind = 'scheduled' \
@@ -580,7 +581,15 @@ pub async fn due_queues(db: &Db, now: i64) -> Result<Vec<Queue>, StorageError> {
         .bind(now)
         .fetch_all(db.pool())
         .await?;
-    rows.iter().map(queue_from).collect()
+    // A row that cannot be read is logged and passed over, so it never stops the others.
+    Ok(rows
+        .iter()
+        .filter_map(|row| {
+            queue_from(row)
+                .map_err(|error| tracing::error!(error = %error, "a routing queue row cannot be read; skipped"))
+                .ok()
+        })
+        .collect())
 }
 
 /// Takes a queue's run lease; `due_only` (scheduled runs) also requires the next run to
