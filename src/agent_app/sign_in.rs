@@ -268,9 +268,24 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Fai
         access_token: access.expose().to_owned(),
     };
     if pending.next_step == AUTHORIZE {
-        let installation_id = pending
+                let installation_id = pending
             .installation_id
             .ok_or(Failure::Refused("The link is malformed."))?;
+        // Checked before anything is stored: a refused authorization changes nothing.
+        let me = state
+            .zendesk
+            .me(&subdomain, &auth)
+            .await
+            .map_err(|e| Failure::Upstream(e.code()))?;
+        if me.role != "admin" {
+            return Err(Failure::NotAdmin);
+        }
+        if let Err(error) =
+            installation::check_is_ours(state, &subdomain, &auth, installation_id).await
+        {
+            tracing::warn!(subdomain = %subdomain, installation_id, code = %error.0, "app not authorized: not our installation");
+            return Err(Failure::NotOurApp);
+        }
         let admin = match connect::connect(state, &subdomain, &auth).await {
             Ok(report) => report
                 .connected_as
