@@ -268,7 +268,7 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Fai
         access_token: access.expose().to_owned(),
     };
     if pending.next_step == AUTHORIZE {
-                let installation_id = pending
+        let installation_id = pending
             .installation_id
             .ok_or(Failure::Refused("The link is malformed."))?;
         // Checked before anything is stored: a refused authorization changes nothing.

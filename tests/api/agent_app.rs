@@ -433,6 +433,11 @@ async fn an_agent_cannot_authorize_the_app(backend: Backend) {
 
 async fn the_token_is_never_written_into_another_apps_installation(backend: Backend) {
     let app = ready(backend).await;
+    let before: String = sqlx::query_scalar("SELECT auth_kind FROM zendesk_connections")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(before, "api_token", "connected with an API token first");
     installation_is(&app, 5555, 9001, "https://elsewhere.example.com").await;
     installation_is(&app, 6666, 1234, PUBLIC_URL).await;
 
@@ -449,6 +454,14 @@ async fn the_token_is_never_written_into_another_apps_installation(backend: Back
         .await
         .unwrap();
     assert_eq!(tokens, 0);
+    let kind: String = sqlx::query_scalar("SELECT auth_kind FROM zendesk_connections")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        kind, "api_token",
+        "a refused authorization keeps the stored credential"
+    );
 }
 
 async fn a_failed_installation_update_keeps_the_old_token(backend: Backend) {
