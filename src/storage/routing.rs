@@ -408,40 +408,64 @@ fn queue_from(row: &sqlx::any::AnyRow) -> Result<Queue, StorageError> {
     })
 }
 
+/// The queue settings' columns, in the order [`bind_settings`] binds them ($1 to $13).
+const SETTINGS_COLUMNS: [&str; 13] = [
+    "name",
+    "position",
+    "view_id",
+    "kind",
+    "model",
+    "interval_secs",
+    "batch_size",
+    "use_sla",
+    "skills_timeout_minutes",
+    "audit_tag",
+    "audit_field_id",
+    "audit_field_value",
+    "enabled",
+];
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// Binds a queue's settings as $1 to $13, in [`SETTINGS_COLUMNS`] order.
+fn bind_settings<'q>(query: AnyQuery<'q>, q: &'q QueueSettings) -> AnyQuery<'q> {
+    query
+        .bind(&q.name)
+        .bind(q.position)
+        .bind(q.view_id)
+        .bind(q.kind.as_str())
+        .bind(q.model.as_str())
+        .bind(q.interval_secs)
+        .bind(q.batch_size)
+        .bind(flag(q.use_sla))
+        .bind(q.skills_timeout_minutes)
+        .bind(q.audit_tag.as_deref())
+        .bind(q.audit_field_id)
+        .bind(q.audit_field_value.as_deref())
+        .bind(flag(q.enabled))
+}
+
 pub async fn create_queue(
     db: &Db,
     subdomain: &Subdomain,
     q: &QueueSettings,
     now: i64,
 ) -> Result<i64, StorageError> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO routing_queues (subdomain, name, position, view_id, kind, model, \
-         interval_secs, batch_size, use_sla, skills_timeout_minutes, audit_tag, audit_field_id, \
-         audit_field_value, enabled, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) \
-         RETURNING id",
-    )
-    .bind(subdomain.as_str())
-    .bind(&q.name)
-    .bind(q.position)
-    .bind(q.view_id)
-    .bind(q.kind.as_str())
-    .bind(q.model.as_str())
-    .bind(q.interval_secs)
-    .bind(q.batch_size)
-    .bind(flag(q.use_sla))
-    .bind(q.skills_timeout_minutes)
-    .bind(q.audit_tag.as_deref())
-    .bind(q.audit_field_id)
-    .bind(q.audit_field_value.as_deref())
-    .bind(flag(q.enabled))
-    .bind(now)
-    .fetch_one(db.pool())
-    .await?;
-    Ok(id)
+    let sql = format!(
+        "INSERT INTO routing_queues ({}, subdomain, created_at, updated_at) \
+         VALUES ({}, $14, $15, $15) RETURNING id",
+        SETTINGS_COLUMNS.join(", "),
+        placeholders(0, SETTINGS_COLUMNS.len())
+    );
+    let query = bind_settings(sqlx::query(sqlx::AssertSqlSafe(sql)), q)
+        .bind(subdomain.as_str())
+        .bind(now);
+    let row = query.fetch_one(db.pool()).await?;
+    Ok(row.try_get("id")?)
 }
 
-/// Replaces a queue's settings (its pointer and schedule stay); false when unknown.
+/// Replaces a queue's settings (its pointer stays; it runs at the next round); false
+/// when unknown.
 pub async fn update_queue(
     db: &Db,
     subdomain: &Subdomain,
@@ -449,30 +473,22 @@ pub async fn update_queue(
     q: &QueueSettings,
     now: i64,
 ) -> Result<bool, StorageError> {
-    let done = sqlx::query(
-        "UPDATE routing_queues SET name = $3, position = $4, view_id = $5, kind = $6, model = $7, \
-         interval_secs = $8, batch_size = $9, use_sla = $10, skills_timeout_minutes = $11, \
-         audit_tag = $12, audit_field_id = $13, audit_field_value = $14, enabled = $15, \
-         next_run_at = 0, updated_at = $16 WHERE subdomain = $1 AND id = $2",
-    )
-    .bind(subdomain.as_str())
-    .bind(id)
-    .bind(&q.name)
-    .bind(q.position)
-    .bind(q.view_id)
-    .bind(q.kind.as_str())
-    .bind(q.model.as_str())
-    .bind(q.interval_secs)
-    .bind(q.batch_size)
-    .bind(flag(q.use_sla))
-    .bind(q.skills_timeout_minutes)
-    .bind(q.audit_tag.as_deref())
-    .bind(q.audit_field_id)
-    .bind(q.audit_field_value.as_deref())
-    .bind(flag(q.enabled))
-    .bind(now)
-    .execute(db.pool())
-    .await?;
+    let assignments = SETTINGS_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, column)| format!("{column} = ${}", i + 1))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "UPDATE routing_queues SET {assignments}, next_run_at = 0, updated_at = $14 \
+         WHERE subdomain = $15 AND id = $16"
+    );
+    let done = bind_settings(sqlx::query(sqlx::AssertSqlSafe(sql)), q)
+        .bind(now)
+        .bind(subdomain.as_str())
+        .bind(id)
+        .execute(db.pool())
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
