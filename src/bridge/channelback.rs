@@ -1,4 +1,9 @@
 //! An agent's reply from Zendesk, posted into its Slack thread.
+//!
+//! A reply Zendesk identifies (`request_unique_identifier`) is posted with Slack message
+//! metadata carrying a mark derived from the account and that id (a hash: no content,
+//! nothing reversible). When an earlier attempt's outcome is unknown, [`find_posted`]
+//! looks for the mark in the thread, so a reply that reached Slack is not posted twice.
 
 use super::text::zendesk_to_slack;
 use crate::domain::{ExternalId, SlackMessageRef, SlackTs};
@@ -10,6 +15,8 @@ use crate::storage::{StorageError, channel_links, slack_workspaces};
 /// A channelback as Zendesk sent it (SPEC 1.6), metadata already verified.
 pub struct ChannelbackRequest<'a> {
     pub message: &'a str,
+    /// The mark of Zendesk's `request_unique_identifier` ([`request_mark`]), when sent.
+    pub mark: Option<&'a str>,
     /// `thread_id`, else `parent_id`: the thread the reply belongs to.
     pub thread: &'a ExternalId,
     pub file_urls: &'a [String],
@@ -52,9 +59,16 @@ pub async fn post_channelback(
         .and_then(|w| w.bot_token)
         .ok_or(ChannelbackError::WorkspaceDisconnected)?;
     let text = zendesk_to_slack(request.message);
+    let metadata = request.mark.map(metadata_of);
     let posted = state
         .slack
-        .post_message(&token, &thread.channel, &thread.ts, &text)
+        .post_message(
+            &token,
+            &thread.channel,
+            &thread.ts,
+            &text,
+            metadata.as_deref(),
+        )
         .await;
     let posted_ts = match posted {
         Ok(ts) => ts,
@@ -89,4 +103,62 @@ pub async fn post_channelback(
         tracing::info!(account = %account.id, files = request.file_urls.len(), failed = failed.len(), "attachments forwarded to Slack");
     }
     Ok(ChannelbackReply { external_id: reply })
+}
+
+/// The Slack message metadata `event_type` of slackdesk's replies.
+const REPLY_EVENT: &str = "slackdesk_reply";
+
+/// The mark of one channelback request: the first 24 hex digits of
+/// SHA-256(`account:request id`), the same on every attempt, meaningless elsewhere.
+pub fn request_mark(account: &Account, request_id: &str) -> String {
+    let digest = crate::crypto::tokens::hash_secret(&format!("{}:{request_id}", account.id));
+    digest.chars().take(24).collect()
+}
+
+fn metadata_of(mark: &str) -> String {
+    serde_json::json!({"event_type": REPLY_EVENT, "event_payload": {"request": mark}}).to_string()
+}
+
+/// The reply an earlier attempt of this request already posted in the thread, if any.
+pub async fn find_posted(
+    state: &AppState,
+    account: &Account,
+    request: &ChannelbackRequest<'_>,
+) -> Result<Option<ExternalId>, ChannelbackError> {
+    let Some(mark) = request.mark else {
+        return Ok(None);
+    };
+    let thread = request
+        .thread
+        .slack_message()
+        .ok_or(ChannelbackError::UnknownThread)?;
+    let workspace = slack_workspaces::find(&state.db, &state.keys, &thread.team).await?;
+    let token = workspace
+        .and_then(|w| w.bot_token)
+        .ok_or(ChannelbackError::WorkspaceDisconnected)?;
+    let messages = state
+        .slack
+        .thread(&token, &thread.channel, &thread.ts)
+        .await?;
+    let found = messages.iter().find(|m| {
+        m.metadata.as_ref().is_some_and(|meta| {
+            meta.event_type == REPLY_EVENT && meta.event_payload["request"].as_str() == Some(mark)
+        })
+    });
+    let Some(message) = found else {
+        return Ok(None);
+    };
+    let ts = SlackTs::parse(&message.ts).map_err(|_| {
+        ChannelbackError::Slack(SlackError::Unavailable {
+            code: "unexpected_response".into(),
+        })
+    })?;
+    tracing::info!(account = %account.id, "channelback found already posted; not posting again");
+    Ok(Some(
+        SlackMessageRef {
+            ts,
+            ..thread.clone()
+        }
+        .external_id(),
+    ))
 }

@@ -20,7 +20,10 @@ mod text;
 
 pub use backfill::run_slack_job;
 pub use build::{BuildError, build_resource};
-pub use channelback::{ChannelbackError, ChannelbackReply, ChannelbackRequest, post_channelback};
+pub use channelback::{
+    ChannelbackError, ChannelbackReply, ChannelbackRequest, find_posted, post_channelback,
+    request_mark,
+};
 pub use text::zendesk_to_slack;
 
 use crate::domain::{AccountId, ExternalId, SlackMessageRef, SlackTs, SlackUserId};

@@ -41,6 +41,15 @@ pub async fn channelback(
         .map(|id| check_request_id(id).map(str::to_owned))
         .transpose()?;
 
+    let mark = request_id
+        .as_deref()
+        .map(|id| bridge::request_mark(&account, id));
+    let request = ChannelbackRequest {
+        message,
+        mark: mark.as_deref(),
+        thread: &thread,
+        file_urls: &file_urls,
+    };
     if let Some(request_id) = &request_id {
         match channelbacks::claim(&state.db, account.id, request_id).await? {
             Claim::Started => {}
@@ -51,13 +60,33 @@ pub async fn channelback(
                     retry_after_secs: 5,
                 });
             }
+            Claim::TakenOver => {
+                // An earlier attempt may have posted before it stopped: look first.
+                match bridge::find_posted(&state, &account, &request).await {
+                    Ok(Some(external_id)) => {
+                        channelbacks::finish(
+                            &state.db,
+                            account.id,
+                            request_id,
+                            external_id.as_str(),
+                        )
+                        .await?;
+                        state.metrics.record_channelback("found_posted");
+                        return Ok(reply(external_id.as_str()));
+                    }
+                    Ok(None) => {}
+                    Err(error) => {
+                        // Unknown whether it was posted: keep the claim, Zendesk retries.
+                        tracing::warn!(account = %account.id, error = %error, "cannot check the thread for an earlier reply");
+                        return Err(ApiError::RetryLater {
+                            code: "channelback_in_progress".into(),
+                            retry_after_secs: 30,
+                        });
+                    }
+                }
+            }
         }
     }
-    let request = ChannelbackRequest {
-        message,
-        thread: &thread,
-        file_urls: &file_urls,
-    };
     match bridge::post_channelback(&state, &account, &request).await {
         Ok(posted) => {
             if let Some(request_id) = &request_id {

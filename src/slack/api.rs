@@ -161,6 +161,18 @@ pub struct SlackMessage {
     pub thread_ts: Option<String>,
     #[serde(default)]
     pub files: Vec<serde_json::Value>,
+    /// Message metadata (`include_all_metadata`): how slackdesk finds its own replies.
+    #[serde(default)]
+    pub metadata: Option<MessageMetadata>,
+}
+
+/// Slack message metadata: an event type and a payload of ids.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct MessageMetadata {
+    #[serde(default)]
+    pub event_type: String,
+    #[serde(default)]
+    pub event_payload: serde_json::Value,
 }
 
 /// What Zendesk shows as the author; fetched per resource and never stored.
@@ -286,24 +298,25 @@ impl SlackClient {
     }
 
     /// Posts `text` (Slack mrkdwn) in a thread; returns the new message's ts.
+    /// Posts `text` in the thread; `metadata` (Slack message metadata, a JSON document of
+    /// ids only) marks the message so it can be found again.
     pub async fn post_message(
         &self,
         token: &Secret,
         channel: &SlackChannelId,
         thread_ts: &SlackTs,
         text: &str,
+        metadata: Option<&str>,
     ) -> Result<String, SlackError> {
-        let response: PostMessageResponse = self
-            .call(
-                "chat.postMessage",
-                token,
-                &[
-                    ("channel", channel.as_str()),
-                    ("thread_ts", thread_ts.as_str()),
-                    ("text", text),
-                ],
-            )
-            .await?;
+        let mut form = vec![
+            ("channel", channel.as_str()),
+            ("thread_ts", thread_ts.as_str()),
+            ("text", text),
+        ];
+        if let Some(metadata) = metadata {
+            form.push(("metadata", metadata));
+        }
+        let response: PostMessageResponse = self.call("chat.postMessage", token, &form).await?;
         Ok(response.ts)
     }
 
@@ -362,6 +375,7 @@ impl SlackClient {
                 ("channel", channel.as_str()),
                 ("ts", thread_ts.as_str()),
                 ("limit", "200"),
+                ("include_all_metadata", "true"),
             ];
             if !cursor.is_empty() {
                 form.push(("cursor", cursor.as_str()));

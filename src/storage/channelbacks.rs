@@ -3,8 +3,9 @@
 //!
 //! A request is `in_progress` while we post to Slack and `done` with the resulting
 //! external id afterwards. An `in_progress` row older than [`STALE_AFTER_MS`] (a crash
-//! mid-post) may be taken over by a retry: then, and only then, a reply could reach Slack
-//! twice, which is the price of never losing one.
+//! mid-post, a post whose answer never came) may be taken over by a retry, which first
+//! looks in the Slack thread for the reply carrying the request's mark (see
+//! `bridge::channelback`) so a reply that did reach Slack is not posted again.
 
 use sqlx::Row;
 
@@ -17,6 +18,9 @@ pub const STALE_AFTER_MS: i64 = 5 * 60 * 1000;
 pub enum Claim {
     /// This call owns the request: do the work, then `finish` or `abandon`.
     Started,
+    /// This call took over a request an earlier call left unfinished long ago: the reply
+    /// may already be in Slack; look before posting.
+    TakenOver,
     /// An earlier call finished it: answer with the same external id.
     Done { external_id: String },
     /// Another call is working on it right now.
@@ -80,7 +84,7 @@ async fn take_over(
     .execute(db.pool())
     .await?;
     Ok(if done.rows_affected() == 1 {
-        Claim::Started
+        Claim::TakenOver
     } else {
         Claim::InProgress
     })

@@ -252,7 +252,92 @@ async fn a_malformed_channelback_names_the_field(backend: Backend) {
     );
 }
 
+/// Ages the request's `in_progress` row past the take-over window, as after a process
+/// that stopped mid-post long ago.
+async fn stall(app: &TestApp, request_id: &str) {
+    sqlx::query("UPDATE channelbacks SET state = 'in_progress', external_id = NULL, started_at = 0 WHERE request_id = $1")
+        .bind(request_id)
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+}
+
+/// Serves the thread with the replies Slack holds, their metadata included.
+async fn thread_holds(app: &TestApp, replies: Value) {
+    Mock::given(method("POST"))
+        .and(path("/api/conversations.replies"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "ok": true, "has_more": false, "messages": replies
+        })))
+        .with_priority(1)
+        .mount(&app.slack)
+        .await;
+}
+
+async fn a_reply_an_interrupted_attempt_posted_is_not_posted_again(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let metadata = app.create_account(false).await;
+    app.connect_slack(&metadata).await;
+    fake_slack::accept_posts(&app.slack, "1700000099.000900").await;
+    let first: Value = channelback(&app, &metadata, "req-cut")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let posts = fake_slack::received(&app.slack, "chat.postMessage").await;
+    assert_eq!(posts.len(), 1);
+    let mark: Value = serde_json::from_str(field(&posts[0], "metadata").unwrap()).unwrap();
+    assert_eq!(mark["event_type"], "slackdesk_reply");
+    let request_mark = mark["event_payload"]["request"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(request_mark.len(), 24, "a short hash, no content");
+
+    // The process stopped after Slack posted but before it recorded the answer.
+    stall(&app, "req-cut").await;
+    thread_holds(
+        &app,
+        serde_json::json!([
+            {"ts": "1700000000.000100", "text": "root", "user": "U0ALICE"},
+            {"ts": "1700000099.000900", "text": "the reply", "bot_id": "B0BOT",
+             "metadata": {"event_type": "slackdesk_reply", "event_payload": {"request": request_mark}}}
+        ]),
+    )
+    .await;
+    let retried: Value = channelback(&app, &metadata, "req-cut")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        retried, first,
+        "answered with the reply already in the thread"
+    );
+    assert_eq!(
+        fake_slack::received(&app.slack, "chat.postMessage")
+            .await
+            .len(),
+        1,
+        "not posted a second time"
+    );
+
+    // A request whose reply never reached Slack is posted on take-over.
+    channelback(&app, &metadata, "req-lost").await;
+    stall(&app, "req-lost").await;
+    let response = channelback(&app, &metadata, "req-lost").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        fake_slack::received(&app.slack, "chat.postMessage")
+            .await
+            .len(),
+        3,
+        "the lost one is posted again (its mark is not in the thread)"
+    );
+}
+
 on_both_databases!(
+    a_reply_an_interrupted_attempt_posted_is_not_posted_again,
     attachments_are_streamed_into_the_thread_and_failures_reported,
     a_reply_lands_in_the_slack_thread_escaped,
     a_retried_channelback_answers_the_same_and_posts_once,
