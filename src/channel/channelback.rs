@@ -104,7 +104,13 @@ pub async fn channelback(
         }
         Err(error) => {
             if let Some(request_id) = &request_id {
-                channelbacks::abandon(&state.db, account.id, request_id).await?;
+                if outcome_unknown(&error) {
+                    // Slack may have posted before the answer was lost: the retry looks in
+                    // the thread for the reply's mark before posting again.
+                    channelbacks::mark_uncertain(&state.db, account.id, request_id).await?;
+                } else {
+                    channelbacks::abandon(&state.db, account.id, request_id).await?;
+                }
             }
             state.metrics.record_channelback("failed");
             Err(channelback_error(error))
@@ -149,6 +155,14 @@ fn check_request_id(id: &str) -> Result<&str, ApiError> {
             "must be at most 255 printable ASCII characters",
         ))
     }
+}
+
+/// A failure after which Slack may still have posted the reply (no answer, a 5xx).
+fn outcome_unknown(error: &ChannelbackError) -> bool {
+    matches!(
+        error,
+        ChannelbackError::Slack(crate::slack::SlackError::Unavailable { .. })
+    )
 }
 
 fn channelback_error(error: ChannelbackError) -> ApiError {

@@ -109,6 +109,24 @@ pub async fn finish(
     Ok(())
 }
 
+/// Keeps a request whose post may or may not have reached Slack, and lets the next
+/// retry take it over at once (it then looks in the thread before posting).
+pub async fn mark_uncertain(
+    db: &Db,
+    account: AccountId,
+    request_id: &str,
+) -> Result<(), StorageError> {
+    sqlx::query(
+        "UPDATE channelbacks SET started_at = 0 WHERE account_id = $1 AND request_id = $2 \
+         AND state = 'in_progress'",
+    )
+    .bind(account.to_string())
+    .bind(request_id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
 /// Forgets a request that failed, so Zendesk's retry does the work again.
 pub async fn abandon(db: &Db, account: AccountId, request_id: &str) -> Result<(), StorageError> {
     sqlx::query(

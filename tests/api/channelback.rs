@@ -336,7 +336,52 @@ async fn a_reply_an_interrupted_attempt_posted_is_not_posted_again(backend: Back
     );
 }
 
+async fn a_post_whose_answer_was_lost_is_looked_for_before_posting_again(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let metadata = app.create_account(false).await;
+    app.connect_slack(&metadata).await;
+    // Slack answers 500: the reply may or may not have been posted.
+    Mock::given(method("POST"))
+        .and(path("/api/chat.postMessage"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&app.slack)
+        .await;
+    fake_slack::accept_posts(&app.slack, "1700000099.000900").await;
+    let first = channelback(&app, &metadata, "req-500").await;
+    assert_eq!(first.status(), 503, "Zendesk is asked to retry");
+    let posts = fake_slack::received(&app.slack, "chat.postMessage").await;
+    let mark: Value = serde_json::from_str(field(&posts[0], "metadata").unwrap()).unwrap();
+    // It was posted after all: the thread shows the marked reply.
+    thread_holds(
+        &app,
+        serde_json::json!([
+            {"ts": "1700000000.000100", "text": "root", "user": "U0ALICE"},
+            {"ts": "1700000099.000900", "text": "the reply", "bot_id": "B0BOT", "metadata": mark}
+        ]),
+    )
+    .await;
+    let retried: Value = channelback(&app, &metadata, "req-500")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        retried["external_id"],
+        "slack:T0TEAM:C0CHAN:1700000099.000900"
+    );
+    assert_eq!(
+        fake_slack::received(&app.slack, "chat.postMessage")
+            .await
+            .len(),
+        1,
+        "the retry found the reply instead of posting it again"
+    );
+}
+
 on_both_databases!(
+    a_post_whose_answer_was_lost_is_looked_for_before_posting_again,
     a_reply_an_interrupted_attempt_posted_is_not_posted_again,
     attachments_are_streamed_into_the_thread_and_failures_reported,
     a_reply_lands_in_the_slack_thread_escaped,
