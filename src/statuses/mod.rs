@@ -85,9 +85,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// A path served by one method; any other method gets 405 with `Allow`.
 fn only(path: &str, allow: &'static str, route: actix_web::Route) -> actix_web::Resource {
-    web::resource(path)
-        .route(route)
-        .default_service(web::to(move || async move {
-            Err::<actix_web::HttpResponse, _>(crate::web::ApiError::MethodNotAllowed { allow })
-        }))
+    crate::web::resource_allowing(path, allow).route(route)
 }

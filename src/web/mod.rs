@@ -41,6 +41,14 @@ pub fn refuse_cross_site(req: &actix_web::HttpRequest) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A path whose other methods answer 405 with `Allow: {allow}` (JSON error); add the
+/// path's routes to it.
+pub fn resource_allowing(path: &str, allow: &'static str) -> actix_web::Resource {
+    actix_web::web::resource(path).default_service(actix_web::web::to(move || async move {
+        Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allow })
+    }))
+}
+
 /// A page with a title and one message: confirmations, refusals and errors.
 #[derive(askama::Template)]
 #[template(path = "message.html")]

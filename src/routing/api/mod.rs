@@ -25,7 +25,7 @@ use crate::statuses::authenticate;
 use crate::statuses::wire::iso_ms;
 use crate::storage::agents;
 use crate::storage::routing::{self as store, Assignment, Queue};
-use crate::web::{ApiError, Form, read_body, read_json};
+use crate::web::{ApiError, Form, read_body, read_json, resource_allowing};
 use crate::zendesk::RestError;
 
 /// The API's paths, shared by the router and the OpenAPI document.
@@ -66,36 +66,30 @@ pub const SECRET_CHARS: std::ops::RangeInclusive<usize> = 8..=512;
 /// Registers the API routes; any other method on a path is a 405 with `Allow`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        resource(paths::QUEUES, "GET, POST")
+        resource_allowing(paths::QUEUES, "GET, POST")
             .route(web::get().to(list_queues))
             .route(web::post().to(create_queue)),
     )
     .service(
-        resource(paths::QUEUE, "GET, PUT, DELETE")
+        resource_allowing(paths::QUEUE, "GET, PUT, DELETE")
             .route(web::get().to(get_queue))
             .route(web::put().to(replace_queue))
             .route(web::delete().to(delete_queue)),
     )
-    .service(resource(paths::DRY_RUN, "POST").route(web::post().to(dry_run)))
+    .service(resource_allowing(paths::DRY_RUN, "POST").route(web::post().to(dry_run)))
     .service(
-        resource(paths::SETTINGS, "GET, PUT")
+        resource_allowing(paths::SETTINGS, "GET, PUT")
             .route(web::get().to(get_settings))
             .route(web::put().to(put_settings)),
     )
-    .service(resource(paths::LIMITS, "GET").route(web::get().to(list_limits)))
+    .service(resource_allowing(paths::LIMITS, "GET").route(web::get().to(list_limits)))
     .service(
-        resource(paths::AGENT_LIMITS, "GET, PUT")
+        resource_allowing(paths::AGENT_LIMITS, "GET, PUT")
             .route(web::get().to(get_limits))
             .route(web::put().to(put_limits)),
     )
-    .service(resource(paths::ASSIGNMENTS, "GET").route(web::get().to(assignments)))
-    .service(resource(paths::RESYNC, "POST").route(web::post().to(resync)));
-}
-
-fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(move || async move {
-        Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allow })
-    }))
+    .service(resource_allowing(paths::ASSIGNMENTS, "GET").route(web::get().to(assignments)))
+    .service(resource_allowing(paths::RESYNC, "POST").route(web::post().to(resync)));
 }
 
 // ---------------------------------------------------------------------------------------
