@@ -9,15 +9,13 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use chrono::TimeZone;
-
 use super::engine::{self, Agent, Decision, Outcome, Plan, Pointers, Waiting};
 use super::settings::{AccountSettings, Model, QueueKind};
 use super::write::{self, WriteReport};
 use crate::domain::Subdomain;
 use crate::startup::AppState;
 use crate::statuses::connect::{ConnectError, stored_auth};
-use crate::statuses::schedule::{Schedule, iana_zone};
+use crate::statuses::schedule::{Schedule, iana_zone, local_to_utc_ms};
 use crate::storage::routing::{self as store, NewAssignment, Queue};
 use crate::storage::{StorageError, agents, status_rules, statuses};
 use crate::zendesk::{RestError, TicketState, ZendeskAuth};
@@ -162,12 +160,7 @@ fn local_midnight(time_zone: Option<&str>, now: i64) -> i64 {
         return now - now.rem_euclid(86_400_000);
     };
     // Where midnight falls in a DST gap, the day starts at the first instant after it.
-    (0..=8)
-        .find_map(|quarter| {
-            zone.from_local_datetime(&(midnight + chrono::Duration::minutes(15 * quarter)))
-                .earliest()
-        })
-        .map_or(now - now.rem_euclid(86_400_000), |t| t.timestamp_millis())
+    local_to_utc_ms(zone, midnight).unwrap_or(now - now.rem_euclid(86_400_000))
 }
 
 /// Turns Zendesk tickets into the engine's waiting list, reading the required skills

@@ -67,6 +67,17 @@ pub fn iana_zone(zendesk_name: &str) -> Option<Tz> {
     name.parse().ok()
 }
 
+/// Unix ms of a local time in `zone`; a time inside a spring-forward gap resolves to the
+/// first instant after the gap (gaps are at most two hours).
+pub fn local_to_utc_ms(zone: Tz, local: NaiveDateTime) -> Option<i64> {
+    (0..=8)
+        .find_map(|quarter| {
+            zone.from_local_datetime(&(local + Duration::minutes(15 * quarter)))
+                .earliest()
+        })
+        .map(|t| t.timestamp_millis())
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Schedule {
     time_zone: Tz,
@@ -155,19 +166,7 @@ impl Schedule {
     }
 
     fn to_utc_ms(&self, local: NaiveDateTime) -> Option<i64> {
-        let resolved = self
-            .time_zone
-            .from_local_datetime(&local)
-            .earliest()
-            .or_else(|| {
-                // In a spring-forward gap: the first instant after it.
-                (1..=4).find_map(|quarter| {
-                    self.time_zone
-                        .from_local_datetime(&(local + Duration::minutes(15 * quarter)))
-                        .earliest()
-                })
-            })?;
-        Some(resolved.timestamp_millis())
+        local_to_utc_ms(self.time_zone, local)
     }
 
     /// Whether a shift is running at `at_ms` (the last boundary within the past 8 days
