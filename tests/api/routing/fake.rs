@@ -95,6 +95,8 @@ pub struct State {
     pub edit_after_view_read: Vec<i64>,
     /// The view lags: it lists these tickets as new and unassigned whatever they are.
     pub view_lags: Vec<i64>,
+    /// Entries the next incremental skills export returns (Zendesk's instance values).
+    pub skill_changes: Vec<Value>,
     pending_polls: HashMap<String, usize>,
 }
 
@@ -325,8 +327,10 @@ impl Respond for FakeZendesk {
             }
             ("GET", ["incremental", "routing", "instance_values"]) => {
                 count("skills_export");
+                let changes = std::mem::take(&mut state.skill_changes);
+                let count = changes.len();
                 ok(
-                    json!({"instance_values": [], "attribute_values": [], "count": 0,
+                    json!({"instance_values": changes, "attribute_values": [], "count": count,
                     "end_time": "0", "next_page": null}),
                 )
             }

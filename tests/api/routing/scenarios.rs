@@ -822,7 +822,57 @@ async fn a_ticket_the_view_still_lists_is_not_given_to_the_next_agent(backend: B
     assert_eq!(desk.log().await.len(), 2, "no decision for the held ticket");
 }
 
+async fn a_skill_gained_in_zendesk_counts_at_the_next_sync(backend: Backend) {
+    let desk = desk(backend, &[online(ANN), online(BOB)]).await;
+    desk.queue(Model::Skills, |_| {}).await;
+    desk.round().await;
+    let mut german = Ticket::new(1, MONDAY);
+    german.skills = vec!["de".into()];
+    desk.zendesk.add(german);
+    desk.round().await;
+    assert_eq!(
+        desk.zendesk.ticket(1).assignee_id,
+        None,
+        "nobody speaks German yet"
+    );
+    desk.zendesk.state().skill_changes = vec![json!({
+        "id": "iv-1", "attribute_value_id": "de", "instance_id": BOB.to_string(),
+        "time": "2026-03-23T09:01:00Z", "type": "associate_agent"
+    })];
+    desk.round().await;
+    assert_eq!(
+        desk.zendesk.ticket(1).assignee_id,
+        Some(BOB),
+        "Bob's new skill is synced"
+    );
+}
+
+async fn use_sla_takes_the_next_breach_first(backend: Backend) {
+    let desk = desk(backend, &[online(ANN)]).await;
+    desk.queue(Model::LeastActive, |q| {
+        q.use_sla = true;
+        q.batch_size = 1;
+    })
+    .await;
+    let mut urgent_old = Ticket::new(1, MONDAY - 3_600_000);
+    urgent_old.priority = Some("urgent".into());
+    desk.zendesk.add(urgent_old);
+    let mut breaching = Ticket::new(2, MONDAY);
+    breaching.sla_breach_at = Some(MONDAY + 600_000);
+    desk.zendesk.add(breaching);
+    desk.round().await;
+    let assignees = desk.zendesk.assignees();
+    assert_eq!(
+        assignees[&2],
+        Some(ANN),
+        "the ticket about to breach goes first"
+    );
+    assert_eq!(assignees[&1], None, "batch size 1: the urgent one waits");
+}
+
 on_both_databases!(
+    a_skill_gained_in_zendesk_counts_at_the_next_sync,
+    use_sla_takes_the_next_breach_first,
     a_trigger_call_whose_write_failed_is_routed_later,
     a_ticket_edited_after_the_decision_is_decided_again,
     a_ticket_the_view_still_lists_is_not_given_to_the_next_agent,
