@@ -120,7 +120,11 @@ pub async fn gather_agents(
         .collect();
     let open = store::open_counts(db, subdomain).await?;
     let mut skills = store::agent_skills(db, subdomain).await?;
-    let recent = store::recent_assignments(db, subdomain, now - 2 * 86_400_000).await?;
+    // Each agent's routed tickets of the last two days, to count their own local day.
+    let mut recent: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (agent, at) in store::recent_assignments(db, subdomain, now - 2 * 86_400_000).await? {
+        recent.entry(agent).or_default().push(at);
+    }
     let last = store::last_assigned(db, subdomain).await?;
     Ok(records
         .into_iter()
@@ -137,10 +141,9 @@ pub async fn gather_agents(
                 groups,
                 skills: skills.remove(&id).unwrap_or_default(),
                 open_tickets: open.get(&id).copied().unwrap_or(0),
-                assigned_today: recent
-                    .iter()
-                    .filter(|(agent, at)| *agent == id && *at >= midnight)
-                    .count() as i64,
+                assigned_today: recent.get(&id).map_or(0, |times| {
+                    times.iter().filter(|at| **at >= midnight).count()
+                }) as i64,
                 inbox_limit: inbox.or(settings.default_inbox_limit),
                 daily_limit: daily.or(settings.default_daily_limit),
                 last_assigned_at: last.get(&id).copied().unwrap_or(0),
