@@ -13,7 +13,7 @@ use crate::startup::{Application, install_crypto_provider};
 use crate::statuses::{connect, keys};
 use crate::storage::api_keys;
 use crate::storage::{Db, rotation};
-use crate::zendesk::ZendeskAuth;
+use crate::zendesk::connection::Grant;
 
 /// slackdesk: Slack channels to Zendesk tickets, through the Zendesk Channel Framework.
 ///
@@ -95,23 +95,35 @@ enum StatusesCommand {
 
 #[derive(Subcommand, Debug)]
 enum ZendeskCommand {
-    /// Store an API token (checked with Zendesk first) and sync the account's agents.
+    /// Connect the account's REST API (checked with Zendesk first) and sync its agents:
+    /// with a confidential OAuth client (`--client-id`, `--client-secret`), or, deprecated,
+    /// with an API token (`--email`, `--api-token`).
     Connect(Box<ConnectArgs>),
 }
 
 #[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("grant").required(true).args(["client_id", "api_token"])))]
 struct ConnectArgs {
     /// The account's subdomain (`acme` for acme.zendesk.com).
     #[arg(long)]
     subdomain: String,
-    /// Email of the Zendesk admin the token belongs to (kept only inside the sealed
-    /// credential).
-    #[arg(long, env = "ZENDESK_EMAIL", hide_env_values = true)]
-    email: String,
-    /// The API token (Admin Center > Apps and integrations > Zendesk API). Prefer the
-    /// environment variable: arguments are visible to other local users.
-    #[arg(long, env = "ZENDESK_API_TOKEN", hide_env_values = true)]
-    api_token: Secret,
+    /// Identifier of a confidential OAuth client of the account (Admin Center > Apps and
+    /// integrations > APIs > OAuth clients, kind "Confidential"). Tokens are requested with
+    /// the client credentials grant and requested again when they expire.
+    #[arg(long, env = "ZENDESK_CONNECT_CLIENT_ID", requires = "client_secret", conflicts_with_all = ["email", "api_token"])]
+    client_id: Option<String>,
+    /// That client's secret. Prefer the environment variable: arguments are visible to
+    /// other local users.
+    #[arg(long, env = "ZENDESK_CONNECT_CLIENT_SECRET", hide_env_values = true, requires = "client_id")]
+    client_secret: Option<Secret>,
+    /// Deprecated (API tokens): email of the Zendesk admin the token belongs to (kept only
+    /// inside the sealed credential).
+    #[arg(long, env = "ZENDESK_EMAIL", hide_env_values = true, requires = "api_token")]
+    email: Option<String>,
+    /// Deprecated: an existing API token. Zendesk has issued none since 27 October 2026
+    /// and deactivates all of them on 30 April 2027.
+    #[arg(long, env = "ZENDESK_API_TOKEN", hide_env_values = true, requires = "email")]
+    api_token: Option<Secret>,
     #[command(flatten)]
     settings: Settings,
 }
@@ -285,20 +297,41 @@ impl Cli {
 
 async fn zendesk_connect(args: ConnectArgs) -> anyhow::Result<()> {
     let subdomain = Subdomain::parse(&args.subdomain)?;
-    let state = AppState::build(args.settings).await?;
-    let auth = ZendeskAuth::ApiToken {
-        email: args.email,
-        api_token: args.api_token.expose().to_owned(),
+    let (grant, how) = match (args.client_id, args.client_secret, args.email, args.api_token) {
+        (Some(client_id), Some(client_secret), _, _) => (
+            Grant::ClientCredentials {
+                client_id,
+                client_secret,
+            },
+            "client credentials",
+        ),
+        (_, _, Some(email), Some(api_token)) => {
+            (Grant::ApiToken { email, api_token }, "an API token")
+        }
+        _ => anyhow::bail!(
+            "give --client-id and --client-secret (or, deprecated, --email and --api-token)"
+        ),
     };
-    let report = connect::connect(&state, &subdomain, &auth).await?;
+    let deprecated = matches!(grant, Grant::ApiToken { .. });
+    let state = AppState::build(args.settings).await?;
+    let report = connect::connect(&state, &subdomain, grant)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e} (code: {})", e.code()))?;
     println!(
-        "connected {subdomain} as user {}; {} agents synced",
+        "connected {subdomain} with {how} as user {}; {} agents synced",
         report
             .connected_as
             .map(|id| id.to_string())
             .unwrap_or_default(),
         report.agents
     );
+    if deprecated {
+        println!(
+            "warning: API tokens are deprecated: Zendesk deactivates all of them on {}. \
+             Connect with --client-id and --client-secret (or OAuth at /zendesk/connect) before then.",
+            crate::zendesk::connection::API_TOKEN_END
+        );
+    }
     Ok(())
 }
 

@@ -17,7 +17,7 @@ use crate::ops::Metrics;
 use crate::slack::SlackClient;
 use crate::statuses::RateLimiter;
 use crate::storage::Db;
-use crate::zendesk::ZendeskClient;
+use crate::zendesk::{Connections, ZendeskClient};
 
 /// Everything a request handler or worker needs; cheap to clone.
 #[derive(Clone, Debug)]
@@ -27,6 +27,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub slack: SlackClient,
     pub zendesk: ZendeskClient,
+    /// Every account's Zendesk REST connection: the one way REST calls are authorized.
+    pub connections: Connections,
     pub metrics: Arc<Metrics>,
     /// Wakes the delivery worker when new work is queued.
     pub delivery_wake: Arc<Notify>,
@@ -74,11 +76,15 @@ impl AppState {
         db.migrate().await?;
         let delivery_wake = Arc::new(Notify::new());
         let intake = crate::bridge::intake::IntakeQueue::start(db.clone(), delivery_wake.clone());
+        let keys = Arc::new(loaded.ring);
+        let zendesk = ZendeskClient::new(&settings)?;
+        let connections = Connections::new(db.clone(), keys.clone(), zendesk.clone(), &settings);
         Ok(Self {
             db,
-            keys: Arc::new(loaded.ring),
+            keys,
             slack: SlackClient::new(&settings)?,
-            zendesk: ZendeskClient::new(&settings)?,
+            zendesk,
+            connections,
             settings: Arc::new(settings),
             metrics: Arc::new(Metrics::default()),
             delivery_wake,

@@ -21,7 +21,7 @@ use slackdesk::storage::agents::{self, AgentRecord};
 use slackdesk::storage::routing as store;
 use slackdesk::storage::statuses::{self, Source, StatusRecord};
 use slackdesk::storage::zendesk_connections;
-use slackdesk::zendesk::ZendeskAuth;
+use slackdesk::zendesk::Credential;
 
 pub const TICKETS: usize = 10_000;
 pub const AGENTS: usize = 1_000;
@@ -176,7 +176,7 @@ pub async fn call_figures(database_url: &str) -> anyhow::Result<CallFigures> {
     let state = app.state().clone();
     let server = tokio::spawn(app.run_until_stopped());
     let acme = Subdomain::parse("acme")?;
-    let auth = ZendeskAuth::ApiToken {
+    let auth = Credential::ApiToken {
         email: "admin@acme.example".into(),
         api_token: "bench-token".into(),
     };
@@ -186,6 +186,7 @@ pub async fn call_figures(database_url: &str) -> anyhow::Result<CallFigures> {
         &acme,
         "api_token",
         &auth.to_secret(),
+        Default::default(),
         0,
     )
     .await?;

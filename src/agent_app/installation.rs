@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::domain::Subdomain;
 use crate::outbound::transport_code;
 use crate::startup::AppState;
-use crate::zendesk::ZendeskAuth;
+use crate::zendesk::{RestError, ZendeskAuth};
 
 /// The app's secure setting that holds the token (`{{setting.token}}`).
 pub const TOKEN_SETTING: &str = "token";
@@ -18,6 +18,17 @@ pub const SERVICE_URL_SETTING: &str = "service_url";
 #[derive(Debug, thiserror::Error)]
 #[error("Zendesk did not update the app installation ({0})")]
 pub struct InstallationError(pub String);
+
+impl From<RestError> for InstallationError {
+    fn from(error: RestError) -> Self {
+        Self(match error {
+            RestError::Unauthorized { status } | RestError::Rejected { status } => {
+                format!("http_{status}")
+            }
+            other => other.code(),
+        })
+    }
+}
 
 /// Checks that installation `installation_id` is the slackdesk app built for this server
 /// (`GET /api/v2/apps/installations/{id}.json`: its `service_url` setting is our
@@ -34,14 +45,11 @@ pub async fn check_is_ours(
         "{}/api/v2/apps/installations/{installation_id}.json",
         state.zendesk.base_url(subdomain)
     );
-    let response = with_auth(state.zendesk.http().get(url), auth)
-        .send()
+    let response = state
+        .zendesk
+        .authorized(auth, |http| http.get(&url))
         .await
-        .map_err(|e| InstallationError(transport_code(&e).to_owned()))?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(InstallationError(format!("http_{}", status.as_u16())));
-    }
+        .map_err(InstallationError::from)?;
     let body: serde_json::Value = response
         .json()
         .await
@@ -82,14 +90,11 @@ pub async fn public_key_pem(
         "{}/api/v2/apps/{app_id}/public_key.pem",
         state.zendesk.base_url(subdomain)
     );
-    let response = with_auth(state.zendesk.http().get(url), auth)
-        .send()
+    let response = state
+        .zendesk
+        .authorized(auth, |http| http.get(&url))
         .await
-        .map_err(|e| InstallationError(transport_code(&e).to_owned()))?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(InstallationError(format!("http_{}", status.as_u16())));
-    }
+        .map_err(InstallationError::from)?;
     let body = response
         .bytes()
         .await
@@ -98,15 +103,6 @@ pub async fn public_key_pem(
         return Err(InstallationError("bad_response".into()));
     }
     String::from_utf8(body.to_vec()).map_err(|_| InstallationError("bad_response".into()))
-}
-
-fn with_auth(request: reqwest::RequestBuilder, auth: &ZendeskAuth) -> reqwest::RequestBuilder {
-    match auth {
-        ZendeskAuth::ApiToken { email, api_token } => {
-            request.basic_auth(format!("{email}/token"), Some(api_token))
-        }
-        ZendeskAuth::Oauth { access_token } => request.bearer_auth(access_token),
-    }
 }
 
 /// Sets the installation's `token` (and `service_url`, so an update that replaces all

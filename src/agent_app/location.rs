@@ -24,7 +24,7 @@ use super::session;
 use super::zaf_jwt::{self, JwtError, ZafIdentity};
 use crate::domain::Subdomain;
 use crate::startup::AppState;
-use crate::statuses::connect::{self, ConnectError};
+use crate::zendesk::connection::ConnectionError;
 use crate::storage::app_sessions::{self, StoredKey};
 use crate::web::{ApiError, Form, html, read_body};
 
@@ -242,10 +242,13 @@ async fn fetch_key(
     subdomain: &Subdomain,
     installation_id: i64,
 ) -> Result<StoredKey, Failure> {
-    let auth = match connect::stored_auth(state, subdomain).await {
+    let auth = match state.connections.open(subdomain).await {
         Ok(auth) => auth,
-        Err(ConnectError::NotConnected) => return Err(Failure::NotConnected),
-        Err(ConnectError::Storage(error)) => return Err(error.into()),
+        Err(ConnectionError::NotConnected) => return Err(Failure::NotConnected),
+        Err(ConnectionError::Storage(error)) => return Err(error.into()),
+        Err(ConnectionError::NeedsReconnect(reason)) => {
+            return Err(Failure::NoKey(format!("zendesk_needs_reconnect_{reason}")));
+        }
         Err(_) => return Err(Failure::NoKey("credential_unreadable".into())),
     };
     let now = state.clock.now_ms();

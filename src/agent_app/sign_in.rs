@@ -28,11 +28,13 @@ use askama::Template;
 
 use super::installation;
 use super::token;
+use crate::config::Secret;
 use crate::crypto::tokens::{hash_secret, random_secret, secret_matches};
 use crate::domain::{Subdomain, ZendeskUserId};
 use crate::startup::AppState;
 use crate::statuses::board;
-use crate::statuses::connect::{self, ConnectError};
+use crate::statuses::connect;
+use crate::zendesk::connection::{ConnectionError, Grant};
 use crate::statuses::keys;
 use crate::storage::app_sign_ins::{self, PendingSignIn};
 use crate::storage::{api_keys, app_tokens};
@@ -253,7 +255,7 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Fai
         return Err(Failure::Refused("Zendesk OAuth is not configured."));
     };
     let subdomain = pending.subdomain.clone();
-    let access = state
+    let tokens = state
         .zendesk
         .exchange_code(
             &subdomain,
@@ -264,9 +266,8 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Fai
         )
         .await
         .map_err(|e| Failure::Upstream(e.code()))?;
-    let auth = ZendeskAuth::Oauth {
-        access_token: access.expose().to_owned(),
-    };
+    let access = tokens.access_token.clone();
+    let auth = ZendeskAuth::bearer(&access);
     if pending.next_step == AUTHORIZE {
         let installation_id = pending
             .installation_id
@@ -286,12 +287,14 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Fai
             tracing::warn!(subdomain = %subdomain, installation_id, code = %error.0, "app not authorized: not our installation");
             return Err(Failure::NotOurApp);
         }
-        let admin = match connect::connect(state, &subdomain, &auth).await {
+        let grant = Grant::AuthorizationCode(tokens);
+        let admin = match connect::connect(state, &subdomain, grant).await {
             Ok(report) => report
                 .connected_as
                 .ok_or(Failure::Upstream("no_user".into()))?,
-            Err(ConnectError::NotAdmin) => return Err(Failure::NotAdmin),
-            Err(ConnectError::Zendesk(e)) => return Err(Failure::Upstream(e.code())),
+            Err(ConnectionError::NotAdmin) => return Err(Failure::NotAdmin),
+            Err(ConnectionError::Zendesk(e)) => return Err(Failure::Upstream(e.code())),
+            Err(ConnectionError::Refused(code)) => return Err(Failure::Upstream(code)),
             Err(other) => return Err(Failure::Internal(ApiError::internal(other))),
         };
         install_token(state, &subdomain, access.expose(), installation_id, admin).await?;
@@ -346,9 +349,7 @@ async fn install_token(
     installation_id: i64,
     admin: ZendeskUserId,
 ) -> Result<(), Failure> {
-    let auth = ZendeskAuth::Oauth {
-        access_token: access_token.to_owned(),
-    };
+    let auth = ZendeskAuth::bearer(&Secret::from(access_token));
     if let Err(error) = installation::check_is_ours(state, subdomain, &auth, installation_id).await
     {
         tracing::warn!(subdomain = %subdomain, installation_id, code = %error.0, "app not authorized: not our installation");

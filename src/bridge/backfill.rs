@@ -9,6 +9,7 @@ use crate::storage::outbox::{self, NewResource, ResourceKind};
 use crate::storage::slack_jobs::{self, JobKind, SlackJob};
 use crate::storage::threads::{self, Place};
 use crate::storage::{StorageError, accounts, channel_links, slack_workspaces, ticket_links};
+use crate::zendesk::connection::ConnectionError;
 
 /// Runs one claimed job and records its outcome.
 pub async fn run_slack_job(state: &AppState, job: &SlackJob) -> Result<(), StorageError> {
@@ -79,6 +80,10 @@ impl JobError {
                 Some((*retry_after).max(backoff))
             }
             Self::Zendesk(crate::zendesk::RestError::Transient { .. }) => Some(backoff),
+            // Waits for a person to reconnect Zendesk (the pages say so), then resumes.
+            Self::Zendesk(crate::zendesk::RestError::NeedsReconnect { .. }) => {
+                Some(backoff.max(std::time::Duration::from_secs(60)))
+            }
             Self::Zendesk(_) | Self::Gone(_) => None,
             Self::Storage(_) => Some(backoff),
         }
@@ -107,9 +112,14 @@ async fn ticket_fields(state: &AppState, job: &SlackJob) -> Result<(), JobError>
     let account = accounts::find(&state.db, job.account)
         .await?
         .ok_or(JobError::Gone("account_gone"))?;
-    let auth = crate::statuses::connect::stored_auth(state, &account.subdomain)
-        .await
-        .map_err(|_| JobError::Gone("zendesk_not_connected"))?;
+    let auth = match state.connections.open(&account.subdomain).await {
+        Ok(auth) => auth,
+        Err(ConnectionError::Storage(error)) => return Err(error.into()),
+        Err(ConnectionError::NeedsReconnect(reason)) => {
+            return Err(JobError::Zendesk(crate::zendesk::RestError::NeedsReconnect { reason }));
+        }
+        Err(_) => return Err(JobError::Gone("zendesk_not_connected")),
+    };
     state
         .zendesk
         .set_ticket_fields(&account.subdomain, &auth, ticket.ticket_id, priority, kind)

@@ -14,7 +14,7 @@ use super::settings::{AccountSettings, Model, QueueKind};
 use super::write::{self, WriteReport};
 use crate::domain::Subdomain;
 use crate::startup::AppState;
-use crate::statuses::connect::{ConnectError, stored_auth};
+use crate::zendesk::connection::ConnectionError;
 use crate::statuses::schedule::{Schedule, iana_zone, local_to_utc_ms};
 use crate::storage::routing::{self as store, NewAssignment, Queue};
 use crate::storage::{StorageError, agents, status_rules, statuses};
@@ -41,11 +41,12 @@ pub enum RunError {
     LeaseLost,
 }
 
-impl From<ConnectError> for RunError {
-    fn from(error: ConnectError) -> Self {
+impl From<ConnectionError> for RunError {
+    fn from(error: ConnectionError) -> Self {
         match error {
-            ConnectError::Storage(e) => Self::Storage(e),
-            _ => Self::NotConnected,
+            ConnectionError::Storage(e) => Self::Storage(e),
+            ConnectionError::NotConnected => Self::NotConnected,
+            other => Self::Zendesk(other.into()),
         }
     }
 }
@@ -280,7 +281,7 @@ async fn decide_queue(
 
 /// The dry run: which agent each waiting ticket would get, and why.
 pub async fn dry_run(state: &AppState, queue: &Queue) -> Result<Preview, RunError> {
-    let auth = stored_auth(state, &queue.subdomain).await?;
+    let auth = state.connections.open(&queue.subdomain).await?;
     decide_queue(state, queue, &auth, None).await
 }
 
@@ -306,7 +307,7 @@ pub async fn run_queue(
     owner: &str,
 ) -> Result<RunReport, RunError> {
     let subdomain = &queue.subdomain;
-    let auth = stored_auth(state, subdomain).await?;
+    let auth = state.connections.open(subdomain).await?;
     let audit = write::Audit::of_queue(&queue.settings);
     let started = state.clock.now_ms();
     write::resume_pending(state, &auth, subdomain, Some(queue.id), started, &audit).await?;

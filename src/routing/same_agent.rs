@@ -7,7 +7,6 @@ use super::run::{CLAIM_MS, RunError, gather_agents, patiently};
 use super::write::{self, Audit, WriteReport};
 use crate::domain::Subdomain;
 use crate::startup::AppState;
-use crate::statuses::connect::stored_auth;
 use crate::storage::routing::{self as store, NewAssignment};
 use crate::zendesk::TicketState;
 
@@ -46,7 +45,7 @@ pub async fn handle(
     if !rule.enabled {
         return Ok(Verdict::Left("the same-agent rule is off".into()));
     }
-    let auth = stored_auth(state, subdomain).await?;
+    let auth = state.connections.open(subdomain).await?;
     let now = state.clock.now_ms();
     let audit = Audit {
         tag: rule.tag.clone(),

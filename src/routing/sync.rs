@@ -6,7 +6,6 @@
 use super::run::patiently;
 use crate::domain::Subdomain;
 use crate::startup::AppState;
-use crate::statuses::connect::stored_auth;
 use crate::storage::routing::{self as store, SyncState};
 use crate::storage::{StorageError, agents};
 use crate::zendesk::{RestError, ZendeskAuth};
@@ -66,10 +65,13 @@ enum SyncError {
 }
 
 async fn sync_with_lease(state: &AppState, subdomain: &Subdomain) -> Result<SyncReport, SyncError> {
-    let auth = match stored_auth(state, subdomain).await {
+    let auth = match state.connections.open(subdomain).await {
         Ok(auth) => auth,
-        Err(crate::statuses::connect::ConnectError::Storage(e)) => return Err(e.into()),
-        Err(_) => return Err(SyncError::NotConnected),
+        Err(crate::zendesk::connection::ConnectionError::Storage(e)) => return Err(e.into()),
+        Err(crate::zendesk::connection::ConnectionError::NotConnected) => {
+            return Err(SyncError::NotConnected);
+        }
+        Err(other) => return Err(SyncError::Zendesk(other.into())),
     };
     let sync = store::sync_state(&state.db, subdomain).await?;
     let mut report = SyncReport {

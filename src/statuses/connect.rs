@@ -1,7 +1,8 @@
-//! Connecting a Zendesk account for statuses, and syncing its agents.
+//! Connecting a Zendesk account and syncing its agents. The connection itself (its
+//! grant, renewal and state) belongs to `crate::zendesk::connection`.
 //!
 //! ```text
-//!  connect: credentials ─▶ GET users/me (are they good?) ─▶ store sealed ─▶ sync
+//!  connect: grant ─▶ connection (checked: users/me is an admin; stored sealed) ─▶ sync
 //!  sync:    GET users?role[]=agent&role[]=admin (paged) ┐
 //!           GET group_memberships (paged)               ┴▶ ids, role, groups, tz ─▶ one tx
 //! ```
@@ -12,21 +13,8 @@ use crate::domain::{Subdomain, ZendeskUserId};
 use crate::startup::AppState;
 use crate::storage::agents::{self, AgentRecord};
 use crate::storage::{StorageError, zendesk_connections};
+use crate::zendesk::connection::{ConnectionError, Grant};
 use crate::zendesk::{RestError, ZendeskAuth};
-
-#[derive(Debug, thiserror::Error)]
-pub enum ConnectError {
-    #[error("Zendesk call failed: {0}")]
-    Zendesk(#[from] RestError),
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-    #[error("only a Zendesk admin can connect the account")]
-    NotAdmin,
-    #[error("this Zendesk account is not connected")]
-    NotConnected,
-    #[error("the stored Zendesk credential cannot be read")]
-    BadCredential,
-}
 
 /// What a sync found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,26 +24,14 @@ pub struct SyncReport {
     pub agents: usize,
 }
 
-/// Checks the credentials with Zendesk, stores them sealed and syncs the agents.
+/// Connects the account with `grant` (checked with Zendesk before it is stored) and
+/// syncs its agents.
 pub async fn connect(
     state: &AppState,
     subdomain: &Subdomain,
-    auth: &ZendeskAuth,
-) -> Result<SyncReport, ConnectError> {
-    let me = state.zendesk.me(subdomain, auth).await?;
-    if me.role != "admin" {
-        return Err(ConnectError::NotAdmin);
-    }
-    zendesk_connections::upsert(
-        &state.db,
-        &state.keys,
-        subdomain,
-        auth.kind(),
-        &auth.to_secret(),
-        state.clock.now_ms(),
-    )
-    .await?;
-    tracing::info!(subdomain = %subdomain, kind = auth.kind(), "Zendesk account connected");
+    grant: Grant,
+) -> Result<SyncReport, ConnectionError> {
+    let me = state.connections.connect(subdomain, grant).await?;
     let report = sync_agents(state, subdomain).await?;
     Ok(SyncReport {
         connected_as: Some(me.id),
@@ -63,24 +39,12 @@ pub async fn connect(
     })
 }
 
-/// The stored credential of a subdomain.
-pub async fn stored_auth(
-    state: &AppState,
-    subdomain: &Subdomain,
-) -> Result<ZendeskAuth, ConnectError> {
-    let connection = zendesk_connections::find(&state.db, subdomain)
-        .await?
-        .ok_or(ConnectError::NotConnected)?;
-    let secret = connection.credential(&state.keys)?;
-    ZendeskAuth::from_secret(&secret).ok_or(ConnectError::BadCredential)
-}
-
 /// Replaces the subdomain's agent list with Zendesk's; records the outcome.
 pub async fn sync_agents(
     state: &AppState,
     subdomain: &Subdomain,
-) -> Result<SyncReport, ConnectError> {
-    let auth = stored_auth(state, subdomain).await?;
+) -> Result<SyncReport, ConnectionError> {
+    let auth = state.connections.open(subdomain).await?;
     let fetched = fetch_agents(state, subdomain, &auth).await;
     let now = state.clock.now_ms();
     let agents = match fetched {

@@ -4,7 +4,6 @@
 
 use serde_json::json;
 
-use super::connect::stored_auth;
 use super::wire::Created;
 use crate::domain::Subdomain;
 use crate::startup::AppState;
@@ -22,7 +21,7 @@ pub fn spawn(state: &AppState, subdomain: &Subdomain, created: &[Created]) {
     let changes: Vec<(crate::domain::ZendeskUserId, crate::domain::AgentStatus)> =
         created.iter().map(|c| (c.user_id, c.status)).collect();
     tokio::spawn(async move {
-        let auth = match stored_auth(&state, &subdomain).await {
+        let auth = match state.connections.open(&subdomain).await {
             Ok(auth) => auth,
             Err(error) => {
                 tracing::warn!(subdomain = %subdomain, error = %error, "app not notified: no usable Zendesk connection");

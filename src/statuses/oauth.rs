@@ -12,13 +12,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::connect::{self, ConnectError};
+use super::connect;
 use crate::crypto::tokens::{hash_secret, random_secret};
 use crate::domain::Subdomain;
 use crate::startup::AppState;
 use crate::storage::oauth_states;
 use crate::web::{ApiError, Form, html};
-use crate::zendesk::ZendeskAuth;
+use crate::zendesk::connection::{ConnectionError, Grant};
 
 const STATE_TTL_MS: i64 = 10 * 60_000;
 pub const CALLBACK_PATH: &str = "/zendesk/connect/callback";
@@ -128,18 +128,16 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<(Subdomain, usize
         return Err(Failure::Refused("Zendesk OAuth is not configured."));
     };
     let redirect_uri = state.settings.public_url_for(CALLBACK_PATH);
-    let token = state
+    let tokens = state
         .zendesk
         .exchange_code(&subdomain, client_id, client_secret, code, &redirect_uri)
         .await
         .map_err(|e| Failure::Upstream(e.code()))?;
-    let auth = ZendeskAuth::Oauth {
-        access_token: token.expose().to_owned(),
-    };
-    match connect::connect(state, &subdomain, &auth).await {
+    match connect::connect(state, &subdomain, Grant::AuthorizationCode(tokens)).await {
         Ok(report) => Ok((subdomain, report.agents)),
-        Err(ConnectError::NotAdmin) => Err(Failure::NotAdmin),
-        Err(ConnectError::Zendesk(e)) => Err(Failure::Upstream(e.code())),
+        Err(ConnectionError::NotAdmin) => Err(Failure::NotAdmin),
+        Err(ConnectionError::Zendesk(e)) => Err(Failure::Upstream(e.code())),
+        Err(ConnectionError::Refused(code)) => Err(Failure::Upstream(code)),
         Err(other) => Err(Failure::Internal(ApiError::internal(other))),
     }
 }

@@ -11,7 +11,6 @@
 //! [`run_once`] applies idle and schedules for every account; the rules worker calls it
 //! every minute and tests call it after moving the clock.
 
-use super::connect::stored_auth;
 use super::rules::{Applied, apply_changes};
 use super::schedule::Schedule;
 use crate::domain::{AgentStatus, ParseError, Subdomain};
@@ -152,7 +151,7 @@ pub async fn after_change(state: &AppState, subdomain: &Subdomain, applied: &[Ap
     let state = state.clone();
     let subdomain = subdomain.clone();
     tokio::spawn(async move {
-        let auth = match stored_auth(&state, &subdomain).await {
+        let auth = match state.connections.open(&subdomain).await {
             Ok(auth) => auth,
             Err(error) => {
                 tracing::warn!(subdomain = %subdomain, error = %error, "out-of-office tags skipped");

@@ -1,9 +1,10 @@
 //! The Zendesk client: Channel Framework payload types and the push API (SPEC 1.4, 1.5),
-//! and the REST calls statuses need (SPEC 3): the signed-in user, agents, group
-//! memberships and app notifications.
+//! the REST calls statuses and routing need (SPEC 3), and `connection`, the owner of
+//! each account's REST connection through which every one of those calls is authorized.
 //!
 //! Nothing here logs content: only external ids, counts and status codes.
 
+pub mod connection;
 mod push;
 mod resources;
 mod rest;
@@ -12,9 +13,9 @@ mod tickets;
 pub use push::{MAX_PUSH_BATCH, PushError, PushOutcome, PushResultStatus, ZendeskClient};
 pub use resources::{Author, ExternalResource, FieldValue};
 pub use rest::{
-    BusinessInterval, BusinessSchedule, GroupMembership, Holiday, Me, RestError, ZendeskAuth,
-    ZendeskUser,
+    BusinessInterval, BusinessSchedule, GroupMembership, Holiday, Me, RestError, ZendeskUser,
 };
+pub use connection::{Connections, Credential, ZendeskAuth};
 pub use tickets::{
     CustomField, JobState, JobStatus, MAX_UPDATE_MANY, OpenTickets, SkillChange, SkillChanges,
     TicketChanges, TicketState, TicketUpdate,

@@ -1,5 +1,6 @@
-//! Zendesk REST API calls for statuses (SPEC 3), authenticated with an API token
-//! (`{email}/token:{api_token}` basic auth) or an OAuth access token.
+//! Zendesk REST API calls for statuses (SPEC 3). Every call is authorized through
+//! [`ZendeskClient::authorized`] with the account's [`ZendeskAuth`] (the connection,
+//! renewed ahead of expiry and once on a 401; see `connection`).
 //!
 //! Responses are read into structs holding only ids and the fields routing needs, so a
 //! name or email in Zendesk's answer is never kept. Paged lists follow `next_page` only
@@ -12,57 +13,12 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::ZendeskClient;
-use crate::config::Secret;
+use super::connection::ZendeskAuth;
 use crate::domain::{Subdomain, ZendeskUserId};
 use crate::outbound::{retry_after, transport_code};
 
 /// Most pages read from one list, a guard against a server that never stops paging.
 pub(super) const MAX_PAGES: usize = 1000;
-
-/// How we authenticate to one Zendesk account. Stored sealed as JSON; never printed.
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum ZendeskAuth {
-    ApiToken { email: String, api_token: String },
-    Oauth { access_token: String },
-}
-
-impl std::fmt::Debug for ZendeskAuth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::ApiToken { .. } => "ZendeskAuth::ApiToken(***)",
-            Self::Oauth { .. } => "ZendeskAuth::Oauth(***)",
-        })
-    }
-}
-
-impl ZendeskAuth {
-    /// `api_token` or `oauth`, the stored kind.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::ApiToken { .. } => "api_token",
-            Self::Oauth { .. } => "oauth",
-        }
-    }
-
-    /// The sealed form.
-    pub fn to_secret(&self) -> Secret {
-        Secret::new(serde_json::to_string(self).unwrap_or_default())
-    }
-
-    pub fn from_secret(secret: &Secret) -> Option<Self> {
-        serde_json::from_str(secret.expose()).ok()
-    }
-
-    pub(super) fn apply(&self, request: RequestBuilder) -> RequestBuilder {
-        match self {
-            Self::ApiToken { email, api_token } => {
-                request.basic_auth(format!("{email}/token"), Some(api_token))
-            }
-            Self::Oauth { access_token } => request.bearer_auth(access_token),
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum RestError {
@@ -78,6 +34,9 @@ pub enum RestError {
     BadResponse,
     #[error("Zendesk's next page points outside the account")]
     ForeignNextPage,
+    /// The account's connection cannot be used until a person connects it again.
+    #[error("the Zendesk connection needs to be reconnected ({reason})")]
+    NeedsReconnect { reason: String },
 }
 
 impl RestError {
@@ -90,6 +49,7 @@ impl RestError {
             Self::Rejected { status } => format!("rejected_{status}"),
             Self::BadResponse => "bad_response".into(),
             Self::ForeignNextPage => "foreign_next_page".into(),
+            Self::NeedsReconnect { .. } => "needs_reconnect".into(),
         }
     }
 }
@@ -135,11 +95,6 @@ pub struct Me {
     pub id: ZendeskUserId,
     /// `admin`, `agent` or `end-user`.
     pub role: String,
-}
-
-#[derive(Deserialize)]
-struct TokenResponse {
-    access_token: String,
 }
 
 #[derive(Deserialize)]
@@ -243,13 +198,31 @@ impl ZendeskClient {
         Ok(response)
     }
 
+    /// Sends a request built by `build` with the account's credential; after a 401 the
+    /// credential is renewed once and the request built and sent again.
+    pub(crate) async fn authorized(
+        &self,
+        auth: &ZendeskAuth,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<reqwest::Response, RestError> {
+        let (credential, version) = auth.credential().await?;
+        match self.send(credential.apply(build(self.http()))).await {
+            Err(RestError::Unauthorized { status: 401 }) => {
+                let Some(renewed) = auth.after_unauthorized(version).await? else {
+                    return Err(RestError::Unauthorized { status: 401 });
+                };
+                self.send(renewed.apply(build(self.http()))).await
+            }
+            other => other,
+        }
+    }
+
     pub(super) async fn get_json<T: DeserializeOwned>(
         &self,
         url: &str,
         auth: &ZendeskAuth,
     ) -> Result<T, RestError> {
-        let request = auth.apply(self.http().get(url));
-        let response = self.send(request).await?;
+        let response = self.authorized(auth, |http| http.get(url)).await?;
         response.json().await.map_err(|_| RestError::BadResponse)
     }
 
@@ -267,29 +240,6 @@ impl ZendeskClient {
             id,
             role: me.user.role.unwrap_or_default(),
         })
-    }
-
-    /// Exchanges an OAuth authorization code for an access token (`POST /oauth/tokens`).
-    pub async fn exchange_code(
-        &self,
-        subdomain: &Subdomain,
-        client_id: &str,
-        client_secret: &Secret,
-        code: &str,
-        redirect_uri: &str,
-    ) -> Result<Secret, RestError> {
-        let url = format!("{}/oauth/tokens", self.base_url(subdomain));
-        let body = serde_json::json!({
-            "grant_type": "authorization_code",
-            "code": code,
-            "client_id": client_id,
-            "client_secret": client_secret.expose(),
-            "redirect_uri": redirect_uri,
-            "scope": "read write",
-        });
-        let response = self.send(self.http().post(url).json(&body)).await?;
-        let token: TokenResponse = response.json().await.map_err(|_| RestError::BadResponse)?;
-        Ok(Secret::new(token.access_token))
     }
 
     /// Every agent and admin (`GET /api/v2/users.json?role[]=agent&role[]=admin`, paged).
@@ -349,7 +299,7 @@ impl ZendeskClient {
             body,
             agent_id: agent.get(),
         };
-        self.send(auth.apply(self.http().post(url).json(&payload)))
+        self.authorized(auth, |http| http.post(&url).json(&payload))
             .await
             .map(|_| ())
     }
@@ -434,7 +384,7 @@ impl ZendeskClient {
             ticket.insert("type".into(), kind.into());
         }
         let body = serde_json::json!({ "ticket": ticket });
-        self.send(auth.apply(self.http().put(url).json(&body)))
+        self.authorized(auth, |http| http.put(&url).json(&body))
             .await
             .map(|_| ())
     }
@@ -463,7 +413,7 @@ impl ZendeskClient {
             "remove_tags"
         };
         let body = serde_json::json!({"ticket": {field: [tag]}});
-        self.send(auth.apply(self.http().put(url).json(&body)))
+        self.authorized(auth, |http| http.put(&url).json(&body))
             .await
             .map(|_| ())
     }
@@ -489,19 +439,5 @@ mod tests {
         assert!(same_account(base, format!("{base}/api/v2/users.json?page=2")).is_ok());
         assert!(same_account(base, "https://acme.zendesk.com.evil.io/x".into()).is_err());
         assert!(same_account(base, "https://evil.io/api/v2/users.json".into()).is_err());
-    }
-
-    #[test]
-    fn credentials_never_print_and_round_trip_sealed() {
-        let auth = ZendeskAuth::ApiToken {
-            email: "admin@acme.test".into(),
-            api_token: "tok-123".into(),
-        };
-        let shown = format!("{auth:?}");
-        assert!(!shown.contains("tok-123") && !shown.contains("admin@"));
-        let back = ZendeskAuth::from_secret(&auth.to_secret());
-        assert!(
-            matches!(back, Some(ZendeskAuth::ApiToken { api_token, .. }) if api_token == "tok-123")
-        );
     }
 }

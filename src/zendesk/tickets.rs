@@ -9,7 +9,8 @@ use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 
 use super::ZendeskClient;
-use super::rest::{MAX_PAGES, RestError, ZendeskAuth, same_account};
+use super::connection::ZendeskAuth;
+use super::rest::{MAX_PAGES, RestError, same_account};
 use crate::domain::Subdomain;
 
 /// Most tickets one `update_many` call may carry.
@@ -401,7 +402,7 @@ impl ZendeskClient {
         );
         let body = serde_json::json!({ "tickets": updates });
         let response = self
-            .send(auth.apply(self.http().put(url).json(&body)))
+            .authorized(auth, |http| http.put(&url).json(&body))
             .await?;
         let job: JobEnvelope = response.json().await.map_err(|_| RestError::BadResponse)?;
         Ok(job.job_status.into())

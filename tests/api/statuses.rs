@@ -6,7 +6,8 @@ use slackdesk::clock::Clock;
 use slackdesk::domain::{Subdomain, ZendeskUserId};
 use slackdesk::statuses::{connect, keys};
 use slackdesk::storage::{agents, api_keys};
-use slackdesk::zendesk::ZendeskAuth;
+use slackdesk::config::Secret;
+use slackdesk::zendesk::connection::{ConnectionError, Grant};
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, ResponseTemplate};
 
@@ -80,11 +81,11 @@ pub(crate) async fn connect_account(app: &TestApp, name: &str, agent_ids: &[i64]
         )
         .mount(&app.zendesk)
         .await;
-    let auth = ZendeskAuth::ApiToken {
+    let grant = Grant::ApiToken {
         email: EMAIL.into(),
-        api_token: API_TOKEN.into(),
+        api_token: Secret::from(API_TOKEN),
     };
-    let report = connect::connect(&app.state, &subdomain(name), &auth)
+    let report = connect::connect(&app.state, &subdomain(name), grant)
         .await
         .expect("connects");
     assert_eq!(report.connected_as.map(ZendeskUserId::get), Some(ADMIN));
@@ -222,15 +223,15 @@ async fn wrong_zendesk_credentials_are_refused_and_nothing_is_stored(backend: Ba
         )
         .mount(&app.zendesk)
         .await;
-    let auth = ZendeskAuth::ApiToken {
+    let grant = Grant::ApiToken {
         email: EMAIL.into(),
-        api_token: "wrong".into(),
+        api_token: Secret::from("wrong"),
     };
 
-    let result = connect::connect(&app.state, &subdomain("acme"), &auth).await;
+    let result = connect::connect(&app.state, &subdomain("acme"), grant).await;
 
     assert!(
-        matches!(result, Err(connect::ConnectError::Zendesk(_))),
+        matches!(result, Err(ConnectionError::Zendesk(_))),
         "{result:?}"
     );
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM zendesk_connections")

@@ -15,7 +15,7 @@ use slackdesk::storage::agents::{self, AgentRecord};
 use slackdesk::storage::routing as store;
 use slackdesk::storage::statuses::{self, Source, StatusRecord};
 use slackdesk::storage::zendesk_connections;
-use slackdesk::zendesk::ZendeskAuth;
+use slackdesk::zendesk::Credential;
 
 use crate::support::{Backend, Options, TestApp, spawn_app_with};
 use fake::FakeZendesk;
@@ -62,7 +62,7 @@ pub async fn desk(backend: Backend, agents: &[AgentSpec]) -> Desk {
     )
     .await;
     let zendesk = FakeZendesk::mount(&app.zendesk, "acme").await;
-    let auth = ZendeskAuth::ApiToken {
+    let auth = Credential::ApiToken {
         email: "admin@acme.example".into(),
         api_token: "zd-api-token-routing".into(),
     };
@@ -72,6 +72,7 @@ pub async fn desk(backend: Backend, agents: &[AgentSpec]) -> Desk {
         &acme(),
         "api_token",
         &auth.to_secret(),
+        Default::default(),
         MONDAY,
     )
     .await
