@@ -114,15 +114,30 @@ struct ConnectArgs {
     client_id: Option<String>,
     /// That client's secret. Prefer the environment variable: arguments are visible to
     /// other local users.
-    #[arg(long, env = "ZENDESK_CONNECT_CLIENT_SECRET", hide_env_values = true, requires = "client_id")]
+    #[arg(
+        long,
+        env = "ZENDESK_CONNECT_CLIENT_SECRET",
+        hide_env_values = true,
+        requires = "client_id"
+    )]
     client_secret: Option<Secret>,
     /// Deprecated (API tokens): email of the Zendesk admin the token belongs to (kept only
     /// inside the sealed credential).
-    #[arg(long, env = "ZENDESK_EMAIL", hide_env_values = true, requires = "api_token")]
+    #[arg(
+        long,
+        env = "ZENDESK_EMAIL",
+        hide_env_values = true,
+        requires = "api_token"
+    )]
     email: Option<String>,
     /// Deprecated: an existing API token. Zendesk has issued none since 27 October 2026
     /// and deactivates all of them on 30 April 2027.
-    #[arg(long, env = "ZENDESK_API_TOKEN", hide_env_values = true, requires = "email")]
+    #[arg(
+        long,
+        env = "ZENDESK_API_TOKEN",
+        hide_env_values = true,
+        requires = "email"
+    )]
     api_token: Option<Secret>,
     #[command(flatten)]
     settings: Settings,
@@ -297,7 +312,12 @@ impl Cli {
 
 async fn zendesk_connect(args: ConnectArgs) -> anyhow::Result<()> {
     let subdomain = Subdomain::parse(&args.subdomain)?;
-    let (grant, how) = match (args.client_id, args.client_secret, args.email, args.api_token) {
+    let (grant, how) = match (
+        args.client_id,
+        args.client_secret,
+        args.email,
+        args.api_token,
+    ) {
         (Some(client_id), Some(client_secret), _, _) => (
             Grant::ClientCredentials {
                 client_id,

@@ -184,10 +184,30 @@
     window.setTimeout(poll, AUTHORIZE_POLL_MS);
   }
 
-  function showAdmin() {
+  function showAdmin(view) {
     say('');
     show('authorize-view', false);
     show('admin-view', true);
+    showConnection((view || {}).zendesk_connection);
+  }
+
+  // The account's Zendesk REST connection: said plainly when it needs an admin.
+  function showConnection(connection) {
+    var line = byId('zendesk-connection');
+    if (!line || !connection) { return; }
+    var text = '';
+    if (connection.health === 'needs_reconnect') {
+      text = 'The Zendesk connection needs to be reconnected: ' + (connection.reason || '') +
+        ' Agent sync, status rules, routing and notices are paused until then. Reconnect at ' +
+        ctx.serviceUrl + connection.reconnect_url + ' or ' + ctx.serviceUrl + connection.client_credentials_url + '.';
+    } else if (connection.health === 'not_connected') {
+      text = connection.reason || '';
+    } else if (connection.deprecated) {
+      text = connection.deprecated;
+    }
+    line.textContent = text;
+    line.hidden = text === '';
+    line.setAttribute('data-health', connection.health || '');
   }
 
   function startTopBar() {

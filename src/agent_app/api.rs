@@ -33,6 +33,9 @@ pub struct AgentView {
     /// On a change: whether it changed anything.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changed: Option<bool>,
+    /// The account's Zendesk REST connection, for the admin view (no secrets in it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zendesk_connection: Option<crate::zendesk::connection::ConnectionNotice>,
 }
 
 const CHOICES: [&str; 3] = ["online", "away", "offline"];
@@ -116,6 +119,7 @@ async fn view(
         updated_by: record.as_ref().map(|r| r.updated_by.get()),
         choices: CHOICES,
         changed,
+        zendesk_connection: state.connections.notice(&caller.subdomain).await.ok(),
     })
 }
 

@@ -24,9 +24,9 @@ use super::session;
 use super::zaf_jwt::{self, JwtError, ZafIdentity};
 use crate::domain::Subdomain;
 use crate::startup::AppState;
-use crate::zendesk::connection::ConnectionError;
 use crate::storage::app_sessions::{self, StoredKey};
 use crate::web::{ApiError, Form, html, read_body};
+use crate::zendesk::connection::ConnectionError;
 
 /// The two locations, each at `/zendesk/app/location/{name}`.
 pub const LOCATIONS: [&str; 2] = ["top_bar", "nav_bar"];

@@ -34,12 +34,12 @@ use crate::domain::{Subdomain, ZendeskUserId};
 use crate::startup::AppState;
 use crate::statuses::board;
 use crate::statuses::connect;
-use crate::zendesk::connection::{ConnectionError, Grant};
 use crate::statuses::keys;
 use crate::storage::app_sign_ins::{self, PendingSignIn};
 use crate::storage::{api_keys, app_tokens};
 use crate::web::{ApiError, Form, error_page, html};
 use crate::zendesk::ZendeskAuth;
+use crate::zendesk::connection::{ConnectionError, Grant};
 
 pub const CALLBACK_PATH: &str = "/zendesk/app/callback";
 const STATE_TTL_MS: i64 = 10 * 60_000;

@@ -116,7 +116,9 @@ async fn ticket_fields(state: &AppState, job: &SlackJob) -> Result<(), JobError>
         Ok(auth) => auth,
         Err(ConnectionError::Storage(error)) => return Err(error.into()),
         Err(ConnectionError::NeedsReconnect(reason)) => {
-            return Err(JobError::Zendesk(crate::zendesk::RestError::NeedsReconnect { reason }));
+            return Err(JobError::Zendesk(
+                crate::zendesk::RestError::NeedsReconnect { reason },
+            ));
         }
         Err(_) => return Err(JobError::Gone("zendesk_not_connected")),
     };

@@ -25,6 +25,7 @@ use crate::storage::accounts::{self, AccountSettings, DeliveryMode, NewAccount};
 use crate::storage::setup_sessions::{self, NewSetupSession, SetupSession};
 use crate::storage::{outbox, workspace_grants};
 use crate::web::{ApiError, Form, html, read_body};
+use crate::zendesk::connection::ConnectionNotice;
 
 const NAME_MAX_CHARS: usize = 255;
 const TAGS_MAX: usize = 20;
@@ -47,6 +48,8 @@ struct AdminPage<'a> {
     priorities: [&'static str; 4],
     types: [&'static str; 4],
     push_failure: Option<String>,
+    /// The subdomain's Zendesk REST connection (ticket priority and type need it).
+    connection: Option<ConnectionNotice>,
 }
 
 #[derive(Template)]
@@ -140,6 +143,7 @@ async fn open_inner(
         slack,
         failures,
         push_failure: account.as_ref().and_then(|a| a.push_failure.clone()),
+        connection: state.connections.notice(&subdomain).await.ok(),
         priorities: admin_slack::PRIORITIES,
         types: admin_slack::TYPES,
     };
@@ -276,6 +280,7 @@ async fn resubmit_page(
         slack,
         failures: Vec::new(),
         push_failure: None,
+        connection: state.connections.notice(&session.subdomain).await.ok(),
         priorities: admin_slack::PRIORITIES,
         types: admin_slack::TYPES,
     };

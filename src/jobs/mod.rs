@@ -34,15 +34,35 @@ pub fn spawn_workers(state: AppState, cancel: CancellationToken) -> JoinHandle<(
     let sync = tokio::spawn(agent_sync::run(state.clone(), cancel.clone()));
     let rules = tokio::spawn(status_rules_loop(state.clone(), cancel.clone()));
     let routing = tokio::spawn(routing_loop(state.clone(), cancel.clone()));
-    let routing_sync = tokio::spawn(routing_sync_loop(state, cancel));
+    let routing_sync = tokio::spawn(routing_sync_loop(state.clone(), cancel.clone()));
+    let renewal = tokio::spawn(connection_renewal_loop(state, cancel));
     tokio::spawn(async move {
         let _ = delivery.await;
         let _ = sync.await;
         let _ = rules.await;
         let _ = routing.await;
         let _ = routing_sync.await;
+        let _ = renewal.await;
     })
 }
+
+/// Renews idle Zendesk connections before their refresh token expires, every
+/// [`RENEWAL_POLL`] (a look at one small table; renewals themselves are rare).
+async fn connection_renewal_loop(state: AppState, cancel: CancellationToken) {
+    loop {
+        if let Err(error) = state.connections.renew_idle().await {
+            tracing::error!(error = %crate::web::error_chain(&error), "Zendesk connection renewal round failed");
+        }
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            () = tokio::time::sleep(RENEWAL_POLL) => {}
+        }
+    }
+    tracing::info!("Zendesk connection renewal worker stopped");
+}
+
+/// How often idle connections are looked at.
+const RENEWAL_POLL: Duration = Duration::from_secs(5);
 
 /// Applies the status rules (idle, schedules) every minute until `cancel` fires.
 async fn status_rules_loop(state: AppState, cancel: CancellationToken) {

@@ -14,10 +14,10 @@ use super::settings::{AccountSettings, Model, QueueKind};
 use super::write::{self, WriteReport};
 use crate::domain::Subdomain;
 use crate::startup::AppState;
-use crate::zendesk::connection::ConnectionError;
 use crate::statuses::schedule::{Schedule, iana_zone, local_to_utc_ms};
 use crate::storage::routing::{self as store, NewAssignment, Queue};
 use crate::storage::{StorageError, agents, status_rules, statuses};
+use crate::zendesk::connection::ConnectionError;
 use crate::zendesk::{RestError, TicketState, ZendeskAuth};
 
 /// How long a run may hold its queue before another worker may take over.

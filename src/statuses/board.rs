@@ -21,6 +21,7 @@ use crate::startup::AppState;
 use crate::storage::statuses::StatusRecord;
 use crate::storage::{agents, api_keys, board_sessions, statuses};
 use crate::web::{ApiError, Form, html, read_body};
+use crate::zendesk::connection::ConnectionNotice;
 
 pub const PATH: &str = "/zendesk/board";
 const COOKIE: &str = "sd_board";
@@ -53,6 +54,8 @@ struct BoardPage<'a> {
     rows: Vec<Row>,
     statuses: [&'static str; 4],
     notice: Option<&'a str>,
+    /// The account's Zendesk connection (statuses rules, agent sync and notices need it).
+    connection: Option<ConnectionNotice>,
 }
 
 #[derive(Template)]
@@ -211,6 +214,7 @@ pub(super) async fn show(
         rows: rows(&state, &caller).await?,
         statuses: AgentStatus::ALL.map(AgentStatus::as_str),
         notice,
+        connection: state.connections.notice(&caller.subdomain).await.ok(),
     };
     Ok(admin_page(&state, html(StatusCode::OK, &page)))
 }

@@ -10,6 +10,7 @@
 mod api;
 mod auth;
 pub mod board;
+mod client_credentials;
 pub mod connect;
 pub mod keys;
 mod notify;
@@ -42,6 +43,14 @@ pub mod paths {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route(paths::CONNECT, web::get().to(oauth::start))
         .route(oauth::CALLBACK_PATH, web::get().to(oauth::callback))
+        .route(
+            client_credentials::PATH,
+            web::get().to(client_credentials::show),
+        )
+        .route(
+            client_credentials::PATH,
+            web::post().to(client_credentials::submit),
+        )
         .route(board::PATH, web::get().to(board::show))
         .route("/zendesk/board/rows", web::get().to(board::refresh))
         .route("/zendesk/board/sign_in", web::post().to(board::sign_in))

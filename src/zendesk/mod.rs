@@ -10,12 +10,12 @@ mod resources;
 mod rest;
 mod tickets;
 
+pub use connection::{Connections, Credential, ZendeskAuth};
 pub use push::{MAX_PUSH_BATCH, PushError, PushOutcome, PushResultStatus, ZendeskClient};
 pub use resources::{Author, ExternalResource, FieldValue};
 pub use rest::{
     BusinessInterval, BusinessSchedule, GroupMembership, Holiday, Me, RestError, ZendeskUser,
 };
-pub use connection::{Connections, Credential, ZendeskAuth};
 pub use tickets::{
     CustomField, JobState, JobStatus, MAX_UPDATE_MANY, OpenTickets, SkillChange, SkillChanges,
     TicketChanges, TicketState, TicketUpdate,

@@ -3,10 +3,10 @@
 
 use serde_json::{Value, json};
 use slackdesk::clock::Clock;
+use slackdesk::config::Secret;
 use slackdesk::domain::{Subdomain, ZendeskUserId};
 use slackdesk::statuses::{connect, keys};
 use slackdesk::storage::{agents, api_keys};
-use slackdesk::config::Secret;
 use slackdesk::zendesk::connection::{ConnectionError, Grant};
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, ResponseTemplate};

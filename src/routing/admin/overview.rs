@@ -30,6 +30,8 @@ struct OverviewPage<'a> {
     skills_full: String,
     resync_pending: bool,
     sync_failure: Option<String>,
+    /// The account's Zendesk connection: routing pauses while it needs a reconnect.
+    connection: Option<crate::zendesk::connection::ConnectionNotice>,
 }
 
 /// `GET /zendesk/routing`.
@@ -73,6 +75,7 @@ pub(super) async fn overview(state: web::Data<AppState>, req: HttpRequest) -> Ht
                 skills_full: when(sync.skills_full_at),
                 resync_pending: sync.skills_resync_requested,
                 sync_failure: sync.sync_failure,
+                connection: state.connections.notice(sub).await.ok(),
             },
         ))
     }

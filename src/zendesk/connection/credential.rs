@@ -199,7 +199,10 @@ impl ZendeskClient {
         }
         Ok(TokenSet {
             access_token: Secret::new(token.access_token),
-            refresh_token: token.refresh_token.filter(|t| !t.is_empty()).map(Secret::new),
+            refresh_token: token
+                .refresh_token
+                .filter(|t| !t.is_empty())
+                .map(Secret::new),
             expires_in: token.expires_in.filter(|s| *s > 0),
             refresh_token_expires_in: token.refresh_token_expires_in.filter(|s| *s > 0),
         })
@@ -285,17 +288,29 @@ mod tests {
         let old = Secret::from(r#"{"kind":"oauth","access_token":"a1"}"#);
         assert!(matches!(
             Credential::from_secret(&old),
-            Some(Credential::Oauth { refresh_token: None, .. })
+            Some(Credential::Oauth {
+                refresh_token: None,
+                ..
+            })
         ));
         let api = Secret::from(r#"{"kind":"api_token","email":"e","api_token":"t"}"#);
-        assert_eq!(Credential::from_secret(&api).map(|c| c.kind()), Some("api_token"));
+        assert_eq!(
+            Credential::from_secret(&api).map(|c| c.kind()),
+            Some("api_token")
+        );
     }
 
     #[test]
     fn only_short_oauth_codes_are_kept() {
         let status = StatusCode::BAD_REQUEST;
-        assert_eq!(oauth_error_code(Some("invalid_grant".into()), status), "invalid_grant");
-        assert_eq!(oauth_error_code(Some("a b <script>".into()), status), "http_400");
+        assert_eq!(
+            oauth_error_code(Some("invalid_grant".into()), status),
+            "invalid_grant"
+        );
+        assert_eq!(
+            oauth_error_code(Some("a b <script>".into()), status),
+            "http_400"
+        );
         assert_eq!(oauth_error_code(None, status), "http_400");
     }
 }

@@ -135,7 +135,11 @@ impl Connections {
     /// Checks a grant with Zendesk (a real call as the grant's user, who must be an
     /// admin), then stores it sealed as the subdomain's connection. Nothing is stored when
     /// a check fails.
-    pub async fn connect(&self, subdomain: &Subdomain, grant: Grant) -> Result<Me, ConnectionError> {
+    pub async fn connect(
+        &self,
+        subdomain: &Subdomain,
+        grant: Grant,
+    ) -> Result<Me, ConnectionError> {
         let issued = now_ms();
         let (credential, lifetimes) = match grant {
             Grant::AuthorizationCode(tokens) => (
@@ -222,7 +226,10 @@ impl Connections {
             if row.needs_reconnect() || !refresh_due(&row, now) {
                 continue;
             }
-            match self.renew(&row.subdomain, row.version, Why::RefreshTokenAging).await {
+            match self
+                .renew(&row.subdomain, row.version, Why::RefreshTokenAging)
+                .await
+            {
                 Ok(_) => renewed += 1,
                 Err(error) => {
                     tracing::warn!(subdomain = %row.subdomain, code = %error.code(), "idle Zendesk connection not renewed");
@@ -431,11 +438,9 @@ impl From<ConnectionError> for RestError {
             ConnectionError::NotConnected => RestError::NeedsReconnect {
                 reason: "not_connected".into(),
             },
-            ConnectionError::Storage(_) | ConnectionError::BadCredential => {
-                RestError::Transient {
-                    code: "connection_storage".into(),
-                }
-            }
+            ConnectionError::Storage(_) | ConnectionError::BadCredential => RestError::Transient {
+                code: "connection_storage".into(),
+            },
             ConnectionError::NotAdmin => RestError::Unauthorized { status: 403 },
         }
     }

@@ -120,10 +120,16 @@ impl Connections {
         let owner = &self.inner.owner;
         let now = now_ms();
         let until = now + i64::try_from(self.inner.lease.as_millis()).unwrap_or(i64::MAX / 2);
-        let taken =
-            zendesk_connections::take_lease(self.db(), subdomain, current.version, owner, now, until)
-                .await
-                .map_err(ConnectionError::from)?;
+        let taken = zendesk_connections::take_lease(
+            self.db(),
+            subdomain,
+            current.version,
+            owner,
+            now,
+            until,
+        )
+        .await
+        .map_err(ConnectionError::from)?;
         if !taken {
             return Ok(None);
         }
@@ -136,9 +142,15 @@ impl Connections {
             }
             Err(GrantError::Unavailable(error)) => {
                 tracing::warn!(subdomain = %subdomain, code = %error.code(), "Zendesk token renewal failed; will retry");
-                zendesk_connections::release_lease(self.db(), subdomain, owner, &error.code(), now_ms())
-                    .await
-                    .map_err(ConnectionError::from)?;
+                zendesk_connections::release_lease(
+                    self.db(),
+                    subdomain,
+                    owner,
+                    &error.code(),
+                    now_ms(),
+                )
+                .await
+                .map_err(ConnectionError::from)?;
                 Err(error)
             }
         }
@@ -215,11 +227,21 @@ impl Connections {
         }))
     }
 
-    async fn give_up(&self, subdomain: &Subdomain, version: i64, reason: &str) -> Result<(), RestError> {
-        let marked =
-            zendesk_connections::mark_needs_reconnect(self.db(), subdomain, version, reason, now_ms())
-                .await
-                .map_err(ConnectionError::from)?;
+    async fn give_up(
+        &self,
+        subdomain: &Subdomain,
+        version: i64,
+        reason: &str,
+    ) -> Result<(), RestError> {
+        let marked = zendesk_connections::mark_needs_reconnect(
+            self.db(),
+            subdomain,
+            version,
+            reason,
+            now_ms(),
+        )
+        .await
+        .map_err(ConnectionError::from)?;
         if marked {
             tracing::warn!(subdomain = %subdomain, code = %reason, "Zendesk connection needs to be reconnected");
         }
