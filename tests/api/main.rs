@@ -33,4 +33,5 @@ mod status_board;
 mod status_rules;
 mod statuses;
 mod zendesk_app_package;
+mod zendesk_connection;
 mod zendesk_oauth;

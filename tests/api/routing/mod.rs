@@ -2,7 +2,7 @@
 //! (views, tickets, `update_many` jobs, exports, skills), and the routing worker driven
 //! one round at a time on a manual clock.
 
-mod fake;
+pub mod fake;
 mod scenarios;
 
 use serde_json::{Value, json};
@@ -53,11 +53,16 @@ pub fn online(id: i64) -> AgentSpec {
 
 /// An app on a manual clock with acme connected to the fake Zendesk and these agents.
 pub async fn desk(backend: Backend, agents: &[AgentSpec]) -> Desk {
+    desk_with(backend, agents, Options::default()).await
+}
+
+/// [`desk`] with more options (the clock is always manual, at [`MONDAY`]).
+pub async fn desk_with(backend: Backend, agents: &[AgentSpec], options: Options) -> Desk {
     let app = spawn_app_with(
         backend,
         Options {
             clock: Some(Clock::manual(MONDAY)),
-            ..Options::default()
+            ..options
         },
     )
     .await;

@@ -29,7 +29,7 @@ struct Refresh {
     access: String,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Counts {
     pub code_exchanges: usize,
     pub refreshes: usize,
@@ -61,7 +61,11 @@ pub struct State {
 impl State {
     fn mint(&mut self, prefix: &str) -> String {
         self.next += 1;
-        format!("{prefix}-{:06}-{}", self.next, uuid::Uuid::new_v4().simple())
+        format!(
+            "{prefix}-{:06}-{}",
+            self.next,
+            uuid::Uuid::new_v4().simple()
+        )
     }
 
     fn issue_pair(&mut self) -> Value {
@@ -135,9 +139,7 @@ fn body_of(request: &Request) -> HashMap<String, String> {
 
 fn bearer(request: &Request) -> Option<String> {
     let value = request.headers.get("authorization")?.to_str().ok()?;
-    value
-        .strip_prefix("Bearer ")
-        .map(|t| t.trim().to_owned())
+    value.strip_prefix("Bearer ").map(|t| t.trim().to_owned())
 }
 
 impl FakeOauth {
@@ -190,6 +192,11 @@ impl FakeOauth {
 
     pub fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap()
+    }
+
+    /// What the token endpoint and the guard counted so far.
+    pub fn counts(&self) -> Counts {
+        self.state().counts.clone()
     }
 
     /// An authorization code the admin "approved", for the callback.

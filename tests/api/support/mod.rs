@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod fake_oauth;
 pub mod fake_slack;
 pub mod schemas;
 pub mod snapshot;
