@@ -61,6 +61,10 @@ async fn fake_oauth(app: &TestApp, access: Duration, refresh: Duration) -> FakeO
 
 /// Users, group memberships, app notices and ticket updates (behind the token guard).
 async fn mount_rest(app: &TestApp) {
+    mount_rest_on(&app.zendesk).await;
+}
+
+async fn mount_rest_on(zendesk: &wiremock::MockServer) {
     let users: Vec<Value> = AGENTS
         .iter()
         .map(|id| json!({"id": id, "role": "agent", "name": "Agent", "email": "a@acme.example"}))
@@ -72,7 +76,7 @@ async fn mount_rest(app: &TestApp) {
             ResponseTemplate::new(200).set_body_json(json!({"users": users, "next_page": null})),
         )
         .with_priority(5)
-        .mount(&app.zendesk)
+        .mount(zendesk)
         .await;
     Mock::given(method("GET"))
         .and(path("/z/acme/api/v2/group_memberships.json"))
@@ -81,19 +85,19 @@ async fn mount_rest(app: &TestApp) {
                 .set_body_json(json!({"group_memberships": [], "next_page": null})),
         )
         .with_priority(5)
-        .mount(&app.zendesk)
+        .mount(zendesk)
         .await;
     Mock::given(method("POST"))
         .and(path("/z/acme/api/v2/apps/notify"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
         .with_priority(5)
-        .mount(&app.zendesk)
+        .mount(zendesk)
         .await;
     Mock::given(method("PUT"))
         .and(path_regex(r"^/z/acme/api/v2/tickets/\d+\.json$"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ticket": {}})))
         .with_priority(5)
-        .mount(&app.zendesk)
+        .mount(zendesk)
         .await;
 }
 
@@ -522,3 +526,165 @@ on_both_databases!(
     a_revoked_grant_shows_needs_reconnect_everywhere_until_reconnected,
     a_refused_api_token_needs_reconnect_and_api_tokens_are_labelled_deprecated,
 );
+
+// ---------------------------------------------------------------------------------------
+// kill -9 in the middle of a refresh
+
+struct Binary {
+    child: std::process::Child,
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill(); // SIGKILL
+        let _ = self.child.wait();
+    }
+}
+
+/// The real binary on `port`, its SQLite file and log in `dir`, talking to the fakes.
+async fn start_binary(dir: &std::path::Path, port: u16, zendesk: &str, keys: &str) -> Binary {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("slackdesk.log"))
+        .unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_slackdesk"))
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "info,sqlx=warn")
+        .env("PUBLIC_URL", "https://slackdesk.example.com")
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/slackdesk.db", dir.display()),
+        )
+        .env("SLACKDESK_KEYS", keys)
+        .env("ZENDESK_URL_TEMPLATE", format!("{zendesk}/z/{{subdomain}}"))
+        .env("ZENDESK_CLIENT_ID", ZENDESK_CLIENT_ID)
+        .env("ZENDESK_CLIENT_SECRET", ZENDESK_CLIENT_SECRET)
+        .env("HTTP_TIMEOUT_SECS", "2")
+        .stdout(std::process::Stdio::from(log.try_clone().unwrap()))
+        .stderr(std::process::Stdio::from(log))
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    eventually("the binary to be ready", 30, || async {
+        http.get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+            .ok()
+            .filter(|r| r.status() == 200)
+            .map(|_| ())
+    })
+    .await;
+    Binary { child }
+}
+
+/// GET on the binary without following redirects.
+async fn binary_get(port: u16, path: &str) -> reqwest::Response {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("http://127.0.0.1:{port}{path}"))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn users_reads(zendesk: &wiremock::MockServer) -> usize {
+    zendesk
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/z/acme/api/v2/users.json")
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_killed_midway_leaves_a_connection_that_works_after_a_restart() {
+    slackdesk::startup::install_crypto_provider();
+    let zendesk = wiremock::MockServer::start().await;
+    // The same fakes as the in-process tests, on a server of the test's own.
+    let stand_in = TestAppFakes { zendesk: &zendesk };
+    let oauth = stand_in.oauth().await;
+    stand_in.rest().await;
+    let dir = tempfile::tempdir().unwrap();
+    let keys = slackdesk::crypto::generate_key_line("k1").unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+
+    // Connected through the binary's own OAuth pages.
+    let first = start_binary(dir.path(), port, &zendesk.uri(), &keys).await;
+    let start = binary_get(port, "/zendesk/connect?subdomain=acme").await;
+    let location = start.headers()["location"].to_str().unwrap().to_owned();
+    let state = url::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let callback = binary_get(
+        port,
+        &format!(
+            "/zendesk/connect/callback?code={}&state={state}",
+            oauth.approve()
+        ),
+    )
+    .await;
+    assert_eq!(callback.status(), 200);
+    drop(first);
+
+    // The token expired; the next start's agent sync renews it, and the refresh is on
+    // its way to Zendesk (not processed yet) when the process is killed.
+    oauth.expire_access_tokens();
+    oauth.state().hold_refreshes = Some(Duration::from_secs(30));
+    let second = start_binary(dir.path(), port, &zendesk.uri(), &keys).await;
+    eventually("the refresh to be in flight", 30, || async {
+        (oauth.counts().held_refreshes > 0).then_some(())
+    })
+    .await;
+    drop(second); // kill -9 while the refresh waits for Zendesk's answer
+    oauth.state().hold_refreshes = None;
+    let reads_before = users_reads(&zendesk).await;
+
+    let _third = start_binary(dir.path(), port, &zendesk.uri(), &keys).await;
+
+    // Once the dead process's lease runs out, the stored refresh token still works.
+    eventually("agent sync to work again after the restart", 40, || async {
+        (users_reads(&zendesk).await > reads_before && oauth.counts().refreshes == 1).then_some(())
+    })
+    .await;
+    let counts = oauth.counts();
+    assert_eq!(counts.refused_refreshes, 0, "{counts:?}");
+    let ready: Value = binary_get(port, "/readyz").await.json().await.unwrap();
+    assert_eq!(ready["zendesk_connections"]["needs_reconnect"], json!([]));
+    assert_eq!(ready["zendesk_connections"]["states"]["active"], 1);
+}
+
+/// Mounts the fakes of this file on a bare wiremock server (for the binary test).
+struct TestAppFakes<'a> {
+    zendesk: &'a wiremock::MockServer,
+}
+
+impl TestAppFakes<'_> {
+    async fn oauth(&self) -> FakeOauth {
+        FakeOauth::mount(
+            self.zendesk,
+            "acme",
+            (ZENDESK_CLIENT_ID, ZENDESK_CLIENT_SECRET),
+            Duration::from_secs(3600),
+            Duration::from_secs(3600),
+        )
+        .await
+    }
+
+    async fn rest(&self) {
+        mount_rest_on(self.zendesk).await;
+    }
+}

@@ -36,6 +36,8 @@ pub struct Counts {
     /// Refresh requests Zendesk refused (a token already used, expired or revoked).
     pub refused_refreshes: usize,
     pub client_credentials: usize,
+    /// Refresh requests held unprocessed (see `State::hold_refreshes`).
+    pub held_refreshes: usize,
     /// REST calls answered 401 because their token was expired or unknown.
     pub rejected_calls: usize,
     /// REST calls that went through with a live token.
@@ -268,6 +270,7 @@ impl Respond for TokenEndpoint {
                 }
                 if let Some(hold) = state.hold_refreshes {
                     // Not processed: the old pair stays valid.
+                    state.counts.held_refreshes += 1;
                     return ResponseTemplate::new(503).set_delay(hold);
                 }
                 let presented = field("refresh_token");
