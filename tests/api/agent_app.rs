@@ -1155,7 +1155,49 @@ async fn a_callback_link_only_works_in_the_browser_that_started_it(backend: Back
     );
 }
 
+async fn the_admin_view_says_when_the_zendesk_connection_needs_reconnecting(backend: Backend) {
+    let app = ready(backend).await;
+    let token = mint(&app).await;
+    let admin = open_app(&app, ADMIN).await;
+    let (t, s) = (Some(token.as_str()), Some(admin.as_str()));
+    let (status, before) = call(&app, t, s, "GET", "/app/v1/me", None).await;
+    assert_eq!(status, 200, "{before}");
+    assert_eq!(before["zendesk_connection"]["health"], "active");
+    assert!(
+        before["zendesk_connection"]["deprecated"]
+            .as_str()
+            .is_some_and(|text| text.contains("30 April 2027")),
+        "an API-token connection is labelled deprecated: {before}"
+    );
+    let acme = slackdesk::domain::Subdomain::parse("acme").unwrap();
+    let stored = slackdesk::storage::zendesk_connections::find(&app.state.db, &acme)
+        .await
+        .unwrap()
+        .unwrap();
+    slackdesk::storage::zendesk_connections::mark_needs_reconnect(
+        &app.state.db,
+        &acme,
+        stored.version,
+        "invalid_grant",
+        0,
+    )
+    .await
+    .unwrap();
+
+    let (_, after) = call(&app, t, s, "GET", "/app/v1/me", None).await;
+
+    assert_eq!(after["zendesk_connection"]["health"], "needs_reconnect");
+    assert_eq!(after["zendesk_connection"]["reason_code"], "invalid_grant");
+    assert!(
+        after["zendesk_connection"]["reason"]
+            .as_str()
+            .is_some_and(|text| text.contains("Connect the account again")),
+        "{after}"
+    );
+}
+
 on_both_databases!(
+    the_admin_view_says_when_the_zendesk_connection_needs_reconnecting,
     an_admin_authorizes_the_app_and_the_token_goes_only_to_zendesk,
     an_agent_cannot_authorize_the_app,
     the_token_is_never_written_into_another_apps_installation,

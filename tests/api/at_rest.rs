@@ -13,7 +13,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::support::fake_slack;
 use crate::support::{SIGNING_SECRET, event_callback, eventually, hidden_value};
 
-const MARKERS: [&str; 9] = [
+const MARKERS: [&str; 13] = [
     "MARKER-MESSAGE-TEXT",
     "MARKER-PERSON-NAME",
     "marker.person@example.com",
@@ -23,6 +23,10 @@ const MARKERS: [&str; 9] = [
     "zdpush-MARKER-PUSH-TOKEN",
     "marker-channel-name",
     "MARKER-ACCOUNT-NAME",
+    "zd-MARKER-ACCESS-TOKEN",
+    "zd-MARKER-REFRESH-TOKEN",
+    "MARKER-CLIENT-SECRET",
+    "MARKER-OAUTH-CLIENT-SECRET",
 ];
 const TS: &str = "1700000000.000100";
 
@@ -56,7 +60,9 @@ fn slackdesk(dir: &Path, slack: &MockServer, zendesk: &MockServer, port: u16) ->
             "ZENDESK_URL_TEMPLATE",
             format!("{}/z/{{subdomain}}", zendesk.uri()),
         )
-        .env("WORKER_POLL_MS", "50");
+        .env("WORKER_POLL_MS", "50")
+        .env("ZENDESK_CLIENT_ID", "slackdesk_oauth")
+        .env("ZENDESK_CLIENT_SECRET", "MARKER-OAUTH-CLIENT-SECRET");
     command
 }
 
@@ -90,6 +96,46 @@ async fn fakes() -> (MockServer, MockServer) {
     Mock::given(method("POST"))
         .and(path("/z/acme/api/v2/any_channel/push"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"results": [{"external_resource_id": format!("slack:T0TEAM:C0CHAN:{TS}"), "status": {"code": "success"}}]})))
+        .mount(&zendesk)
+        .await;
+    // Zendesk's token endpoint: acme connects with client credentials, beta with OAuth
+    // (a refresh token); both tokens belong to an admin.
+    Mock::given(method("POST"))
+        .and(path("/z/acme/oauth/tokens"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "zd-MARKER-ACCESS-TOKEN-acme", "expires_in": 1800})))
+        .mount(&zendesk)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/z/beta/oauth/tokens"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "zd-MARKER-ACCESS-TOKEN-beta", "expires_in": 1800,
+            "refresh_token": "zd-MARKER-REFRESH-TOKEN-beta", "refresh_token_expires_in": 2_592_000})))
+        .mount(&zendesk)
+        .await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex(r"^/z/[a-z]+/api/v2/users/me\.json$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"user": {
+            "id": 361_576_231_073_i64, "name": "MARKER-PERSON-NAME", "email": "marker.person@example.com", "role": "admin"}})))
+        .mount(&zendesk)
+        .await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex(
+            r"^/z/[a-z]+/api/v2/users\.json$",
+        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"users": [], "next_page": null})),
+        )
+        .mount(&zendesk)
+        .await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex(
+            r"^/z/[a-z]+/api/v2/group_memberships\.json$",
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"group_memberships": [], "next_page": null})),
+        )
         .mount(&zendesk)
         .await;
     (slack, zendesk)
@@ -180,6 +226,49 @@ async fn no_message_text_name_email_file_name_or_token_is_stored_or_logged() {
         dir.path().join("data/master.key").exists(),
         "the first start created the key file"
     );
+
+    // The operator connects acme's REST API with client credentials; an admin connects
+    // beta with OAuth (its grant carries a refresh token).
+    let zendesk_connect = slackdesk(dir.path(), &slack, &zendesk, port)
+        .args([
+            "zendesk",
+            "connect",
+            "--subdomain",
+            "acme",
+            "--client-id",
+            "slackdesk_server",
+            "--client-secret",
+            "MARKER-CLIENT-SECRET",
+        ])
+        .stdout(Stdio::from(log.try_clone().unwrap()))
+        .stderr(Stdio::from(log.try_clone().unwrap()))
+        .status()
+        .unwrap();
+    assert!(zendesk_connect.success(), "see {}", log_path.display());
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let start = no_redirects
+        .get(format!("{base}/zendesk/connect?subdomain=beta"))
+        .send()
+        .await
+        .unwrap();
+    let location = start.headers()["location"].to_str().unwrap().to_owned();
+    let state = url::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let callback = no_redirects
+        .get(format!(
+            "{base}/zendesk/connect/callback?code=c0de&state={state}"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(callback.status(), 200);
 
     let page = http
         .post(format!("{base}/channel/admin"))
