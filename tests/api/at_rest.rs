@@ -255,12 +255,7 @@ async fn no_message_text_name_email_file_name_or_token_is_stored_or_logged() {
         .await
         .unwrap();
     let location = start.headers()["location"].to_str().unwrap().to_owned();
-    let state = url::Url::parse(&location)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .map(|(_, v)| v.into_owned())
-        .unwrap();
+    let state = crate::support::state_param(&location);
     let callback = no_redirects
         .get(format!(
             "{base}/zendesk/connect/callback?code=c0de&state={state}"

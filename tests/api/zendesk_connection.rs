@@ -107,12 +107,7 @@ async fn connect_with_oauth(app: &TestApp, oauth: &FakeOauth) -> reqwest::Respon
     let start = app.get("/zendesk/connect?subdomain=acme").await;
     assert_eq!(start.status(), 302);
     let location = start.headers()["location"].to_str().unwrap().to_owned();
-    let state = url::Url::parse(&location)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .map(|(_, v)| v.into_owned())
-        .unwrap();
+    let state = crate::support::state_param(&location);
     let code = oauth.approve();
     app.get(&format!(
         "/zendesk/connect/callback?code={code}&state={state}"
@@ -623,12 +618,7 @@ async fn a_refresh_killed_midway_leaves_a_connection_that_works_after_a_restart(
     let first = start_binary(dir.path(), port, &zendesk.uri(), &keys).await;
     let start = binary_get(port, "/zendesk/connect?subdomain=acme").await;
     let location = start.headers()["location"].to_str().unwrap().to_owned();
-    let state = url::Url::parse(&location)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .map(|(_, v)| v.into_owned())
-        .unwrap();
+    let state = crate::support::state_param(&location);
     let callback = binary_get(
         port,
         &format!(

@@ -476,6 +476,16 @@ pub fn message_ref(ts: &str) -> SlackMessageRef {
     }
 }
 
+/// The `state` query parameter of a redirect to an OAuth authorize page.
+pub fn state_param(location: &str) -> String {
+    url::Url::parse(location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap()
+}
+
 /// The value of `<input type="hidden" name="{name}" value="…">` in a page.
 pub fn hidden_value(page: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
