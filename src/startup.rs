@@ -178,10 +178,12 @@ fn http_server(listener: TcpListener, state: AppState) -> Result<Server, Startup
                 let route = req
                     .match_pattern()
                     .unwrap_or_else(|| "unmatched".to_owned());
+                let started = std::time::Instant::now();
                 let call = srv.call(req);
                 async move {
                     let mut response = call.await?;
                     metrics.record_request(&route, response.status().as_u16());
+                    metrics.observe_round_trip(&route, started.elapsed());
                     let headers = response.headers_mut();
                     headers.insert(
                         actix_web::http::header::X_CONTENT_TYPE_OPTIONS,

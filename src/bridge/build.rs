@@ -37,23 +37,6 @@ impl BuildError {
             Self::Storage(_) => "storage_error".into(),
         }
     }
-
-    /// How long to wait before trying again, when Slack said so.
-    pub fn retry_after(&self) -> Option<std::time::Duration> {
-        match self {
-            Self::Slack(error @ SlackError::RateLimited { .. }) => Some(error.retry_after()),
-            _ => None,
-        }
-    }
-
-    /// Whether trying again can never succeed.
-    pub fn is_permanent(&self) -> bool {
-        match self {
-            Self::MessageGone => true,
-            Self::Slack(error) => error.is_permanent() && !error.is_workspace_problem(),
-            Self::WorkspaceDisconnected | Self::Storage(_) => false,
-        }
-    }
 }
 
 /// The resource Zendesk gets for one queued row.
@@ -177,7 +160,7 @@ async fn author_profile(
                 .remember_profile(team.as_str(), user.as_str(), profile.clone());
             Ok(Some(profile))
         }
-        Err(error @ SlackError::Api { .. }) if !error.is_workspace_problem() => {
+        Err(error @ SlackError::Api { .. }) if !error.is_token_problem() => {
             tracing::info!(user = %user, code = error.code(), "author profile unavailable; using the id");
             Ok(None)
         }

@@ -38,16 +38,30 @@ pub enum Intake {
 }
 
 /// Accepts one event: everything it leads to is committed when this returns.
+/// `event_time` is the envelope's (Unix seconds; 0 when Slack sent none).
 pub async fn accept(
     state: &AppState,
     team: &SlackTeamId,
     event_id: &str,
+    event_time: i64,
     event: SlackEvent,
 ) -> Result<Intake, StorageError> {
     match &event {
         SlackEvent::Uninstalled | SlackEvent::TokensRevoked => {
-            slack_workspaces::revoke(&state.db, team, "slack_app_removed").await?;
-            tracing::warn!(team = %team, "Slack tokens removed: the workspace must be connected again");
+            // A retry of the removal that arrives after a reinstall must not delete the
+            // new token: only a token stored before the event's second is removed.
+            let happened_ms = match event_time {
+                t if t > 0 => t.saturating_mul(1000),
+                _ => crate::storage::now_ms(),
+            };
+            let removed =
+                slack_workspaces::revoke_if_older(&state.db, team, "slack_app_removed", happened_ms)
+                    .await?;
+            if removed {
+                tracing::warn!(team = %team, event_id, "Slack tokens removed: the workspace must be connected again");
+            } else {
+                tracing::info!(team = %team, event_id, "Slack app removal ignored: the token was stored after it");
+            }
             return Ok(Intake::Nothing);
         }
         SlackEvent::Ignored(_) => return Ok(Intake::Nothing),

@@ -13,6 +13,7 @@ mod backfill;
 mod build;
 mod channelback;
 pub mod content;
+pub mod delivery;
 pub mod intake;
 pub mod mrkdwn;
 mod render;
@@ -20,6 +21,7 @@ mod text;
 
 pub use backfill::run_slack_job;
 pub use build::{BuildError, build_resource};
+pub use delivery::MAX_AGE as MAX_DELIVERY_AGE;
 pub use channelback::{
     ChannelbackError, ChannelbackReply, ChannelbackRequest, find_posted, post_channelback,
     request_mark,

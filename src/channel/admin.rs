@@ -43,8 +43,9 @@ struct AdminPage<'a> {
     has_push: bool,
     error: Option<&'a str>,
     slack: SlackSection,
-    /// Resources Zendesk never got, by error code.
-    failures: Vec<(String, i64)>,
+    /// Stuck and given-up deliveries, with Retry and Discard.
+    problems: Vec<ProblemRow>,
+    counts: outbox::ProblemCounts,
     priorities: [&'static str; 4],
     types: [&'static str; 4],
     push_failure: Option<String>,
@@ -126,9 +127,9 @@ async fn open_inner(
         .unwrap_or_default();
     let has_push = push_token.is_some() || account.as_ref().is_some_and(|a| a.has_push_token());
     let slack = admin_slack::load(state, account.as_ref().map(|a| a.id), &session).await?;
-    let failures = match &account {
-        Some(account) => outbox::failures(&state.db, account.id).await?,
-        None => Vec::new(),
+    let (problems, counts) = match &account {
+        Some(account) => delivery_problems(state, account.id).await?,
+        None => Default::default(),
     };
     tracing::info!(subdomain = %subdomain, account = ?account.as_ref().map(|a| a.id), "admin UI opened");
     let page = AdminPage {
@@ -141,7 +142,8 @@ async fn open_inner(
         has_push,
         error: None,
         slack,
-        failures,
+        problems,
+        counts,
         push_failure: account.as_ref().and_then(|a| a.push_failure.clone()),
         connection: state.connections.notice(&subdomain).await.ok(),
         priorities: admin_slack::PRIORITIES,
@@ -278,13 +280,116 @@ async fn resubmit_page(
         has_push: session.push_token.is_some(),
         error: Some(problem),
         slack,
-        failures: Vec::new(),
+        problems: Vec::new(),
+        counts: outbox::ProblemCounts::default(),
         push_failure: None,
         connection: state.connections.notice(&session.subdomain).await.ok(),
         priorities: admin_slack::PRIORITIES,
         types: admin_slack::TYPES,
     };
     Ok(framed(state, None, html(StatusCode::BAD_REQUEST, &page)))
+}
+
+/// One stuck or given-up delivery as the page shows it (ids, times and a code only).
+struct ProblemRow {
+    seq: i64,
+    external_id: String,
+    dead: bool,
+    code: String,
+    attempts: i64,
+    queued: String,
+    at: String,
+}
+
+fn utc(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_default()
+}
+
+async fn delivery_problems(
+    state: &AppState,
+    account: AccountId,
+) -> Result<(Vec<ProblemRow>, outbox::ProblemCounts), ApiError> {
+    let rows = outbox::problems(&state.db, account).await?;
+    let counts = outbox::problem_counts(&state.db, account).await?;
+    let rows = rows
+        .into_iter()
+        .map(|p| ProblemRow {
+            seq: p.seq,
+            external_id: p.external_id,
+            dead: p.dead,
+            code: p.code,
+            attempts: p.attempts,
+            queued: utc(p.queued_at),
+            at: utc(p.at),
+        })
+        .collect();
+    Ok((rows, counts))
+}
+
+#[derive(Template)]
+#[template(path = "admin_deliveries.html")]
+struct DeliveriesPage<'a> {
+    subdomain: &'a str,
+    session: &'a str,
+    outcome: String,
+    problems: Vec<ProblemRow>,
+    counts: outbox::ProblemCounts,
+}
+
+/// `POST /channel/admin/deliveries`: Retry or Discard one stuck or given-up delivery of
+/// the account the settings were opened for. The set-up session is the CSRF token.
+pub async fn delivery_action(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    match delivery_action_inner(&req, payload, &state).await {
+        Ok(response) => response,
+        Err(error) => error_page(&state, &error),
+    }
+}
+
+async fn delivery_action_inner(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<HttpResponse, ApiError> {
+    let body = read_body(req, payload, state.settings.max_body_bytes).await?;
+    let form = Form::parse(req, &body)?;
+    let token = form.non_empty("session")?;
+    let session = setup_sessions::find(&state.db, &state.keys, token).await?;
+    let Some((session, account)) = session.and_then(|s| s.account_id.map(|a| (s, a))) else {
+        return Err(ApiError::Unauthorized(
+            "this settings page has expired; open the integration again from Zendesk",
+        ));
+    };
+    let seq: i64 = form
+        .non_empty("seq")?
+        .parse()
+        .map_err(|_| ApiError::invalid("seq", "is not a queue id"))?;
+    let (changed, verb) = match form.non_empty("action")? {
+        "retry" => (outbox::retry_now(&state.db, account, seq).await?, "will be retried now"),
+        "discard" => (outbox::discard(&state.db, account, seq).await?, "was discarded"),
+        _ => return Err(ApiError::invalid("action", "must be retry or discard")),
+    };
+    if !changed {
+        return Err(ApiError::NotFound("no stuck or given-up delivery has this id"));
+    }
+    tracing::info!(account = %account, seq, action = verb, "delivery changed by an admin");
+    if verb.starts_with("will") {
+        state.delivery_wake.notify_one();
+    }
+    let (problems, counts) = delivery_problems(state, account).await?;
+    let page = DeliveriesPage {
+        subdomain: session.subdomain.as_str(),
+        session: token,
+        outcome: format!("Delivery {seq} {verb}."),
+        problems,
+        counts,
+    };
+    Ok(framed(state, None, html(StatusCode::OK, &page)))
 }
 
 fn parse_settings(form: &Form) -> Result<AccountSettings, ApiError> {

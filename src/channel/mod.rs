@@ -24,6 +24,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/manifest.json", web::get().to(manifest::manifest))
         .route("/channel/admin", web::post().to(admin::open))
         .route("/channel/admin/save", web::post().to(admin::save))
+        .route(
+            "/channel/admin/deliveries",
+            web::post().to(admin::delivery_action),
+        )
         .route("/channel/pull", web::post().to(pull::pull))
         .route(
             "/channel/channelback",

@@ -11,7 +11,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use std::collections::HashSet;
+
 use crate::bridge;
+use crate::bridge::delivery::{self, Counted, Failure};
 use crate::channel::metadata;
 use crate::startup::AppState;
 use crate::storage::{outbox, slack_workspaces};
@@ -65,25 +68,7 @@ pub async fn pull(
     }
     let acknowledged = outbox::acknowledge(&state.db, account.id, &previous.ack).await?;
     let queued = outbox::pending_for_pull(&state.db, account.id, PULL_LIMIT).await?;
-    let mut resources = Vec::with_capacity(queued.len());
-    let mut sent = Vec::with_capacity(queued.len());
-    for row in &queued {
-        match bridge::build_resource(&state, &account, row).await {
-            Ok(resource) => {
-                resources.push(resource);
-                sent.push(row.seq);
-            }
-            Err(error) if error.is_permanent() => {
-                outbox::mark_failed(&state.db, row.seq, &error.code()).await?;
-            }
-            // A transient failure keeps this row, and every later one, for the next pull,
-            // so a thread's resources stay in order.
-            Err(error) => {
-                tracing::warn!(account = %account.id, seq = row.seq, code = %error.code(), "resource not built; kept for the next pull");
-                break;
-            }
-        }
-    }
+    let (resources, sent) = build_pull(&state, &account, &queued).await?;
     tracing::info!(account = %account.id, acknowledged, sent = sent.len(), "pull answered");
     outbox::mark_offered(&state.db, &sent).await?;
     state.metrics.record_pulled(sent.len());
@@ -93,6 +78,52 @@ pub async fn pull(
         "state": next_state,
         "metadata_needs_update": needs_update,
     })))
+}
+
+/// Builds the pull's resources in queue order. A row that fails to build goes through
+/// the retry policy and holds back the later rows of its own thread (and, for a
+/// workspace problem or a Slack rate limit, of its workspace) in this response; the
+/// other threads go out.
+async fn build_pull(
+    state: &AppState,
+    account: &crate::storage::accounts::Account,
+    queued: &[outbox::QueuedResource],
+) -> Result<(Vec<crate::zendesk::ExternalResource>, Vec<i64>), ApiError> {
+    let mut resources = Vec::with_capacity(queued.len());
+    let mut sent = Vec::with_capacity(queued.len());
+    let mut held_threads = HashSet::new();
+    let mut held_workspaces = HashSet::new();
+    let now = crate::storage::now_ms();
+    for row in queued {
+        let thread = (&row.message.team, &row.message.channel, &row.thread_ts);
+        if held_threads.contains(&thread) || held_workspaces.contains(&row.message.team) {
+            continue;
+        }
+        if row.attempts > 0 && now >= row.give_up_at {
+            // Offered again and again, never acknowledged: Zendesk is not taking it.
+            outbox::mark_dead(&state.db, row.seq, "not_acknowledged_by_pull").await?;
+            tracing::warn!(account = %account.id, seq = row.seq, "delivery given up (dead): pulls never acknowledged it");
+            continue;
+        }
+        match bridge::build_resource(state, account, row).await {
+            Ok(resource) => {
+                resources.push(resource);
+                sent.push(row.seq);
+            }
+            Err(error) => {
+                let failure = Failure::from_build(&error);
+                if let Failure::Workspace(code) = &failure {
+                    slack_workspaces::flag(&state.db, &row.message.team, code).await?;
+                }
+                delivery::record_failure(&state.db, row, &failure, Counted::NotYet).await?;
+                held_threads.insert(thread);
+                if failure.holds_workspace() {
+                    held_workspaces.insert(&row.message.team);
+                }
+            }
+        }
+    }
+    Ok((resources, sent))
 }
 
 #[cfg(test)]

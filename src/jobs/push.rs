@@ -1,14 +1,20 @@
 //! One delivery round: claimed rows become pushes, and each result decides the row's fate.
 //!
-//! An account's rows go out in queue order. When a row cannot be built for a passing
-//! reason, it and every later row of the account wait for the next round, so a thread
-//! reaches Zendesk in order (a reply never arrives before the message that starts it).
+//! Order is kept per ticket thread: the claim hands out a row only when no earlier row of
+//! its thread waits, and within a round a row that fails holds back the later rows of its
+//! thread (they are released untried), never the account's other threads. A workspace
+//! problem or a Slack rate limit holds back that workspace's rows for the round. Each
+//! failure goes through `bridge::delivery`, which retries it with backoff or gives it up.
+//! One worker at a time delivers an account (the account lease), so a thread's rows are
+//! never pushed out of order by two replicas.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use crate::bridge;
+use crate::bridge::delivery::{self, Counted, Failure};
 use crate::config::Secret;
-use crate::domain::AccountId;
+use crate::domain::{AccountId, SlackChannelId, SlackTeamId, SlackTs};
 use crate::startup::AppState;
 use crate::storage::StorageError;
 use crate::storage::accounts::{self, Account};
@@ -28,17 +34,8 @@ pub struct DeliveryRound {
     pub delivered: usize,
 }
 
-/// The stop code of a push answered 429.
-const RATE_LIMITED: &str = "rate_limited";
-
-/// Why an account's round stopped early: its remaining rows wait `delay`.
-struct Stop {
-    delay: Duration,
-    code: String,
-}
-
 /// Delivers due rows account by account: each account is leased first, so on several
-/// replicas one worker at a time delivers an account's queue, in order.
+/// replicas one worker at a time delivers an account's queue.
 pub async fn deliver_once(state: &AppState) -> Result<DeliveryRound, StorageError> {
     let mut round = DeliveryRound::default();
     for _ in 0..ACCOUNTS_PER_ROUND {
@@ -66,198 +63,269 @@ async fn deliver_leased(
     let rows = outbox::claim_for_push(&state.db, account_id, CLAIM_LIMIT, LEASE_MS).await?;
     round.claimed += rows.len();
     match accounts::find(&state.db, account_id).await? {
-        Some(account) => deliver_account(state, &account, &rows, rate_limited).await,
+        Some(account) => {
+            let mut pusher = Pusher {
+                state,
+                account: &account,
+                held: Held::default(),
+                rate_limited: None,
+            };
+            let delivered = pusher.deliver(&rows).await;
+            *rate_limited = pusher.rate_limited;
+            delivered
+        }
         None => Ok(0),
     }
 }
 
-async fn deliver_account(
-    state: &AppState,
-    account: &Account,
-    rows: &[QueuedResource],
-    rate_limited: &mut Option<Duration>,
-) -> Result<usize, StorageError> {
-    let (Some(token), Some(push_id)) = (
-        account.push_token(&state.keys)?,
-        account.instance_push_id.as_deref(),
-    ) else {
-        release(
-            state,
-            rows,
-            &Stop {
-                delay: Duration::from_secs(60),
-                code: "no_push_credentials".into(),
-            },
-        )
-        .await?;
-        return Ok(0);
-    };
-    let mut delivered = 0;
-    let mut start = 0;
-    while start < rows.len() {
-        let batch = &rows[start..rows.len().min(start + MAX_PUSH_BATCH)];
-        let built = build_batch(state, account, batch).await?;
-        match push_built(
-            state,
-            account,
-            &token,
-            push_id,
-            &built.resources,
-            &built.rows,
-        )
-        .await?
-        {
-            Ok(count) => delivered += count,
-            Err(stop) => {
-                release(state, &rows[start..], &stop).await?;
-                if stop.code == RATE_LIMITED {
-                    *rate_limited = Some(stop.delay);
+/// A ticket thread within an account.
+type ThreadKey = (SlackTeamId, SlackChannelId, SlackTs);
+
+fn thread_of(row: &QueuedResource) -> ThreadKey {
+    (
+        row.message.team.clone(),
+        row.message.channel.clone(),
+        row.thread_ts.clone(),
+    )
+}
+
+/// What must not be tried again in this round.
+#[derive(Default)]
+struct Held {
+    threads: HashSet<ThreadKey>,
+    workspaces: HashSet<SlackTeamId>,
+}
+
+impl Held {
+    fn holds(&self, row: &QueuedResource) -> bool {
+        self.workspaces.contains(&row.message.team) || self.threads.contains(&thread_of(row))
+    }
+
+    fn hold(&mut self, row: &QueuedResource, failure: &Failure) {
+        self.threads.insert(thread_of(row));
+        if failure.holds_workspace() {
+            self.workspaces.insert(row.message.team.clone());
+        }
+    }
+}
+
+/// One account's round.
+struct Pusher<'a> {
+    state: &'a AppState,
+    account: &'a Account,
+    held: Held,
+    /// Zendesk answered 429: the account waits this long.
+    rate_limited: Option<Duration>,
+}
+
+/// Why a whole push request ended the round.
+enum Halt {
+    /// Every remaining row goes back untried.
+    Untried,
+}
+
+impl Pusher<'_> {
+    async fn deliver(&mut self, rows: &[QueuedResource]) -> Result<usize, StorageError> {
+        let (Some(token), Some(push_id)) = (
+            self.account.push_token(&self.state.keys)?,
+            self.account.instance_push_id.clone(),
+        ) else {
+            release_untried(self.state, rows).await?;
+            return Ok(0);
+        };
+        let mut delivered = 0;
+        for (index, chunk) in rows.chunks(MAX_PUSH_BATCH).enumerate() {
+            let (resources, built) = self.build(chunk).await?;
+            match self.push(&token, &push_id, &resources, &built).await? {
+                Ok(count) => delivered += count,
+                Err(Halt::Untried) => {
+                    let rest = &rows[((index + 1) * MAX_PUSH_BATCH).min(rows.len())..];
+                    release_untried(self.state, rest).await?;
+                    return Ok(delivered);
                 }
-                return Ok(delivered);
             }
         }
-        if let Some((held_at, stop)) = built.held_back {
-            release(state, &rows[start + held_at..], &stop).await?;
-            return Ok(delivered);
-        }
-        start += batch.len();
+        Ok(delivered)
     }
-    Ok(delivered)
+
+    /// Builds the chunk's resources in order; a row behind a held thread or workspace
+    /// goes back untried, a row that fails to build holds its thread.
+    async fn build<'r>(
+        &mut self,
+        chunk: &'r [QueuedResource],
+    ) -> Result<(Vec<ExternalResource>, Vec<&'r QueuedResource>), StorageError> {
+        let mut resources = Vec::with_capacity(chunk.len());
+        let mut built = Vec::with_capacity(chunk.len());
+        let mut untried = Vec::new();
+        for row in chunk {
+            if self.held.holds(row) {
+                untried.push(row.seq);
+                continue;
+            }
+            match bridge::build_resource(self.state, self.account, row).await {
+                Ok(resource) => {
+                    resources.push(resource);
+                    built.push(row);
+                }
+                Err(error) => {
+                    let failure = Failure::from_build(&error);
+                    self.fail(row, &failure).await?;
+                }
+            }
+        }
+        outbox::release_untried(&self.state.db, &untried).await?;
+        Ok((resources, built))
+    }
+
+    /// Records a failed row and holds back its thread (and its workspace when it is the
+    /// workspace's problem) for the rest of the round.
+    async fn fail(&mut self, row: &QueuedResource, failure: &Failure) -> Result<(), StorageError> {
+        if let Failure::Workspace(code) = failure {
+            crate::storage::slack_workspaces::flag(&self.state.db, &row.message.team, code)
+                .await?;
+        }
+        let fate = delivery::record_failure(&self.state.db, row, failure, Counted::AtClaim).await?;
+        let result = match fate {
+            delivery::Fate::Dead { .. } => "dead",
+            delivery::Fate::Retry { .. } => "retry",
+        };
+        self.state.metrics.record_push(result, 1);
+        self.held.hold(row, failure);
+        Ok(())
+    }
+
+    /// Pushes built resources and applies Zendesk's per-resource results. A request
+    /// refused with a 4xx is split, so that the one bad resource is found and the others
+    /// go through.
+    async fn push(
+        &mut self,
+        token: &Secret,
+        push_id: &str,
+        resources: &[ExternalResource],
+        rows: &[&QueuedResource],
+    ) -> Result<Result<usize, Halt>, StorageError> {
+        if resources.is_empty() {
+            return Ok(Ok(0));
+        }
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let started = std::time::Instant::now();
+        let answer = self
+            .state
+            .zendesk
+            .push(
+                &self.account.subdomain,
+                token,
+                push_id,
+                &request_id,
+                resources,
+            )
+            .await;
+        self.state.metrics.observe_push(started.elapsed());
+        let outcome = match answer {
+            Ok(outcome) => outcome,
+            Err(PushError::Rejected { status }) if resources.len() > 1 => {
+                tracing::warn!(account = %self.account.id, status, sent = resources.len(), "push refused; sending its resources one by one");
+                let mut delivered = 0;
+                for (resource, row) in resources.iter().zip(rows) {
+                    match Box::pin(self.push(
+                        token,
+                        push_id,
+                        std::slice::from_ref(resource),
+                        std::slice::from_ref(row),
+                    ))
+                    .await?
+                    {
+                        Ok(count) => delivered += count,
+                        Err(halt) => {
+                            let index = rows.iter().position(|r| r.seq == row.seq).unwrap_or(0);
+                            let rest: Vec<i64> = rows[index + 1..].iter().map(|r| r.seq).collect();
+                            outbox::release_untried(&self.state.db, &rest).await?;
+                            return Ok(Err(halt));
+                        }
+                    }
+                }
+                return Ok(Ok(delivered));
+            }
+            Err(error) => return self.push_failed(rows, error).await,
+        };
+        let mut delivered = Vec::new();
+        for ((_, status), row) in outcome.results.iter().zip(rows) {
+            let failure = match status {
+                PushResultStatus::Delivered => {
+                    delivered.push(*row);
+                    continue;
+                }
+                PushResultStatus::Halted => Failure::Wait {
+                    code: "halted".into(),
+                    delay: Duration::ZERO,
+                },
+                PushResultStatus::ParentMissing => Failure::ParentMissing,
+                PushResultStatus::ProcessingError => Failure::ProcessingError,
+                PushResultStatus::NoResult => Failure::Transient("no_result".into()),
+                PushResultStatus::Other(code) => Failure::Unknown(code.clone()),
+            };
+            self.fail(row, &failure).await?;
+        }
+        let seqs: Vec<i64> = delivered.iter().map(|r| r.seq).collect();
+        outbox::mark_delivered(&self.state.db, &seqs).await?;
+        let now = crate::storage::now_ms();
+        for row in &delivered {
+            let waited = u64::try_from(now - row.created_at).unwrap_or(0);
+            self.state
+                .metrics
+                .observe_event_to_zendesk(Duration::from_millis(waited));
+        }
+        self.state.metrics.record_push("delivered", seqs.len() as u64);
+        tracing::info!(account = %self.account.id, delivered = seqs.len(), sent = rows.len(), "pushed to Zendesk");
+        Ok(Ok(seqs.len()))
+    }
+
+    /// The whole request failed: a rate limit or a refused token ends the round (the
+    /// rows go back untried); a passing failure counts as a try for each row sent; a
+    /// single resource refused with a 4xx is given up.
+    async fn push_failed(
+        &mut self,
+        rows: &[&QueuedResource],
+        error: PushError,
+    ) -> Result<Result<usize, Halt>, StorageError> {
+        tracing::warn!(account = %self.account.id, error = %error, sent = rows.len(), "push failed");
+        let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
+        match error {
+            PushError::RateLimited { retry_after } => {
+                self.state.metrics.record_push("rate_limited", 1);
+                outbox::release_untried(&self.state.db, &seqs).await?;
+                self.rate_limited = Some(retry_after);
+                Ok(Err(Halt::Untried))
+            }
+            PushError::Unauthorized { status } => {
+                // The token no longer works: fall back to pull until the admin UI is saved
+                // again with a fresh token.
+                let code = format!("push_unauthorized_{status}");
+                accounts::set_push_failure(&self.state.db, self.account.id, &code).await?;
+                self.state.metrics.record_push("unauthorized", 1);
+                outbox::release_untried(&self.state.db, &seqs).await?;
+                Ok(Err(Halt::Untried))
+            }
+            PushError::Transient { code } => {
+                self.state.metrics.record_push("transient_error", 1);
+                let failure = Failure::Transient(code);
+                for row in rows {
+                    self.fail(row, &failure).await?;
+                }
+                Ok(Ok(0))
+            }
+            PushError::Rejected { status } => {
+                let failure = Failure::Permanent(format!("push_rejected_{status}"));
+                for row in rows {
+                    self.fail(row, &failure).await?;
+                }
+                Ok(Ok(0))
+            }
+        }
+    }
 }
 
-struct BuiltBatch<'a> {
-    resources: Vec<ExternalResource>,
-    rows: Vec<&'a QueuedResource>,
-    /// Index in the batch of the first row that must wait, and why.
-    held_back: Option<(usize, Stop)>,
-}
-
-async fn build_batch<'a>(
-    state: &AppState,
-    account: &Account,
-    batch: &'a [QueuedResource],
-) -> Result<BuiltBatch<'a>, StorageError> {
-    let mut built = BuiltBatch {
-        resources: Vec::with_capacity(batch.len()),
-        rows: Vec::with_capacity(batch.len()),
-        held_back: None,
-    };
-    for (index, row) in batch.iter().enumerate() {
-        match bridge::build_resource(state, account, row).await {
-            Ok(resource) => {
-                built.resources.push(resource);
-                built.rows.push(row);
-            }
-            Err(error) if error.is_permanent() => {
-                outbox::mark_failed(&state.db, row.seq, &error.code()).await?;
-                state.metrics.record_push("failed", 1);
-            }
-            Err(error) => {
-                tracing::warn!(account = %account.id, seq = row.seq, code = %error.code(), "resource not built; it and later ones wait");
-                let delay =
-                    super::backoff(row.attempts).max(error.retry_after().unwrap_or_default());
-                let stop = Stop {
-                    delay,
-                    code: error.code(),
-                };
-                built.held_back = Some((index, stop));
-                break;
-            }
-        }
-    }
-    Ok(built)
-}
-
-/// Pushes built resources and applies Zendesk's per-resource results; `Err(Stop)` when
-/// the push as a whole failed.
-async fn push_built(
-    state: &AppState,
-    account: &Account,
-    token: &Secret,
-    push_id: &str,
-    resources: &[ExternalResource],
-    rows: &[&QueuedResource],
-) -> Result<Result<usize, Stop>, StorageError> {
-    if resources.is_empty() {
-        return Ok(Ok(0));
-    }
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let outcome = match state
-        .zendesk
-        .push(&account.subdomain, token, push_id, &request_id, resources)
-        .await
-    {
-        Ok(outcome) => outcome,
-        Err(error) => {
-            let attempts = rows.first().map(|r| r.attempts).unwrap_or(1);
-            return Ok(Err(push_failed(state, account, attempts, error).await?));
-        }
-    };
-    let mut delivered = Vec::new();
-    for ((_, status), row) in outcome.results.iter().zip(rows) {
-        match status {
-            PushResultStatus::Delivered => delivered.push(row.seq),
-            PushResultStatus::RetryLater(code) => {
-                state.metrics.record_push("retry", 1);
-                let delay = super::backoff(row.attempts).as_millis() as i64;
-                outbox::retry_later(&state.db, row.seq, code, delay).await?;
-            }
-            PushResultStatus::Failed(code) => {
-                state.metrics.record_push("failed", 1);
-                tracing::warn!(account = %account.id, external_id = %row.external_id, code = %code, "Zendesk refused a resource");
-                outbox::mark_failed(&state.db, row.seq, code).await?;
-            }
-        }
-    }
-    outbox::mark_delivered(&state.db, &delivered).await?;
-    state
-        .metrics
-        .record_push("delivered", delivered.len() as u64);
-    tracing::info!(account = %account.id, delivered = delivered.len(), sent = rows.len(), "pushed to Zendesk");
-    Ok(Ok(delivered.len()))
-}
-
-/// Hands rows back to the queue, to be tried again after the stop's delay.
-async fn release(
-    state: &AppState,
-    rows: &[QueuedResource],
-    stop: &Stop,
-) -> Result<(), StorageError> {
-    let delay = stop.delay.as_millis() as i64;
-    for row in rows {
-        outbox::retry_later(&state.db, row.seq, &stop.code, delay).await?;
-    }
-    Ok(())
-}
-
-async fn push_failed(
-    state: &AppState,
-    account: &Account,
-    attempts: i64,
-    error: PushError,
-) -> Result<Stop, StorageError> {
-    tracing::warn!(account = %account.id, error = %error, "push failed");
-    let stop = |delay, code| Stop { delay, code };
-    Ok(match error {
-        PushError::RateLimited { retry_after } => {
-            state.metrics.record_push("rate_limited", 1);
-            stop(retry_after, RATE_LIMITED.into())
-        }
-        PushError::Transient { code } => {
-            state.metrics.record_push("transient_error", 1);
-            stop(super::backoff(attempts), code)
-        }
-        PushError::Unauthorized { status } => {
-            // The token no longer works: fall back to pull until the admin UI is saved
-            // again with a fresh token.
-            let code = format!("push_unauthorized_{status}");
-            accounts::set_push_failure(&state.db, account.id, &code).await?;
-            state.metrics.record_push("unauthorized", 1);
-            stop(Duration::ZERO, code)
-        }
-        PushError::Rejected { status } => {
-            state.metrics.record_push("rejected", 1);
-            stop(super::backoff(attempts), format!("push_rejected_{status}"))
-        }
-    })
+async fn release_untried(state: &AppState, rows: &[QueuedResource]) -> Result<(), StorageError> {
+    let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
+    outbox::release_untried(&state.db, &seqs).await
 }

@@ -1,118 +1,235 @@
-//! In-process counters rendered as Prometheus text.
+//! The process's metrics, kept with `prometheus-client` and rendered as OpenMetrics
+//! text: counters and latency histograms updated as work happens, and gauges (queues,
+//! connections) set from the database when `/metrics` is scraped.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::Mutex;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
 
-#[derive(Default, Debug)]
-pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, u16), u64>>,
-    pushes: Mutex<BTreeMap<String, u64>>,
-    channelbacks: Mutex<BTreeMap<String, u64>>,
-    slack_events: Mutex<BTreeMap<String, u64>>,
-    pulled: Mutex<u64>,
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::storage::outbox::QueueStats;
+
+type Labels = Vec<(&'static str, String)>;
+
+/// Latency buckets from 1 ms to about 33 s.
+fn latency_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.001, 2.0, 16))
 }
 
-fn bump<K: Ord>(map: &Mutex<BTreeMap<K, u64>>, key: K, by: u64) {
-    if let Ok(mut map) = map.lock() {
-        *map.entry(key).or_insert(0) += by;
+/// Event-to-Zendesk buckets from 5 ms to about 23 h (rows may wait for retries).
+fn delivery_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.005, 2.5, 18))
+}
+
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<Labels, Counter>,
+    pushes: Family<Labels, Counter>,
+    channelbacks: Family<Labels, Counter>,
+    slack_events: Family<Labels, Counter>,
+    pulled: Counter,
+    queue_depth: Gauge,
+    account_depth: Family<Labels, Gauge>,
+    account_oldest: Family<Labels, Gauge<f64, AtomicU64>>,
+    account_dead: Family<Labels, Gauge>,
+    connections: Family<Labels, Gauge>,
+    slack_ack: Histogram,
+    event_to_zendesk: Histogram,
+    channelback_round_trip: Histogram,
+    push_request: Histogram,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut metrics = Self {
+            registry: Registry::default(),
+            requests: Family::default(),
+            pushes: Family::default(),
+            channelbacks: Family::default(),
+            slack_events: Family::default(),
+            pulled: Counter::default(),
+            queue_depth: Gauge::default(),
+            account_depth: Family::default(),
+            account_oldest: Family::default(),
+            account_dead: Family::default(),
+            connections: Family::default(),
+            slack_ack: latency_histogram(),
+            event_to_zendesk: delivery_histogram(),
+            channelback_round_trip: latency_histogram(),
+            push_request: latency_histogram(),
+        };
+        metrics.register_all();
+        metrics
     }
 }
 
 impl Metrics {
-    /// One HTTP request, by route pattern (never the raw path) and status.
-    pub fn record_request(&self, route: &str, status: u16) {
-        bump(&self.requests, (route.to_owned(), status), 1);
+    fn register_all(&mut self) {
+        let r = &mut self.registry;
+        r.register(
+            "slackdesk_http_requests",
+            "HTTP requests by route and status",
+            self.requests.clone(),
+        );
+        r.register(
+            "slackdesk_push_resources",
+            "Resources pushed to Zendesk by result",
+            self.pushes.clone(),
+        );
+        r.register(
+            "slackdesk_channelbacks",
+            "Channelbacks by result",
+            self.channelbacks.clone(),
+        );
+        r.register(
+            "slackdesk_slack_events",
+            "Slack events accepted, by outcome",
+            self.slack_events.clone(),
+        );
+        r.register(
+            "slackdesk_pulled_resources",
+            "Resources handed to Zendesk pulls",
+            self.pulled.clone(),
+        );
+        r.register(
+            "slackdesk_queue_depth",
+            "Resources waiting to reach Zendesk",
+            self.queue_depth.clone(),
+        );
+        r.register(
+            "slackdesk_account_queue_depth",
+            "Resources waiting to reach Zendesk, per integration account",
+            self.account_depth.clone(),
+        );
+        r.register(
+            "slackdesk_account_oldest_queued_seconds",
+            "Age of the oldest resource waiting to reach Zendesk, per integration account",
+            self.account_oldest.clone(),
+        );
+        r.register(
+            "slackdesk_account_dead_deliveries",
+            "Resources given up (dead) and not yet retried or discarded, per integration account",
+            self.account_dead.clone(),
+        );
+        r.register(
+            "slackdesk_zendesk_connections",
+            "Zendesk REST connections by kind and state",
+            self.connections.clone(),
+        );
+        r.register(
+            "slackdesk_slack_ack_seconds",
+            "Time from a Slack event's arrival to its answer",
+            self.slack_ack.clone(),
+        );
+        r.register(
+            "slackdesk_event_to_zendesk_seconds",
+            "Time from a Slack event's acceptance to Zendesk's acknowledgement of its resource",
+            self.event_to_zendesk.clone(),
+        );
+        r.register(
+            "slackdesk_channelback_seconds",
+            "Round trip of a Zendesk channelback (arrival to answer)",
+            self.channelback_round_trip.clone(),
+        );
+        r.register(
+            "slackdesk_push_request_seconds",
+            "Duration of one push request to Zendesk",
+            self.push_request.clone(),
+        );
     }
 
-    /// Push results by outcome (`delivered`, `retry`, `failed`, `rate_limited`, …).
+    /// One HTTP request, by route pattern (never the raw path) and status.
+    pub fn record_request(&self, route: &str, status: u16) {
+        self.requests
+            .get_or_create(&vec![
+                ("route", route.to_owned()),
+                ("status", status.to_string()),
+            ])
+            .inc();
+    }
+
+    /// Push results by outcome (`delivered`, `retry`, `dead`, `rate_limited`, …).
     pub fn record_push(&self, result: &str, count: u64) {
-        bump(&self.pushes, result.to_owned(), count);
+        self.pushes
+            .get_or_create(&vec![("result", result.to_owned())])
+            .inc_by(count);
     }
 
     pub fn record_channelback(&self, result: &str) {
-        bump(&self.channelbacks, result.to_owned(), 1);
+        self.channelbacks
+            .get_or_create(&vec![("result", result.to_owned())])
+            .inc();
     }
 
     /// Slack events by outcome (`queued`, `duplicate`, `ignored`).
     pub fn record_slack_event(&self, outcome: &str) {
-        bump(&self.slack_events, outcome.to_owned(), 1);
+        self.slack_events
+            .get_or_create(&vec![("outcome", outcome.to_owned())])
+            .inc();
     }
 
     pub fn record_pulled(&self, count: usize) {
-        if let Ok(mut pulled) = self.pulled.lock() {
-            *pulled += count as u64;
+        self.pulled.inc_by(count as u64);
+    }
+
+    /// The latency histograms of the routes that have one: the Slack ack and the
+    /// channelback round trip.
+    pub fn observe_round_trip(&self, route: &str, took: Duration) {
+        match route {
+            "/slack/events" => self.slack_ack.observe(took.as_secs_f64()),
+            "/channel/channelback" => self.channelback_round_trip.observe(took.as_secs_f64()),
+            _ => {}
         }
     }
 
-    pub fn render(&self, queue_depth: Option<i64>) -> String {
+    pub fn observe_event_to_zendesk(&self, took: Duration) {
+        self.event_to_zendesk.observe(took.as_secs_f64());
+    }
+
+    pub fn observe_push(&self, took: Duration) {
+        self.push_request.observe(took.as_secs_f64());
+    }
+
+    /// Sets the queue gauges from the database (at scrape time); accounts without
+    /// queued or dead rows drop out.
+    pub fn set_queues(&self, stats: &[QueueStats]) {
+        self.account_depth.clear();
+        self.account_oldest.clear();
+        self.account_dead.clear();
+        let mut total = 0;
+        for queue in stats {
+            let labels = vec![("account", queue.account.clone())];
+            total += queue.depth;
+            self.account_depth.get_or_create(&labels).set(queue.depth);
+            self.account_oldest
+                .get_or_create(&labels)
+                .set(queue.oldest_ms as f64 / 1000.0);
+            self.account_dead.get_or_create(&labels).set(queue.dead);
+        }
+        self.queue_depth.set(total);
+    }
+
+    /// Sets `slackdesk_zendesk_connections{kind,state}`.
+    pub fn set_connection(&self, kind: &str, state: &str, count: i64) {
+        self.connections
+            .get_or_create(&vec![("kind", kind.to_owned()), ("state", state.to_owned())])
+            .set(count);
+    }
+
+    /// The OpenMetrics text of every metric.
+    pub fn render(&self) -> String {
         let mut out = String::new();
-        out.push_str("# HELP slackdesk_http_requests_total HTTP requests by route and status.\n");
-        out.push_str("# TYPE slackdesk_http_requests_total counter\n");
-        if let Ok(requests) = self.requests.lock() {
-            for ((route, status), count) in requests.iter() {
-                let _ = writeln!(
-                    out,
-                    "slackdesk_http_requests_total{{route=\"{}\",status=\"{status}\"}} {count}",
-                    escape(route)
-                );
-            }
-        }
-        out.push_str(
-            "# HELP slackdesk_push_resources_total Resources pushed to Zendesk by result.\n",
-        );
-        out.push_str("# TYPE slackdesk_push_resources_total counter\n");
-        if let Ok(pushes) = self.pushes.lock() {
-            for (result, count) in pushes.iter() {
-                let _ = writeln!(
-                    out,
-                    "slackdesk_push_resources_total{{result=\"{}\"}} {count}",
-                    escape(result)
-                );
-            }
-        }
-        out.push_str("# HELP slackdesk_channelbacks_total Channelbacks by result.\n");
-        out.push_str("# TYPE slackdesk_channelbacks_total counter\n");
-        if let Ok(channelbacks) = self.channelbacks.lock() {
-            for (result, count) in channelbacks.iter() {
-                let _ = writeln!(
-                    out,
-                    "slackdesk_channelbacks_total{{result=\"{}\"}} {count}",
-                    escape(result)
-                );
-            }
-        }
-        out.push_str("# HELP slackdesk_slack_events_total Slack events accepted, by outcome.\n");
-        out.push_str("# TYPE slackdesk_slack_events_total counter\n");
-        if let Ok(events) = self.slack_events.lock() {
-            for (outcome, count) in events.iter() {
-                let _ = writeln!(
-                    out,
-                    "slackdesk_slack_events_total{{outcome=\"{}\"}} {count}",
-                    escape(outcome)
-                );
-            }
-        }
-        out.push_str(
-            "# HELP slackdesk_pulled_resources_total Resources handed to Zendesk pulls.\n",
-        );
-        out.push_str("# TYPE slackdesk_pulled_resources_total counter\n");
-        let pulled = self.pulled.lock().map(|p| *p).unwrap_or(0);
-        let _ = writeln!(out, "slackdesk_pulled_resources_total {pulled}");
-        if let Some(depth) = queue_depth {
-            out.push_str("# HELP slackdesk_queue_depth Resources waiting to reach Zendesk.\n");
-            out.push_str("# TYPE slackdesk_queue_depth gauge\n");
-            let _ = writeln!(out, "slackdesk_queue_depth {depth}");
+        if encode(&mut out, &self.registry).is_err() {
+            tracing::warn!("metrics could not be encoded");
         }
         out
     }
-}
-
-fn escape(label: &str) -> String {
-    label
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -120,18 +237,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counters_render_as_prometheus_text() {
+    fn counters_and_histograms_render_as_openmetrics_text() {
         let metrics = Metrics::default();
         metrics.record_request("/channel/pull", 200);
         metrics.record_request("/channel/pull", 200);
         metrics.record_push("delivered", 3);
-        let text = metrics.render(Some(7));
+        metrics.observe_round_trip("/slack/events", Duration::from_millis(3));
+        metrics.set_queues(&[QueueStats {
+            account: "a1".into(),
+            depth: 7,
+            oldest_ms: 1500,
+            dead: 2,
+        }]);
+        let text = metrics.render();
         assert!(
             text.contains(
                 "slackdesk_http_requests_total{route=\"/channel/pull\",status=\"200\"} 2"
-            )
+            ),
+            "{text}"
         );
         assert!(text.contains("slackdesk_push_resources_total{result=\"delivered\"} 3"));
         assert!(text.contains("slackdesk_queue_depth 7"));
+        assert!(text.contains("slackdesk_account_dead_deliveries{account=\"a1\"} 2"));
+        assert!(text.contains("slackdesk_account_oldest_queued_seconds{account=\"a1\"} 1.5"));
+        assert!(text.contains("slackdesk_slack_ack_seconds_count 1"));
+        assert!(text.ends_with("# EOF\n"));
     }
 }

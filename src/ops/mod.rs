@@ -60,24 +60,24 @@ async fn connections_detail(state: &AppState) -> serde_json::Value {
 }
 
 async fn metrics_text(state: web::Data<AppState>) -> HttpResponse {
-    let depth = outbox::depth(&state.db).await.ok();
-    let mut body = state.metrics.render(depth);
+    match outbox::queue_stats(&state.db).await {
+        Ok(stats) => state.metrics.set_queues(&stats),
+        Err(error) => tracing::warn!(error = %error, "queue gauges not read for /metrics"),
+    }
     if let Ok(summary) = state.connections.summary().await {
-        body.push_str(&connections_metrics(&summary));
+        set_connection_gauges(&state.metrics, &summary);
     }
     HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(body)
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(state.metrics.render())
 }
 
 /// `slackdesk_zendesk_connections{kind,state}`: every kind and state, zeros included,
 /// so an alert on `state="needs_reconnect" > 0` has a series to watch.
-fn connections_metrics(summary: &crate::zendesk::connection::ConnectionSummary) -> String {
-    use std::fmt::Write;
-    let mut out = String::from(
-        "# HELP slackdesk_zendesk_connections Zendesk REST connections by kind and state.\n\
-         # TYPE slackdesk_zendesk_connections gauge\n",
-    );
+fn set_connection_gauges(
+    metrics: &Metrics,
+    summary: &crate::zendesk::connection::ConnectionSummary,
+) {
     for kind in ["api_token", "client_credentials", "oauth"] {
         for connection_state in ["active", "needs_reconnect"] {
             let count = summary
@@ -85,11 +85,7 @@ fn connections_metrics(summary: &crate::zendesk::connection::ConnectionSummary) 
                 .iter()
                 .find(|(k, s, _)| k == kind && s == connection_state)
                 .map_or(0, |(_, _, count)| *count);
-            let _ = writeln!(
-                out,
-                "slackdesk_zendesk_connections{{kind=\"{kind}\",state=\"{connection_state}\"}} {count}"
-            );
+            metrics.set_connection(kind, connection_state, count as i64);
         }
     }
-    out
 }

@@ -16,21 +16,63 @@ use crate::config::{Secret, Settings};
 use crate::domain::{SlackChannelId, SlackTs, SlackUserId};
 use crate::outbound;
 
-/// Slack errors that retrying will not fix (SPEC 2).
-const PERMANENT_ERRORS: [&str; 9] = [
+/// Slack errors that retrying will not fix, from the per-method error lists of
+/// `conversations.replies`, `conversations.history`, `users.info` and `chat.postMessage`
+/// (docs.slack.dev, checked 2026-12). The workspace ones are also in [`WORKSPACE_ERRORS`].
+const PERMANENT_ERRORS: [&str; 17] = [
     "channel_not_found",
     "is_archived",
     "not_in_channel",
-    "token_revoked",
-    "invalid_auth",
     "msg_too_long",
-    "account_inactive",
     "thread_not_found",
     "message_not_found",
+    "no_text",
+    "invalid_ts_latest",
+    "invalid_ts_oldest",
+    "token_revoked",
+    "invalid_auth",
+    "not_authed",
+    "account_inactive",
+    "missing_scope",
+    "restricted_action",
+    "team_access_not_granted",
+    "ekm_access_denied",
 ];
 
-/// Errors that mean the workspace itself needs an admin (reconnect Slack).
-const WORKSPACE_ERRORS: [&str; 3] = ["token_revoked", "invalid_auth", "account_inactive"];
+/// Errors that are about the workspace's install rather than one message: an admin
+/// must reconnect Slack, add a scope or grant access; until then its messages wait.
+const WORKSPACE_ERRORS: [&str; 7] = [
+    "token_revoked",
+    "invalid_auth",
+    "not_authed",
+    "account_inactive",
+    "missing_scope",
+    "team_access_not_granted",
+    "ekm_access_denied",
+];
+
+/// Errors Slack documents as passing: retried with backoff.
+const TRANSIENT_ERRORS: [&str; 6] = [
+    "ratelimited",
+    "internal_error",
+    "fatal_error",
+    "request_timeout",
+    "service_unavailable",
+    "team_added_to_org",
+];
+
+/// How a Slack failure is handled by a queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlackErrorClass {
+    /// Never succeeds for this message (`channel_not_found`, `message_not_found`, …).
+    Permanent,
+    /// The workspace's install needs an admin; the message waits, bounded by age.
+    Workspace,
+    /// Slack says so: retried with backoff.
+    Transient,
+    /// A code no list names: retried a few times, then given up.
+    Unknown,
+}
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum SlackError {
@@ -45,6 +87,29 @@ pub enum SlackError {
 impl SlackError {
     pub fn is_permanent(&self) -> bool {
         matches!(self, Self::Api { code } if PERMANENT_ERRORS.contains(&code.as_str()))
+    }
+
+    /// Whether the token itself is unusable (revoked, invalid, deactivated), rather than
+    /// lacking a scope or a grant.
+    pub fn is_token_problem(&self) -> bool {
+        matches!(self, Self::Api { code } if ["token_revoked", "invalid_auth", "not_authed", "account_inactive"].contains(&code.as_str()))
+    }
+
+    /// What a queue does with this failure.
+    pub fn class(&self) -> SlackErrorClass {
+        match self {
+            Self::Api { code } if WORKSPACE_ERRORS.contains(&code.as_str()) => {
+                SlackErrorClass::Workspace
+            }
+            Self::Api { code } if PERMANENT_ERRORS.contains(&code.as_str()) => {
+                SlackErrorClass::Permanent
+            }
+            Self::Api { code } if TRANSIENT_ERRORS.contains(&code.as_str()) => {
+                SlackErrorClass::Transient
+            }
+            Self::Api { .. } => SlackErrorClass::Unknown,
+            Self::RateLimited { .. } | Self::Unavailable { .. } => SlackErrorClass::Transient,
+        }
     }
 
     /// Whether the workspace's token is unusable.
@@ -597,6 +662,14 @@ mod tests {
         assert!(api("channel_not_found").is_permanent());
         assert!(api("token_revoked").is_workspace_problem());
         assert!(!api("internal_error").is_permanent());
+        for code in ["missing_scope", "restricted_action", "team_access_not_granted"] {
+            assert!(api(code).is_permanent(), "{code}");
+        }
+        assert_eq!(api("missing_scope").class(), SlackErrorClass::Workspace);
+        assert_eq!(api("not_authed").class(), SlackErrorClass::Workspace);
+        assert_eq!(api("restricted_action").class(), SlackErrorClass::Permanent);
+        assert_eq!(api("service_unavailable").class(), SlackErrorClass::Transient);
+        assert_eq!(api("something_new").class(), SlackErrorClass::Unknown);
         assert!(
             !SlackError::RateLimited {
                 retry_after: Duration::from_secs(1)

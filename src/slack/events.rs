@@ -18,6 +18,9 @@ pub enum EventEnvelope {
     EventCallback {
         team_id: String,
         event_id: String,
+        /// When the event happened (Unix seconds); a retry keeps the original time.
+        #[serde(default)]
+        event_time: i64,
         #[serde(default)]
         event: Value,
     },

@@ -48,6 +48,7 @@ pub async fn events(
         EventEnvelope::EventCallback {
             team_id,
             event_id,
+            event_time,
             event,
         } => {
             let team =
@@ -60,7 +61,7 @@ pub async fn events(
             }
             let classified = classify(&event);
             remember_content(&state, &team, &classified, &event);
-            let outcome = intake::accept(&state, &team, &event_id, classified).await?;
+            let outcome = intake::accept(&state, &team, &event_id, event_time, classified).await?;
             let retry = header("x-slack-retry-num").unwrap_or("0");
             tracing::debug!(team = %team, event_id = %event_id, retry, outcome = ?outcome, "Slack event accepted");
             state.metrics.record_slack_event(match outcome {

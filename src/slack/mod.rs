@@ -11,7 +11,8 @@ mod intake;
 pub mod signature;
 
 pub use api::{
-    AuthIdentity, Conversation, FileUpload, OauthInstall, SlackClient, SlackError, SlackFile,
+    AuthIdentity, Conversation, FileUpload, OauthInstall, SlackClient, SlackError, SlackErrorClass,
+    SlackFile,
     SlackMessage, SlackProfile,
 };
 pub use events::{

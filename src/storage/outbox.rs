@@ -2,10 +2,17 @@
 //!
 //! ```text
 //!  enqueue ──▶ pending ──push ok / pull acked──▶ delivered
-//!                 │  ▲
-//!                 │  └── transient failure: attempts+1, run_after = now + backoff
-//!                 └── permanent failure ──▶ failed (last_error = code)
+//!              │  ▲  │
+//!              │  │  └── admin: Discard ──▶ discarded
+//!              │  └── failure: run_after = now + backoff (see `bridge::delivery`)
+//!              └── permanent, or out of tries or age ──▶ dead (last_error = code)
+//!                                       admin: Retry ──▶ pending (a new 24 h window)
+//!  deleted in Slack before Zendesk saw it ──▶ withdrawn
 //! ```
+//!
+//! Order is per Slack thread: a row is handed out only when no earlier row of its ticket
+//! thread is still pending and waiting (backoff or another worker's lease), so a stuck
+//! row holds back its own thread and nothing else.
 //!
 //! Push workers claim rows with a lease (`lease_until`), so on PostgreSQL two replicas
 //! never push the same row at once (`FOR UPDATE SKIP LOCKED`, and the lease is checked
@@ -74,10 +81,23 @@ pub struct QueuedResource {
     /// The Slack thread the message sits in, to read it from Slack.
     pub parent_ts: SlackTs,
     pub attempts: i64,
+    /// When retrying stops (ms since the epoch).
+    pub give_up_at: i64,
+    /// When it was queued (ms since the epoch).
+    pub created_at: i64,
 }
 
 const COLUMNS: &str = "seq, account_id, external_id, kind, slack_team, slack_channel, slack_ts, \
-                       slack_thread_ts, slack_parent_ts, attempts";
+                       slack_thread_ts, slack_parent_ts, attempts, created_at, \
+                       COALESCE(give_up_at, created_at + 86400000) AS give_up_at";
+
+/// No earlier row of the same ticket thread is pending and waiting (in backoff, or
+/// leased by another worker): `$2` is now. Keeps a thread in order, and only the thread.
+const THREAD_HEAD_FREE: &str = "NOT EXISTS (SELECT 1 FROM outbox e \
+     WHERE e.account_id = o.account_id AND e.slack_channel = o.slack_channel \
+       AND e.slack_thread_ts = o.slack_thread_ts AND e.slack_team = o.slack_team \
+       AND e.state = 'pending' AND e.seq < o.seq \
+       AND (e.run_after > $2 OR (e.lease_until IS NOT NULL AND e.lease_until >= $2)))";
 
 fn corrupt(_: crate::domain::ParseError) -> StorageError {
     StorageError::Corrupt("outbox ids")
@@ -104,6 +124,8 @@ fn from_row(row: &AnyRow) -> Result<QueuedResource, StorageError> {
             }
         },
         attempts: row.try_get("attempts")?,
+        give_up_at: row.try_get("give_up_at")?,
+        created_at: row.try_get("created_at")?,
     })
 }
 
@@ -154,18 +176,20 @@ pub async fn acknowledge(db: &Db, account: AccountId, seqs: &[i64]) -> Result<u6
     Ok(query.execute(db.pool()).await?.rows_affected())
 }
 
-/// The account's pending rows in order, for a pull.
+/// The account's due pending rows in order, for a pull; a row waiting in backoff holds
+/// back the later rows of its thread only.
 pub async fn pending_for_pull(
     db: &Db,
     account: AccountId,
     limit: i64,
 ) -> Result<Vec<QueuedResource>, StorageError> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM outbox WHERE account_id = $1 AND state = 'pending' \
-         ORDER BY seq LIMIT $2"
+        "SELECT {COLUMNS} FROM outbox o WHERE o.account_id = $1 AND o.state = 'pending' \
+         AND o.run_after <= $2 AND {THREAD_HEAD_FREE} ORDER BY o.seq LIMIT $3"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(account.to_string())
+        .bind(now_ms())
         .bind(limit)
         .fetch_all(db.pool())
         .await?;
@@ -230,7 +254,8 @@ pub async fn release_account(db: &Db, account: AccountId) -> Result<(), StorageE
     Ok(())
 }
 
-/// Claims up to `limit` due rows of one (leased) account for `lease_ms`, oldest first.
+/// Claims up to `limit` due rows of one (leased) account for `lease_ms`, oldest first,
+/// skipping the rows whose thread has an earlier row still waiting.
 pub async fn claim_for_push(
     db: &Db,
     account: AccountId,
@@ -245,9 +270,10 @@ pub async fn claim_for_push(
     let sql = format!(
         "UPDATE outbox SET lease_until = $1, attempts = attempts + 1 \
          WHERE (lease_until IS NULL OR lease_until < $2) AND state = 'pending' AND seq IN ( \
-           SELECT seq FROM outbox WHERE account_id = $4 AND state = 'pending' AND run_after <= $2 \
-             AND (lease_until IS NULL OR lease_until < $2) \
-           ORDER BY seq LIMIT $3 {lock}) \
+           SELECT o.seq FROM outbox o WHERE o.account_id = $4 AND o.state = 'pending' \
+             AND o.run_after <= $2 AND (o.lease_until IS NULL OR o.lease_until < $2) \
+             AND {THREAD_HEAD_FREE} \
+           ORDER BY o.seq LIMIT $3 {lock}) \
          RETURNING {COLUMNS}"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -279,30 +305,195 @@ pub async fn mark_delivered(db: &Db, seqs: &[i64]) -> Result<(), StorageError> {
     Ok(())
 }
 
-/// Releases a claimed row to be tried again after `delay_ms`, recording why.
-pub async fn retry_later(db: &Db, seq: i64, code: &str, delay_ms: i64) -> Result<(), StorageError> {
+/// Releases a claimed row to be tried again after `delay_ms`, recording why;
+/// `attempt_delta` corrects the try count (-1: this try does not count; +1: it was not
+/// counted when the row was handed out).
+pub async fn retry_later(
+    db: &Db,
+    seq: i64,
+    code: &str,
+    delay_ms: i64,
+    attempt_delta: i64,
+) -> Result<(), StorageError> {
     sqlx::query(
-        "UPDATE outbox SET lease_until = NULL, run_after = $2, last_error = $3 \
-         WHERE seq = $1 AND state = 'pending'",
+        "UPDATE outbox SET lease_until = NULL, run_after = $2, last_error = $3, \
+         attempts = attempts + $4 WHERE seq = $1 AND state = 'pending'",
     )
     .bind(seq)
     .bind(now_ms() + delay_ms)
     .bind(code)
+    .bind(attempt_delta)
     .execute(db.pool())
     .await?;
     Ok(())
 }
 
-/// Gives up on a row for good, keeping the error code for the admin.
-pub async fn mark_failed(db: &Db, seq: i64, code: &str) -> Result<(), StorageError> {
+/// Hands claimed rows back untried (they wait behind an earlier row of their thread, or
+/// their round ended early): their lease ends and the claim's try is not counted.
+pub async fn release_untried(db: &Db, seqs: &[i64]) -> Result<(), StorageError> {
+    if seqs.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE outbox SET lease_until = NULL, attempts = attempts - 1 \
+         WHERE state = 'pending' AND attempts > 0 AND seq IN ({})",
+        placeholders(0, seqs.len())
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for seq in seqs {
+        query = query.bind(*seq);
+    }
+    query.execute(db.pool()).await?;
+    Ok(())
+}
+
+/// Gives up on a row, keeping the error code (never content) for the admin.
+pub async fn mark_dead(db: &Db, seq: i64, code: &str) -> Result<(), StorageError> {
     sqlx::query(
-        "UPDATE outbox SET state = 'failed', lease_until = NULL, last_error = $2 WHERE seq = $1",
+        "UPDATE outbox SET state = 'dead', lease_until = NULL, last_error = $2, dead_at = $3 \
+         WHERE seq = $1 AND state = 'pending'",
     )
     .bind(seq)
     .bind(code)
+    .bind(now_ms())
     .execute(db.pool())
     .await?;
     Ok(())
+}
+
+/// A delivery an admin should see: stuck (pending after a failure) or dead.
+#[derive(Debug, Clone)]
+pub struct DeliveryProblem {
+    pub seq: i64,
+    pub external_id: String,
+    pub dead: bool,
+    pub code: String,
+    pub attempts: i64,
+    /// When it was queued (ms).
+    pub queued_at: i64,
+    /// When it is tried next (stuck) or when it died (dead), ms.
+    pub at: i64,
+}
+
+/// Most problems listed on a page; the counts cover all of them.
+pub const PROBLEMS_LISTED: i64 = 100;
+
+/// The account's stuck and dead deliveries, newest first.
+pub async fn problems(db: &Db, account: AccountId) -> Result<Vec<DeliveryProblem>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT seq, external_id, state, COALESCE(last_error, 'unknown') AS code, attempts, \
+         created_at, COALESCE(dead_at, run_after) AS at FROM outbox \
+         WHERE account_id = $1 AND (state = 'dead' OR (state = 'pending' AND last_error IS NOT NULL)) \
+         ORDER BY seq DESC LIMIT $2",
+    )
+    .bind(account.to_string())
+    .bind(PROBLEMS_LISTED)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let state: String = row.try_get("state")?;
+            Ok(DeliveryProblem {
+                seq: row.try_get("seq")?,
+                external_id: row.try_get("external_id")?,
+                dead: state == "dead",
+                code: row.try_get("code")?,
+                attempts: row.try_get("attempts")?,
+                queued_at: row.try_get("created_at")?,
+                at: row.try_get("at")?,
+            })
+        })
+        .collect()
+}
+
+/// How many of the account's deliveries are stuck and how many are dead.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ProblemCounts {
+    pub stuck: i64,
+    pub dead: i64,
+}
+
+pub async fn problem_counts(db: &Db, account: AccountId) -> Result<ProblemCounts, StorageError> {
+    let row = sqlx::query(
+        "SELECT COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0) AS stuck, \
+         COALESCE(SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END), 0) AS dead FROM outbox \
+         WHERE account_id = $1 AND (state = 'dead' OR (state = 'pending' AND last_error IS NOT NULL))",
+    )
+    .bind(account.to_string())
+    .fetch_one(db.pool())
+    .await?;
+    Ok(ProblemCounts {
+        stuck: row.try_get("stuck")?,
+        dead: row.try_get("dead")?,
+    })
+}
+
+/// An admin's Retry: a stuck or dead row of the account is due now, with its tries reset
+/// and a new age window. False when the account has no such row.
+pub async fn retry_now(db: &Db, account: AccountId, seq: i64) -> Result<bool, StorageError> {
+    let now = now_ms();
+    let done = sqlx::query(
+        "UPDATE outbox SET state = 'pending', attempts = 0, run_after = $3, lease_until = NULL, \
+         give_up_at = $4, dead_at = NULL WHERE account_id = $1 AND seq = $2 \
+         AND state IN ('pending', 'dead')",
+    )
+    .bind(account.to_string())
+    .bind(seq)
+    .bind(now)
+    .bind(now + i64::try_from(crate::bridge::MAX_DELIVERY_AGE.as_millis()).unwrap_or(i64::MAX / 4))
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// An admin's Discard: a stuck or dead row of the account leaves the queue for good, so
+/// its thread flows again. False when the account has no such row.
+pub async fn discard(db: &Db, account: AccountId, seq: i64) -> Result<bool, StorageError> {
+    let done = sqlx::query(
+        "UPDATE outbox SET state = 'discarded', lease_until = NULL WHERE account_id = $1 \
+         AND seq = $2 AND state IN ('pending', 'dead')",
+    )
+    .bind(account.to_string())
+    .bind(seq)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// One account's queue, for `/metrics`.
+#[derive(Debug, Clone)]
+pub struct QueueStats {
+    pub account: String,
+    pub depth: i64,
+    /// Age of the oldest pending row, ms (0 when none).
+    pub oldest_ms: i64,
+    pub dead: i64,
+}
+
+/// Every account's queue depth, oldest pending row and dead rows.
+pub async fn queue_stats(db: &Db) -> Result<Vec<QueueStats>, StorageError> {
+    let now = now_ms();
+    let rows = sqlx::query(
+        "SELECT account_id, \
+         COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0) AS depth, \
+         COALESCE(MIN(CASE WHEN state = 'pending' THEN created_at END), $1) AS oldest, \
+         COALESCE(SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END), 0) AS dead \
+         FROM outbox WHERE state IN ('pending', 'dead') GROUP BY account_id",
+    )
+    .bind(now)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let oldest: i64 = row.try_get("oldest")?;
+            Ok(QueueStats {
+                account: row.try_get("account_id")?,
+                depth: row.try_get("depth")?,
+                oldest_ms: (now - oldest).max(0),
+                dead: row.try_get("dead")?,
+            })
+        })
+        .collect()
 }
 
 /// Rows still waiting to reach Zendesk, over all accounts.
@@ -332,20 +523,6 @@ pub async fn forget_author(
     Ok(done.rows_affected())
 }
 
-/// The account's resources Zendesk never got, counted by error code (for the admin).
-pub async fn failures(db: &Db, account: AccountId) -> Result<Vec<(String, i64)>, StorageError> {
-    let rows = sqlx::query(
-        "SELECT COALESCE(last_error, 'unknown') AS code, COUNT(*) AS n FROM outbox \
-         WHERE account_id = $1 AND state = 'failed' GROUP BY COALESCE(last_error, 'unknown') ORDER BY n DESC",
-    )
-    .bind(account.to_string())
-    .fetch_all(db.pool())
-    .await?;
-    rows.iter()
-        .map(|row| Ok((row.try_get("code")?, row.try_get("n")?)))
-        .collect()
-}
-
 /// What happened to a queued message that was then deleted in Slack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Withdrawal {
@@ -366,7 +543,7 @@ pub async fn withdraw(
 ) -> Result<Withdrawal, StorageError> {
     let cancel = |pattern: &'static str| {
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE outbox SET state = 'failed', last_error = 'deleted_in_slack', lease_until = NULL \
+            "UPDATE outbox SET state = 'withdrawn', last_error = 'deleted_in_slack', lease_until = NULL \
              WHERE account_id = $1 AND state = 'pending' AND attempts = 0 AND external_id {pattern} $2"
         )))
     };

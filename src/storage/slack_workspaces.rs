@@ -43,10 +43,12 @@ pub async fn upsert(
     let now = now_ms();
     sqlx::query(
         "INSERT INTO slack_workspaces (team_id, bot_user_id, bot_id, app_id, bot_token, \
-         needs_attention, installed_at, updated_at) VALUES ($1, $2, $3, $4, $5, NULL, $6, $6) \
+         needs_attention, installed_at, updated_at, bot_token_at) \
+         VALUES ($1, $2, $3, $4, $5, NULL, $6, $6, $6) \
          ON CONFLICT (team_id) DO UPDATE SET bot_user_id = excluded.bot_user_id, \
          bot_id = excluded.bot_id, app_id = excluded.app_id, bot_token = excluded.bot_token, \
-         needs_attention = NULL, updated_at = excluded.updated_at",
+         needs_attention = NULL, updated_at = excluded.updated_at, \
+         bot_token_at = excluded.bot_token_at",
     )
     .bind(team)
     .bind(install.bot_user.map(SlackUserId::as_str))
@@ -108,18 +110,28 @@ where
     })
 }
 
-/// Deletes a workspace's token at once (uninstalled or revoked) and flags it.
-pub async fn revoke(db: &Db, team: &SlackTeamId, reason: &str) -> Result<(), StorageError> {
-    sqlx::query(
+/// Deletes a workspace's token (uninstalled, revoked) unless it was stored after the
+/// second the removal happened in (`happened_ms`, whole seconds from Slack's
+/// `event_time`): then the removal is an old one, retried after a reinstall. True when a
+/// token was removed.
+pub async fn revoke_if_older(
+    db: &Db,
+    team: &SlackTeamId,
+    reason: &str,
+    happened_ms: i64,
+) -> Result<bool, StorageError> {
+    let done = sqlx::query(
         "UPDATE slack_workspaces SET bot_token = NULL, needs_attention = $2, updated_at = $3 \
-         WHERE team_id = $1",
+         WHERE team_id = $1 AND bot_token IS NOT NULL \
+         AND (bot_token_at IS NULL OR bot_token_at < $4)",
     )
     .bind(team.as_str())
     .bind(reason)
     .bind(now_ms())
+    .bind(happened_ms.saturating_add(1000))
     .execute(db.pool())
     .await?;
-    Ok(())
+    Ok(done.rows_affected() > 0)
 }
 
 /// Flags a workspace an admin must look at, by error code.

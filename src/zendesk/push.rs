@@ -22,15 +22,21 @@ pub struct ZendeskClient {
     template: ZendeskUrlTemplate,
 }
 
-/// What Zendesk said about one resource.
+/// What Zendesk said about one resource (SPEC 1.5: `status.code`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PushResultStatus {
-    /// Imported now or before: done.
+    /// `success` or `already_imported`: done.
     Delivered,
-    /// Try again later (e.g. the parent is not there yet, or an earlier one failed).
-    RetryLater(String),
-    /// Zendesk refused it for good; the code is kept for the admin.
-    Failed(String),
+    /// `halted`: an earlier resource of the request failed; send it again.
+    Halted,
+    /// `could_not_locate_parent_external_resource`: the parent is not there yet.
+    ParentMissing,
+    /// `processing_error`: Zendesk could not take it (may pass on a later try).
+    ProcessingError,
+    /// The answer had no result for this resource.
+    NoResult,
+    /// A code Zendesk does not document (kept, sanitized, for the admin).
+    Other(String),
 }
 
 #[derive(Debug, Clone)]
@@ -112,12 +118,15 @@ impl ZendeskClient {
                 retry_after: retry_after(response.headers()).unwrap_or(Duration::from_secs(60)),
             });
         }
-        if status.is_server_error() {
+        // 408 Request Timeout, 409 Conflict and 425 Too Early pass; other 4xx do not.
+        let passing = matches!(status.as_u16(), 408 | 409 | 425);
+        if status.is_server_error() || passing {
             return Err(PushError::Transient {
                 code: format!("http_{}", status.as_u16()),
             });
         }
-        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+        // 404: the integration (its push id) is gone, which no resource can fix.
+        if [StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN, StatusCode::NOT_FOUND].contains(&status) {
             return Err(PushError::Unauthorized {
                 status: status.as_u16(),
             });
@@ -185,10 +194,7 @@ fn match_results(resources: &[ExternalResource], results: Vec<PushResult>) -> Pu
     let mut statuses: Vec<(String, PushResultStatus)> = resources
         .iter()
         .map(|r| {
-            (
-                r.external_id.clone(),
-                PushResultStatus::RetryLater("no_result".into()),
-            )
+            (r.external_id.clone(), PushResultStatus::NoResult)
         })
         .collect();
     for (index, result) in results.into_iter().enumerate() {
@@ -206,10 +212,10 @@ fn match_results(resources: &[ExternalResource], results: Vec<PushResult>) -> Pu
 fn classify(code: &str) -> PushResultStatus {
     match code {
         "success" | "already_imported" => PushResultStatus::Delivered,
-        "could_not_locate_parent_external_resource" | "halted" => {
-            PushResultStatus::RetryLater(code.to_owned())
-        }
-        other => PushResultStatus::Failed(sanitize_code(other)),
+        "halted" => PushResultStatus::Halted,
+        "could_not_locate_parent_external_resource" => PushResultStatus::ParentMissing,
+        "processing_error" => PushResultStatus::ProcessingError,
+        other => PushResultStatus::Other(sanitize_code(other)),
     }
 }
 
@@ -229,21 +235,18 @@ mod tests {
     fn result_codes_map_to_what_the_queue_does() {
         assert_eq!(classify("success"), PushResultStatus::Delivered);
         assert_eq!(classify("already_imported"), PushResultStatus::Delivered);
-        assert!(matches!(
-            classify("halted"),
-            PushResultStatus::RetryLater(_)
-        ));
-        assert!(matches!(
+        assert_eq!(classify("halted"), PushResultStatus::Halted);
+        assert_eq!(
             classify("could_not_locate_parent_external_resource"),
-            PushResultStatus::RetryLater(_)
-        ));
+            PushResultStatus::ParentMissing
+        );
         assert_eq!(
             classify("processing_error"),
-            PushResultStatus::Failed("processing_error".into())
+            PushResultStatus::ProcessingError
         );
         assert_eq!(
             classify("we<ird code!"),
-            PushResultStatus::Failed("weirdcode".into())
+            PushResultStatus::Other("weirdcode".into())
         );
     }
 }
