@@ -189,6 +189,21 @@
     show('authorize-view', false);
     show('admin-view', true);
     showConnection((view || {}).zendesk_connection);
+    showDeliveries((view || {}).deliveries);
+  }
+
+  // Deliveries to Zendesk that are stuck or were given up: counted here, listed with
+  // Retry and Discard in the integration's settings (Admin Center > Channels).
+  function showDeliveries(deliveries) {
+    var line = byId('delivery-problems');
+    if (!line || !deliveries) { return; }
+    var stuck = deliveries.stuck || 0;
+    var dead = deliveries.dead || 0;
+    line.textContent = (stuck || dead)
+      ? 'Slack messages not delivered to Zendesk: ' + stuck + ' stuck, ' + dead +
+        ' given up. Retry or discard them in the Slack integration\'s settings (Admin Center > Channels).'
+      : '';
+    line.hidden = !(stuck || dead);
   }
 
   // The account's Zendesk REST connection: said plainly when it needs an admin.

@@ -36,6 +36,10 @@ pub struct AgentView {
     /// The account's Zendesk REST connection, for the admin view (no secrets in it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub zendesk_connection: Option<crate::zendesk::connection::ConnectionNotice>,
+    /// Stuck and given-up deliveries to Zendesk over the account's integrations (counts
+    /// only), for the admin view.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deliveries: Option<crate::storage::outbox::ProblemCounts>,
 }
 
 const CHOICES: [&str; 3] = ["online", "away", "offline"];
@@ -120,6 +124,12 @@ async fn view(
         choices: CHOICES,
         changed,
         zendesk_connection: state.connections.notice(&caller.subdomain).await.ok(),
+        deliveries: crate::storage::outbox::problem_counts_for_subdomain(
+            &state.db,
+            &caller.subdomain,
+        )
+        .await
+        .ok(),
     })
 }
 

@@ -54,9 +54,13 @@ pub async fn accept(
                 t if t > 0 => t.saturating_mul(1000),
                 _ => crate::storage::now_ms(),
             };
-            let removed =
-                slack_workspaces::revoke_if_older(&state.db, team, "slack_app_removed", happened_ms)
-                    .await?;
+            let removed = slack_workspaces::revoke_if_older(
+                &state.db,
+                team,
+                "slack_app_removed",
+                happened_ms,
+            )
+            .await?;
             if removed {
                 tracing::warn!(team = %team, event_id, "Slack tokens removed: the workspace must be connected again");
             } else {

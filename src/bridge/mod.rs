@@ -21,11 +21,11 @@ mod text;
 
 pub use backfill::run_slack_job;
 pub use build::{BuildError, build_resource};
-pub use delivery::MAX_AGE as MAX_DELIVERY_AGE;
 pub use channelback::{
     ChannelbackError, ChannelbackReply, ChannelbackRequest, find_posted, post_channelback,
     request_mark,
 };
+pub use delivery::MAX_AGE as MAX_DELIVERY_AGE;
 pub use text::zendesk_to_slack;
 
 use crate::domain::{AccountId, ExternalId, SlackMessageRef, SlackTs, SlackUserId};

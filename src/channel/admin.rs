@@ -370,12 +370,20 @@ async fn delivery_action_inner(
         .parse()
         .map_err(|_| ApiError::invalid("seq", "is not a queue id"))?;
     let (changed, verb) = match form.non_empty("action")? {
-        "retry" => (outbox::retry_now(&state.db, account, seq).await?, "will be retried now"),
-        "discard" => (outbox::discard(&state.db, account, seq).await?, "was discarded"),
+        "retry" => (
+            outbox::retry_now(&state.db, account, seq).await?,
+            "will be retried now",
+        ),
+        "discard" => (
+            outbox::discard(&state.db, account, seq).await?,
+            "was discarded",
+        ),
         _ => return Err(ApiError::invalid("action", "must be retry or discard")),
     };
     if !changed {
-        return Err(ApiError::NotFound("no stuck or given-up delivery has this id"));
+        return Err(ApiError::NotFound(
+            "no stuck or given-up delivery has this id",
+        ));
     }
     tracing::info!(account = %account, seq, action = verb, "delivery changed by an admin");
     if verb.starts_with("will") {

@@ -181,8 +181,7 @@ impl Pusher<'_> {
     /// workspace's problem) for the rest of the round.
     async fn fail(&mut self, row: &QueuedResource, failure: &Failure) -> Result<(), StorageError> {
         if let Failure::Workspace(code) = failure {
-            crate::storage::slack_workspaces::flag(&self.state.db, &row.message.team, code)
-                .await?;
+            crate::storage::slack_workspaces::flag(&self.state.db, &row.message.team, code).await?;
         }
         let fate = delivery::record_failure(&self.state.db, row, failure, Counted::AtClaim).await?;
         let result = match fate {
@@ -227,6 +226,10 @@ impl Pusher<'_> {
                 tracing::warn!(account = %self.account.id, status, sent = resources.len(), "push refused; sending its resources one by one");
                 let mut delivered = 0;
                 for (resource, row) in resources.iter().zip(rows) {
+                    if self.held.holds(row) {
+                        outbox::release_untried(&self.state.db, &[row.seq]).await?;
+                        continue;
+                    }
                     match Box::pin(self.push(
                         token,
                         push_id,
@@ -275,7 +278,9 @@ impl Pusher<'_> {
                 .metrics
                 .observe_event_to_zendesk(Duration::from_millis(waited));
         }
-        self.state.metrics.record_push("delivered", seqs.len() as u64);
+        self.state
+            .metrics
+            .record_push("delivered", seqs.len() as u64);
         tracing::info!(account = %self.account.id, delivered = seqs.len(), sent = rows.len(), "pushed to Zendesk");
         Ok(Ok(seqs.len()))
     }
@@ -293,7 +298,14 @@ impl Pusher<'_> {
         match error {
             PushError::RateLimited { retry_after } => {
                 self.state.metrics.record_push("rate_limited", 1);
-                outbox::release_untried(&self.state.db, &seqs).await?;
+                let failure = Failure::Wait {
+                    code: "rate_limited".into(),
+                    delay: retry_after,
+                };
+                for row in rows {
+                    delivery::record_failure(&self.state.db, row, &failure, Counted::AtClaim)
+                        .await?;
+                }
                 self.rate_limited = Some(retry_after);
                 Ok(Err(Halt::Untried))
             }

@@ -218,7 +218,10 @@ impl Metrics {
     /// Sets `slackdesk_zendesk_connections{kind,state}`.
     pub fn set_connection(&self, kind: &str, state: &str, count: i64) {
         self.connections
-            .get_or_create(&vec![("kind", kind.to_owned()), ("state", state.to_owned())])
+            .get_or_create(&vec![
+                ("kind", kind.to_owned()),
+                ("state", state.to_owned()),
+            ])
             .set(count);
     }
 

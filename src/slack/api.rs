@@ -662,13 +662,20 @@ mod tests {
         assert!(api("channel_not_found").is_permanent());
         assert!(api("token_revoked").is_workspace_problem());
         assert!(!api("internal_error").is_permanent());
-        for code in ["missing_scope", "restricted_action", "team_access_not_granted"] {
+        for code in [
+            "missing_scope",
+            "restricted_action",
+            "team_access_not_granted",
+        ] {
             assert!(api(code).is_permanent(), "{code}");
         }
         assert_eq!(api("missing_scope").class(), SlackErrorClass::Workspace);
         assert_eq!(api("not_authed").class(), SlackErrorClass::Workspace);
         assert_eq!(api("restricted_action").class(), SlackErrorClass::Permanent);
-        assert_eq!(api("service_unavailable").class(), SlackErrorClass::Transient);
+        assert_eq!(
+            api("service_unavailable").class(),
+            SlackErrorClass::Transient
+        );
         assert_eq!(api("something_new").class(), SlackErrorClass::Unknown);
         assert!(
             !SlackError::RateLimited {

@@ -12,8 +12,7 @@ pub mod signature;
 
 pub use api::{
     AuthIdentity, Conversation, FileUpload, OauthInstall, SlackClient, SlackError, SlackErrorClass,
-    SlackFile,
-    SlackMessage, SlackProfile,
+    SlackFile, SlackMessage, SlackProfile,
 };
 pub use events::{
     EventEnvelope, MessageEvent, SlackEvent, classify, is_emoji_name, message_content,

@@ -428,6 +428,26 @@ pub async fn problem_counts(db: &Db, account: AccountId) -> Result<ProblemCounts
     })
 }
 
+/// The same counts over every integration account of a Zendesk subdomain.
+pub async fn problem_counts_for_subdomain(
+    db: &Db,
+    subdomain: &crate::domain::Subdomain,
+) -> Result<ProblemCounts, StorageError> {
+    let row = sqlx::query(
+        "SELECT COALESCE(SUM(CASE WHEN o.state = 'pending' THEN 1 ELSE 0 END), 0) AS stuck, \
+         COALESCE(SUM(CASE WHEN o.state = 'dead' THEN 1 ELSE 0 END), 0) AS dead \
+         FROM outbox o JOIN accounts a ON a.id = o.account_id WHERE a.subdomain = $1 \
+         AND (o.state = 'dead' OR (o.state = 'pending' AND o.last_error IS NOT NULL))",
+    )
+    .bind(subdomain.as_str())
+    .fetch_one(db.pool())
+    .await?;
+    Ok(ProblemCounts {
+        stuck: row.try_get("stuck")?,
+        dead: row.try_get("dead")?,
+    })
+}
+
 /// An admin's Retry: a stuck or dead row of the account is due now, with its tries reset
 /// and a new age window. False when the account has no such row.
 pub async fn retry_now(db: &Db, account: AccountId, seq: i64) -> Result<bool, StorageError> {

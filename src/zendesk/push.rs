@@ -126,7 +126,13 @@ impl ZendeskClient {
             });
         }
         // 404: the integration (its push id) is gone, which no resource can fix.
-        if [StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN, StatusCode::NOT_FOUND].contains(&status) {
+        if [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::FORBIDDEN,
+            StatusCode::NOT_FOUND,
+        ]
+        .contains(&status)
+        {
             return Err(PushError::Unauthorized {
                 status: status.as_u16(),
             });
@@ -193,9 +199,7 @@ impl ZendeskClient {
 fn match_results(resources: &[ExternalResource], results: Vec<PushResult>) -> PushOutcome {
     let mut statuses: Vec<(String, PushResultStatus)> = resources
         .iter()
-        .map(|r| {
-            (r.external_id.clone(), PushResultStatus::NoResult)
-        })
+        .map(|r| (r.external_id.clone(), PushResultStatus::NoResult))
         .collect();
     for (index, result) in results.into_iter().enumerate() {
         let slot = match &result.external_resource_id {

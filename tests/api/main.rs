@@ -13,6 +13,7 @@ mod at_rest;
 mod browser;
 mod channelback;
 mod clickthrough;
+mod delivery;
 mod events;
 mod fuzz;
 mod fuzz_targets;

@@ -643,6 +643,7 @@ fn channel_probes(w: &World) -> Vec<Probe> {
         "/channel/channelback",
         "/channel/admin",
         "/channel/admin/save",
+        "/channel/admin/deliveries",
     ] {
         let fields = form_body(&[
             ("metadata", &w.b),
@@ -870,6 +871,24 @@ fn admin_probes(w: &World) -> Vec<Probe> {
             .expect(&[400, 401]),
         );
     }
+    // Retry and Discard of deliveries: the set-up session is the CSRF token.
+    for session in ["", "0", INJECTIONS[0], INJECTIONS[4], &"a".repeat(5000)] {
+        for action in ["retry", "discard"] {
+            p.push(
+                Probe::post(
+                    format!("deliveries {action}: session = {session:.40?}"),
+                    "/channel/admin/deliveries",
+                )
+                .form(&[("session", session), ("seq", "1"), ("action", action)])
+                .expect(&[400, 401]),
+            );
+        }
+    }
+    p.push(
+        Probe::post("deliveries: no session at all", "/channel/admin/deliveries")
+            .form(&[("seq", "1"), ("action", "discard")])
+            .expect(&[400]),
+    );
     p.push(
         Probe::post("admin save: no session at all", "/channel/admin/save")
             .form(&[("name", "Hijacked"), ("delivery", "pull")])

@@ -532,7 +532,7 @@ pub fn event_callback(event: serde_json::Value) -> serde_json::Value {
     let n = EVENT_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     serde_json::json!({
         "token": "unused", "team_id": TEAM, "api_app_id": "A0APP", "type": "event_callback",
-        "event_id": format!("Ev{n:08}"), "event_time": 1_700_000_000, "event": event
+        "event_id": format!("Ev{n:08}"), "event_time": chrono::Utc::now().timestamp(), "event": event
     })
 }
 
