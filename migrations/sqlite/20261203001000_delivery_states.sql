@@ -17,3 +17,23 @@ UPDATE outbox SET state = 'dead', dead_at = created_at WHERE state = 'failed';
 UPDATE slack_workspaces SET bot_token_at = updated_at WHERE bot_token IS NOT NULL;
 -- Per-thread order: the earlier pending rows of a row's thread are found by this index.
 CREATE INDEX outbox_by_thread ON outbox (account_id, slack_channel, slack_thread_ts, state, seq);
+
+-- Agents' attachments go to Slack from a job, after the channelback has answered.
+-- file_urls is sealed (the URLs may carry Zendesk tokens); no file content is kept.
+-- state: pending | done | dead (last_error keeps the code).
+CREATE TABLE attachment_jobs (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id        TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    reply_external_id TEXT NOT NULL,
+    thread_external_id TEXT NOT NULL,
+    file_urls         BLOB,
+    state             TEXT NOT NULL DEFAULT 'pending',
+    attempts          INTEGER NOT NULL DEFAULT 0,
+    run_after         INTEGER NOT NULL,
+    lease_until       INTEGER,
+    last_error        TEXT,
+    created_at        INTEGER NOT NULL,
+    finished_at       INTEGER,
+    UNIQUE (account_id, reply_external_id)
+);
+CREATE INDEX attachment_jobs_due ON attachment_jobs (state, run_after);

@@ -90,17 +90,17 @@ pub async fn post_channelback(
     }
     .external_id();
     if !request.file_urls.is_empty() {
-        let failed = super::attachments::forward(
-            state,
-            account,
-            &token,
-            &thread.channel,
-            &thread.ts,
+        // The files follow from a job: the answer must not wait for downloads.
+        crate::storage::attachment_jobs::enqueue(
+            &state.db,
+            &state.keys,
+            account.id,
             &reply,
+            request.thread,
             request.file_urls,
         )
-        .await;
-        tracing::info!(account = %account.id, files = request.file_urls.len(), failed = failed.len(), "attachments forwarded to Slack");
+        .await?;
+        tracing::info!(account = %account.id, reply = %reply, files = request.file_urls.len(), "attachments queued for Slack");
     }
     Ok(ChannelbackReply { external_id: reply })
 }

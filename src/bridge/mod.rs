@@ -19,6 +19,7 @@ pub mod mrkdwn;
 mod render;
 mod text;
 
+pub use attachments::run_attachment_jobs_once;
 pub use backfill::run_slack_job;
 pub use build::{BuildError, build_resource};
 pub use channelback::{

@@ -35,15 +35,39 @@ pub fn spawn_workers(state: AppState, cancel: CancellationToken) -> JoinHandle<(
     let rules = tokio::spawn(status_rules_loop(state.clone(), cancel.clone()));
     let routing = tokio::spawn(routing_loop(state.clone(), cancel.clone()));
     let routing_sync = tokio::spawn(routing_sync_loop(state.clone(), cancel.clone()));
+    let attachments = tokio::spawn(attachments_loop(state.clone(), cancel.clone()));
     let renewal = tokio::spawn(connection_renewal_loop(state, cancel));
     tokio::spawn(async move {
         let _ = delivery.await;
+        let _ = attachments.await;
         let _ = sync.await;
         let _ = rules.await;
         let _ = routing.await;
         let _ = routing_sync.await;
         let _ = renewal.await;
     })
+}
+
+/// Forwards agents' attachments to Slack, apart from the delivery loop so that a slow
+/// download never delays resources on their way to Zendesk.
+async fn attachments_loop(state: AppState, cancel: CancellationToken) {
+    let poll = state.settings.worker_poll_interval();
+    loop {
+        let worked = match crate::bridge::run_attachment_jobs_once(&state).await {
+            Ok(count) => count,
+            Err(error) => {
+                tracing::error!(error = %crate::web::error_chain(&error), "attachment job round failed");
+                0
+            }
+        };
+        if worked > 0 && !cancel.is_cancelled() {
+            continue;
+        }
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            () = tokio::time::sleep(poll) => {}
+        }
+    }
 }
 
 /// Renews idle Zendesk connections before their refresh token expires, every

@@ -32,6 +32,7 @@ pub struct Metrics {
     requests: Family<Labels, Counter>,
     pushes: Family<Labels, Counter>,
     channelbacks: Family<Labels, Counter>,
+    attachments: Family<Labels, Counter>,
     slack_events: Family<Labels, Counter>,
     pulled: Counter,
     queue_depth: Gauge,
@@ -52,6 +53,7 @@ impl Default for Metrics {
             requests: Family::default(),
             pushes: Family::default(),
             channelbacks: Family::default(),
+            attachments: Family::default(),
             slack_events: Family::default(),
             pulled: Counter::default(),
             queue_depth: Gauge::default(),
@@ -86,6 +88,11 @@ impl Metrics {
             "slackdesk_channelbacks",
             "Channelbacks by result",
             self.channelbacks.clone(),
+        );
+        r.register(
+            "slackdesk_attachments",
+            "Agents' attachments forwarded to Slack by a job, by outcome (retry, given_up, unreported)",
+            self.attachments.clone(),
         );
         r.register(
             "slackdesk_slack_events",
@@ -165,6 +172,12 @@ impl Metrics {
         self.channelbacks
             .get_or_create(&vec![("result", result.to_owned())])
             .inc();
+    }
+
+    pub fn record_attachments(&self, result: &str, count: u64) {
+        self.attachments
+            .get_or_create(&vec![("result", result.to_owned())])
+            .inc_by(count);
     }
 
     /// Slack events by outcome (`queued`, `duplicate`, `ignored`).

@@ -12,6 +12,7 @@ pub mod app_sessions;
 pub mod app_settings;
 pub mod app_sign_ins;
 pub mod app_tokens;
+pub mod attachment_jobs;
 pub mod board_sessions;
 pub mod channel_links;
 pub mod channelbacks;

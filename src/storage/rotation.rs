@@ -11,7 +11,7 @@ use super::{Db, StorageError};
 use crate::crypto::{KeyRing, SealedFor};
 
 /// Every sealed column: (table, row id column, sealed column).
-pub const SEALED_COLUMNS: [(&str, &str, &str); 7] = [
+pub const SEALED_COLUMNS: [(&str, &str, &str); 8] = [
     ("accounts", "id", "push_token"),
     ("slack_workspaces", "team_id", "bot_token"),
     ("setup_sessions", "id_hash", "push_token"),
@@ -19,6 +19,7 @@ pub const SEALED_COLUMNS: [(&str, &str, &str); 7] = [
     ("zendesk_connections", "subdomain", "credential"),
     ("routing_settings", "subdomain", "route_webhook_secret"),
     ("routing_settings", "subdomain", "same_agent_webhook_secret"),
+    ("attachment_jobs", "reply_external_id", "file_urls"),
 ];
 
 #[derive(Debug, Default, PartialEq, Eq)]

@@ -389,6 +389,25 @@ impl ZendeskClient {
             .map(|_| ())
     }
 
+    /// Adds an internal note to a ticket (`PUT /api/v2/tickets/{id}.json`, a comment
+    /// with `public: false`).
+    pub async fn add_internal_note(
+        &self,
+        subdomain: &Subdomain,
+        auth: &ZendeskAuth,
+        ticket_id: i64,
+        body: &str,
+    ) -> Result<(), RestError> {
+        let url = format!(
+            "{}/api/v2/tickets/{ticket_id}.json",
+            self.base_url(subdomain)
+        );
+        let payload = serde_json::json!({"ticket": {"comment": {"body": body, "public": false}}});
+        self.authorized(auth, |http| http.put(&url).json(&payload))
+            .await
+            .map(|_| ())
+    }
+
     /// Adds or removes a tag on up to 100 tickets (`PUT /api/v2/tickets/update_many.json`).
     pub async fn retag(
         &self,

@@ -76,6 +76,15 @@ async fn attachments_are_streamed_into_the_thread_and_failures_reported(backend:
     let response = channelback_with_files(&app, &metadata, "req-files", &files).await;
 
     assert_eq!(response.status(), 200, "the reply itself is delivered");
+    assert!(
+        fake_slack::received(&app.slack, "files.getUploadURLExternal")
+            .await
+            .is_empty(),
+        "the answer does not wait for the files"
+    );
+    slackdesk::bridge::run_attachment_jobs_once(&app.state)
+        .await
+        .unwrap();
     let uploads = fake_slack::received(&app.slack, "files.getUploadURLExternal").await;
     assert_eq!(uploads.len(), 1);
     assert_eq!(field(&uploads[0], "filename"), Some("invoice.pdf"));
@@ -104,20 +113,149 @@ async fn attachments_are_streamed_into_the_thread_and_failures_reported(backend:
         .collect();
     assert_eq!(
         reports.len(),
-        2,
-        "the missing file and the off-host URL are reported to Zendesk"
+        1,
+        "the missing file and the off-host URL are reported to Zendesk, once"
     );
+    let description = reports[0]["description"].as_str().unwrap();
+    assert!(description.contains("attachment_http_404"), "{description}");
     assert!(
-        reports[1]["description"]
-            .as_str()
-            .unwrap()
-            .contains("attachment_not_on_zendesk")
+        description.contains("attachment_not_on_zendesk"),
+        "{description}"
     );
     assert_matches_schema("report_channelback_error.json", &reports[0]);
     assert_eq!(
         reports[0]["external_id"],
         "slack:T0TEAM:C0CHAN:1700000099.000900"
     );
+}
+
+/// Without a push token (pull mode) the files are downloaded with the account's REST
+/// connection; a passing failure is retried, and a file that never arrives becomes an
+/// internal note on the ticket.
+async fn in_pull_mode_attachments_use_the_rest_connection_and_failures_become_a_note(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let metadata = app.create_account(false).await;
+    app.connect_slack(&metadata).await;
+    fake_slack::accept_posts(&app.slack, "1700000099.000900").await;
+    fake_slack::accept_uploads(&app.slack).await;
+    Mock::given(method("GET"))
+        .and(path("/z/acme/api/v2/users/me.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            serde_json::json!({"user": {"id": 501, "role": "admin", "name": "Ada"}}),
+        ))
+        .mount(&app.zendesk)
+        .await;
+    let subdomain = slackdesk::domain::Subdomain::parse("acme").unwrap();
+    app.state
+        .connections
+        .connect(
+            &subdomain,
+            slackdesk::zendesk::connection::Grant::AuthorizationCode(
+                slackdesk::zendesk::connection::TokenSet {
+                    access_token: slackdesk::config::Secret::from("zd-access-attach"),
+                    refresh_token: None,
+                    expires_in: None,
+                    refresh_token_expires_in: None,
+                },
+            ),
+        )
+        .await
+        .unwrap();
+    Mock::given(method("GET"))
+        .and(path("/z/acme/attachments/token/tok1/"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&app.zendesk)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/z/acme/attachments/token/tok1/"))
+        .and(header("authorization", "Bearer zd-access-attach"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(b"PNGDATA".to_vec(), "image/png"))
+        .mount(&app.zendesk)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/z/acme/api/v2/tickets/77.json"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"ticket": {"id": 77}})),
+        )
+        .mount(&app.zendesk)
+        .await;
+    sqlx::query(
+        "INSERT INTO ticket_links (account_id, external_id, kind, ticket_id, created_at) \
+         VALUES ($1, $2, 'ticket', 77, 0)",
+    )
+    .bind(TestApp::account_id(&metadata).to_string())
+    .bind(THREAD)
+    .execute(app.state.db.pool())
+    .await
+    .unwrap();
+    let files = vec![
+        format!(
+            "{}/attachments/token/tok1/?name=photo.png",
+            app.zendesk_base()
+        ),
+        format!(
+            "{}/attachments/token/gone/?name=missing.txt",
+            app.zendesk_base()
+        ),
+    ];
+
+    let response = channelback_with_files(&app, &metadata, "req-pull-files", &files).await;
+    assert_eq!(response.status(), 200);
+    slackdesk::bridge::run_attachment_jobs_once(&app.state)
+        .await
+        .unwrap();
+
+    assert!(
+        fake_slack::received(&app.slack, "files.getUploadURLExternal")
+            .await
+            .is_empty(),
+        "Zendesk answered 503: nothing uploaded yet"
+    );
+    let notes = notes_on_ticket_77(&app).await;
+    assert_eq!(notes.len(), 1, "the missing file is reported at once");
+    assert_eq!(notes[0]["ticket"]["comment"]["public"], false);
+    assert!(
+        notes[0]["ticket"]["comment"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("attachment_http_404")
+    );
+    // Its backoff over, the passing failure is tried again and succeeds.
+    sqlx::query("UPDATE attachment_jobs SET run_after = 0")
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    slackdesk::bridge::run_attachment_jobs_once(&app.state)
+        .await
+        .unwrap();
+    let uploads = fake_slack::received(&app.slack, "files.getUploadURLExternal").await;
+    assert_eq!(uploads.len(), 1);
+    assert_eq!(field(&uploads[0], "filename"), Some("photo.png"));
+    assert_eq!(
+        notes_on_ticket_77(&app).await.len(),
+        1,
+        "nothing more to report"
+    );
+    let state: String = sqlx::query_scalar("SELECT state FROM attachment_jobs")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(state, "done");
+}
+
+async fn notes_on_ticket_77(app: &TestApp) -> Vec<Value> {
+    app.zendesk
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.url.path() == "/z/acme/api/v2/tickets/77.json")
+        .map(|r| serde_json::from_slice::<Value>(&r.body).unwrap())
+        .collect()
 }
 
 fn urlencode(value: &str) -> String {
@@ -384,6 +522,7 @@ on_both_databases!(
     a_post_whose_answer_was_lost_is_looked_for_before_posting_again,
     a_reply_an_interrupted_attempt_posted_is_not_posted_again,
     attachments_are_streamed_into_the_thread_and_failures_reported,
+    in_pull_mode_attachments_use_the_rest_connection_and_failures_become_a_note,
     a_reply_lands_in_the_slack_thread_escaped,
     a_retried_channelback_answers_the_same_and_posts_once,
     permanent_slack_errors_are_4xx_and_rate_limits_are_retryable,
