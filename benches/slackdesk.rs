@@ -72,6 +72,7 @@ struct Knobs {
     warmup: usize,
     rate: u64,
     seconds: u64,
+    bad_seconds: u64,
     cb_clients: usize,
     cb_seconds: u64,
     status_clients: usize,
@@ -99,6 +100,7 @@ impl Knobs {
             warmup: var("BENCH_WARMUP", 1_000usize)?,
             rate: var("BENCH_RATE", 500u64)?.max(1),
             seconds: var("BENCH_SECONDS", 8u64)?.clamp(1, 60),
+            bad_seconds: var("BENCH_BAD_SECONDS", 60u64)?.clamp(1, 120),
             cb_clients: var("BENCH_CB_CLIENTS", 8usize)?.max(1),
             cb_seconds: var("BENCH_CB_SECONDS", 5u64)?.clamp(1, 60),
             status_clients: var("BENCH_STATUS_CLIENTS", 4usize)?.max(1),
@@ -224,12 +226,25 @@ async fn fake_zendesk_push(seen: web::Data<Seen>, body: web::Bytes) -> HttpRespo
     seen.push_requests.fetch_add(1, Ordering::Relaxed);
     seen.pushed_resources
         .fetch_add(ids.len() as u64, Ordering::Relaxed);
+    let mut failed = false;
+    let mut accepted = Vec::with_capacity(ids.len());
     let results: Vec<Value> = ids
         .iter()
-        .map(|id| json!({"external_resource_id": id, "status": {"code": "success"}}))
+        .map(|id| {
+            let code = if failed {
+                "halted"
+            } else if id.ends_with(BAD_MICROS) {
+                failed = true;
+                "processing_error"
+            } else {
+                accepted.push(id.clone());
+                "success"
+            };
+            json!({"external_resource_id": id, "status": {"code": code}})
+        })
         .collect();
     let mut pushed = seen.pushed.lock().unwrap_or_else(|p| p.into_inner());
-    for id in ids {
+    for id in accepted {
         if pushed.insert(id, now).is_some() {
             seen.pushed_twice.fetch_add(1, Ordering::Relaxed);
         }
@@ -467,6 +482,16 @@ fn message_ts(run: u64, n: u64) -> String {
     format!("{}.{:06}", 1_700_000_000 + run * 10_000_000 + n, 100)
 }
 
+/// The micro part of the bench's bad messages: the fake Zendesk refuses them for good
+/// (`processing_error`) and halts the rest of their request, as Zendesk does. (Events
+/// carry their text, so a Slack read failure cannot be staged here; the API tests stage
+/// those.)
+const BAD_MICROS: &str = ".000666";
+
+fn bad_message_ts(run: u64, n: u64) -> String {
+    format!("{}{BAD_MICROS}", 1_700_000_000 + run * 10_000_000 + n)
+}
+
 static EVENT_SEQ: AtomicU64 = AtomicU64::new(1);
 
 /// An `event_callback` as Slack sends it for a plain channel message (about 900 bytes).
@@ -627,6 +652,9 @@ struct EndToEnd {
     pushed_twice: u64,
     resources_per_push: f64,
     event_to_push: Latency,
+    /// Messages made unbuildable on purpose, and how many of them reached Zendesk.
+    bad_sent: usize,
+    bad_arrived: usize,
 }
 
 /// A paced, open-loop stream: one event every 1/rate s whatever the answers do; then
@@ -637,6 +665,7 @@ async fn paced(
     run: u64,
     rate: u64,
     seconds: u64,
+    bad_every: Option<u64>,
 ) -> Result<EndToEnd> {
     let total = (rate * seconds) as usize;
     let http = client(64)?;
@@ -649,22 +678,36 @@ async fn paced(
     let mut tasks = Vec::with_capacity(total);
     for i in 0..total {
         ticks.tick().await;
-        let ts = message_ts(run, i as u64);
-        let body = event_body(&ts);
+        let bad = bad_every.is_some_and(|every| i as u64 % every.max(1) == 0);
+        let (ts, body) = if bad {
+            let ts = bad_message_ts(run, i as u64);
+            let body = event_body(&ts);
+            (ts, body)
+        } else {
+            let ts = message_ts(run, i as u64);
+            let body = event_body(&ts);
+            (ts, body)
+        };
         let (http, url) = (http.clone(), url.clone());
         tasks.push(tokio::spawn(async move {
             let sent = Instant::now();
             let ok = send_event(&http, &url, body).await.unwrap_or(false);
-            (ts, sent, sent.elapsed().as_micros() as u64, ok)
+            (ts, bad, sent, sent.elapsed().as_micros() as u64, ok)
         }));
     }
     let mut sent_at = HashMap::with_capacity(total);
+    let mut bad_ids = Vec::new();
     let (mut acks, mut acked) = (Vec::with_capacity(total), 0);
     for task in tasks {
-        let (ts, sent, ack, ok) = task.await?;
+        let (ts, bad, sent, ack, ok) = task.await?;
         acks.push(ack);
         acked += usize::from(ok);
-        sent_at.insert(format!("slack:{TEAM}:{CHANNEL}:{ts}"), sent);
+        let id = format!("slack:{TEAM}:{CHANNEL}:{ts}");
+        if bad {
+            bad_ids.push(id);
+        } else {
+            sent_at.insert(id, sent);
+        }
     }
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -691,6 +734,7 @@ async fn paced(
                 .map(|got| got.saturating_duration_since(*sent).as_micros() as u64)
         })
         .collect();
+    let bad_arrived = bad_ids.iter().filter(|id| pushed.contains_key(*id)).count();
     let push_requests = fakes.seen.push_requests.load(Ordering::Relaxed) - requests_before;
     let resources = fakes.seen.pushed_resources.load(Ordering::Relaxed) - resources_before;
     Ok(EndToEnd {
@@ -700,10 +744,12 @@ async fn paced(
         acked,
         ack: Latency::of(acks),
         arrived: e2e.len(),
-        missing: total - e2e.len(),
+        missing: sent_at.len() - e2e.len(),
         pushed_twice: fakes.seen.pushed_twice.load(Ordering::Relaxed) - twice_before,
         resources_per_push: resources as f64 / push_requests.max(1) as f64,
         event_to_push: Latency::of(e2e),
+        bad_sent: bad_ids.len(),
+        bad_arrived,
     })
 }
 
@@ -872,6 +918,8 @@ struct DatabaseReport {
     intake_ratio_to_bare: f64,
     committed_rows: i64,
     event_to_zendesk: EndToEnd,
+    /// The paced stream with 1% of the messages refused by Zendesk for good (issue 12).
+    with_unbuildable: EndToEnd,
     channelbacks: Channelbacks,
     statuses: Vec<Throughput>,
     routing: RoutingReport,
@@ -993,8 +1041,24 @@ async fn bench(knobs: Knobs) -> Result<()> {
         drop(intake_service);
         // Workers on: event to Zendesk, channelbacks, statuses.
         let service = start_service(&fakes, database, true, &knobs).await?;
-        paced(&service, &fakes, run + 2, 100, 1).await?;
-        let e2e = paced(&service, &fakes, run + 3, knobs.rate, knobs.seconds).await?;
+        paced(&service, &fakes, run + 2, 100, 1, None).await?;
+        let e2e = paced(&service, &fakes, run + 3, knobs.rate, knobs.seconds, None).await?;
+        let with_bad = paced(
+            &service,
+            &fakes,
+            run + 4,
+            knobs.rate,
+            knobs.bad_seconds,
+            Some(100),
+        )
+        .await?;
+        eprintln!(
+            "{database:?} with 1% refused: {}/{} good arrived, p99 {:.1} ms, {} bad arrived",
+            with_bad.arrived,
+            with_bad.sent - with_bad.bad_sent,
+            with_bad.event_to_push.p99_ms,
+            with_bad.bad_arrived
+        );
         eprintln!(
             "{database:?} e2e: {}/{} arrived, p99 {:.1} ms",
             e2e.arrived, e2e.sent, e2e.event_to_push.p99_ms
@@ -1013,6 +1077,7 @@ async fn bench(knobs: Knobs) -> Result<()> {
             intake,
             committed_rows,
             event_to_zendesk: e2e,
+            with_unbuildable: with_bad,
             channelbacks: cb,
             statuses: status,
             routing,
@@ -1123,6 +1188,24 @@ fn markdown(
         format!(
             "{} / {} / {}",
             r.event_to_zendesk.arrived, r.event_to_zendesk.missing, r.event_to_zendesk.pushed_twice
+        )
+    });
+    row("with 1% refused by Zendesk: paced stream", &|r| {
+        format!(
+            "{}/s for {} s, {} bad",
+            r.with_unbuildable.rate_per_sec, r.with_unbuildable.seconds, r.with_unbuildable.bad_sent
+        )
+    });
+    row("with 1% refused by Zendesk: good event to Zendesk p50 / p99", &|r| {
+        format!(
+            "{:.1} / {:.1} ms",
+            r.with_unbuildable.event_to_push.p50_ms, r.with_unbuildable.event_to_push.p99_ms
+        )
+    });
+    row("with 1% refused by Zendesk: good arrived / missing; bad arrived", &|r| {
+        format!(
+            "{} / {}; {}",
+            r.with_unbuildable.arrived, r.with_unbuildable.missing, r.with_unbuildable.bad_arrived
         )
     });
     row("channelback round trips/s", &|r| {
