@@ -678,7 +678,7 @@ async fn paced(
     let mut tasks = Vec::with_capacity(total);
     for i in 0..total {
         ticks.tick().await;
-        let bad = bad_every.is_some_and(|every| i as u64 % every.max(1) == 0);
+        let bad = bad_every.is_some_and(|every| (i as u64).is_multiple_of(every.max(1)));
         let (ts, body) = if bad {
             let ts = bad_message_ts(run, i as u64);
             let body = event_body(&ts);
@@ -1193,21 +1193,31 @@ fn markdown(
     row("with 1% refused by Zendesk: paced stream", &|r| {
         format!(
             "{}/s for {} s, {} bad",
-            r.with_unbuildable.rate_per_sec, r.with_unbuildable.seconds, r.with_unbuildable.bad_sent
+            r.with_unbuildable.rate_per_sec,
+            r.with_unbuildable.seconds,
+            r.with_unbuildable.bad_sent
         )
     });
-    row("with 1% refused by Zendesk: good event to Zendesk p50 / p99", &|r| {
-        format!(
-            "{:.1} / {:.1} ms",
-            r.with_unbuildable.event_to_push.p50_ms, r.with_unbuildable.event_to_push.p99_ms
-        )
-    });
-    row("with 1% refused by Zendesk: good arrived / missing; bad arrived", &|r| {
-        format!(
-            "{} / {}; {}",
-            r.with_unbuildable.arrived, r.with_unbuildable.missing, r.with_unbuildable.bad_arrived
-        )
-    });
+    row(
+        "with 1% refused by Zendesk: good event to Zendesk p50 / p99",
+        &|r| {
+            format!(
+                "{:.1} / {:.1} ms",
+                r.with_unbuildable.event_to_push.p50_ms, r.with_unbuildable.event_to_push.p99_ms
+            )
+        },
+    );
+    row(
+        "with 1% refused by Zendesk: good arrived / missing; bad arrived",
+        &|r| {
+            format!(
+                "{} / {}; {}",
+                r.with_unbuildable.arrived,
+                r.with_unbuildable.missing,
+                r.with_unbuildable.bad_arrived
+            )
+        },
+    );
     row("channelback round trips/s", &|r| {
         format!(
             "{:.0} ({} clients)",

@@ -32,6 +32,11 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Wakes the delivery worker when new work is queued.
     pub delivery_wake: Arc<Notify>,
+    /// Accounts whose delivery lease this process still holds after a round failed (the
+    /// database refused the release); released as soon as it takes writes again, so a
+    /// storage fault does not leave the account waiting out its lease.
+    pub unreleased_accounts:
+        Arc<std::sync::Mutex<std::collections::HashSet<crate::domain::AccountId>>>,
     /// The time the status API and its rules see (a manual clock in tests).
     pub clock: Clock,
     /// Per-second request counts of status API keys.
@@ -88,6 +93,7 @@ impl AppState {
             settings: Arc::new(settings),
             metrics: Arc::new(Metrics::default()),
             delivery_wake,
+            unreleased_accounts: Arc::default(),
             clock,
             rate_limiter: Arc::new(RateLimiter::default()),
             content: Arc::new(crate::bridge::content::ContentCache::default()),

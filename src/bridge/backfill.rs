@@ -198,7 +198,7 @@ async fn queue_thread(
         };
         queued += usize::from(outbox::enqueue(&mut *tx, &resource).await?);
     }
-    tx.commit().await.map_err(StorageError::from)?;
+    state.db.commit(tx).await?;
     Ok(queued)
 }
 

@@ -185,7 +185,7 @@ async fn commit_batch(db: &Db, batch: &[Submission]) -> Result<Vec<Intake>, Stor
         };
         outcomes.push(outcome);
     }
-    tx.commit().await?;
+    db.commit(tx).await?;
     Ok(outcomes)
 }
 

@@ -249,9 +249,7 @@ async fn store_account(
     workspace_grants::adopt_session(&mut tx, &session.id_hash, account_id).await?;
     admin_slack::save_links(&mut tx, account_id, links).await?;
     setup_sessions::delete(&mut tx, &session.id_hash).await?;
-    tx.commit()
-        .await
-        .map_err(crate::storage::StorageError::from)?;
+    state.db.commit(tx).await?;
     Ok(metadata)
 }
 

@@ -115,7 +115,7 @@ async fn handle(state: &AppState, event: &Event) -> Result<(), EventError> {
             let account = account_of(state, event, &subdomain).await?;
             let mut tx = state.db.begin_write().await?;
             accounts::delete(&mut tx, account.id).await?;
-            tx.commit().await.map_err(StorageError::from)?;
+            state.db.commit(tx).await?;
             tracing::info!(account = %account.id, "account and its data deleted");
         }
         "destroy_user_identity" => forget_author(state, event, &subdomain).await?,

@@ -37,6 +37,7 @@ pub struct DeliveryRound {
 /// Delivers due rows account by account: each account is leased first, so on several
 /// replicas one worker at a time delivers an account's queue.
 pub async fn deliver_once(state: &AppState) -> Result<DeliveryRound, StorageError> {
+    release_left_leases(state).await?;
     let mut round = DeliveryRound::default();
     for _ in 0..ACCOUNTS_PER_ROUND {
         let Some(account_id) = outbox::lease_account(&state.db, LEASE_MS).await? else {
@@ -44,14 +45,46 @@ pub async fn deliver_once(state: &AppState) -> Result<DeliveryRound, StorageErro
         };
         let mut rate_limited = None;
         let delivered = deliver_leased(state, account_id, &mut round, &mut rate_limited).await;
-        match rate_limited {
+        let held = rate_limited.is_some();
+        let released = match rate_limited {
             // Zendesk's Retry-After holds the whole account, not only the rows just sent.
-            Some(delay) => outbox::hold_account(&state.db, account_id, delay).await?,
-            None => outbox::release_account(&state.db, account_id).await?,
+            Some(delay) => outbox::hold_account(&state.db, account_id, delay).await,
+            None => outbox::release_account(&state.db, account_id).await,
+        };
+        // A round that failed midway may leave claimed rows leased; release them (and
+        // the account, if that failed too) as soon as the database takes writes.
+        if released.is_err() || (delivered.is_err() && !held) {
+            remember_unreleased(state, account_id);
         }
         round.delivered += delivered?;
+        released?;
     }
     Ok(round)
+}
+
+fn remember_unreleased(state: &AppState, account: AccountId) {
+    if let Ok(mut accounts) = state.unreleased_accounts.lock() {
+        accounts.insert(account);
+    }
+}
+
+/// Releases what a failed round of this process left leased: the account's claimed rows
+/// (they are this process's: nobody else claims rows of an account it holds) and the
+/// account itself. Kept for the next round until the database takes the writes.
+async fn release_left_leases(state: &AppState) -> Result<(), StorageError> {
+    let left: Vec<AccountId> = match state.unreleased_accounts.lock() {
+        Ok(accounts) => accounts.iter().copied().collect(),
+        Err(_) => return Ok(()),
+    };
+    for account in left {
+        outbox::release_account_rows(&state.db, account).await?;
+        outbox::release_account(&state.db, account).await?;
+        if let Ok(mut accounts) = state.unreleased_accounts.lock() {
+            accounts.remove(&account);
+        }
+        tracing::info!(account = %account, "delivery lease left by a failed round released");
+    }
+    Ok(())
 }
 
 async fn deliver_leased(

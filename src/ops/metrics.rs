@@ -40,6 +40,8 @@ pub struct Metrics {
     account_oldest: Family<Labels, Gauge<f64, AtomicU64>>,
     account_dead: Family<Labels, Gauge>,
     connections: Family<Labels, Gauge>,
+    failed_writes: Counter,
+    writable: Gauge,
     slack_ack: Histogram,
     event_to_zendesk: Histogram,
     channelback_round_trip: Histogram,
@@ -61,6 +63,8 @@ impl Default for Metrics {
             account_oldest: Family::default(),
             account_dead: Family::default(),
             connections: Family::default(),
+            failed_writes: Counter::default(),
+            writable: Gauge::default(),
             slack_ack: latency_histogram(),
             event_to_zendesk: delivery_histogram(),
             channelback_round_trip: latency_histogram(),
@@ -128,6 +132,16 @@ impl Metrics {
             "slackdesk_zendesk_connections",
             "Zendesk REST connections by kind and state",
             self.connections.clone(),
+        );
+        r.register(
+            "slackdesk_database_failed_writes",
+            "Commits and write probes the database refused (full disk, read-only, I/O error, …)",
+            self.failed_writes.clone(),
+        );
+        r.register(
+            "slackdesk_database_writable",
+            "1 while the last write succeeded, 0 after a storage fault until a write succeeds",
+            self.writable.clone(),
         );
         r.register(
             "slackdesk_slack_ack_seconds",
@@ -236,6 +250,15 @@ impl Metrics {
                 ("state", state.to_owned()),
             ])
             .set(count);
+    }
+
+    /// Sets the database gauges from the pool's write health (at scrape time).
+    pub fn set_database_health(&self, failed_writes: u64, writable: bool) {
+        let counted = self.failed_writes.get();
+        if failed_writes > counted {
+            self.failed_writes.inc_by(failed_writes - counted);
+        }
+        self.writable.set(i64::from(writable));
     }
 
     /// The OpenMetrics text of every metric.

@@ -22,15 +22,21 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
+/// Ready when the database takes a write (one row of `health_probe`, in a transaction):
+/// a full disk or a read-only database fails readiness, and it passes again by itself
+/// once writes succeed.
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match state.db.ping().await {
+    match state.db.probe_write().await {
         Ok(()) => HttpResponse::Ok().json(json!({
             "status": "ready",
             "zendesk_connections": connections_detail(&state).await,
         })),
         Err(error) => {
-            tracing::warn!(error = %error, "database not reachable");
-            HttpResponse::ServiceUnavailable().json(json!({"status": "database_unreachable"}))
+            let reason = error.fault().map_or("database_error", |f| f.code());
+            tracing::warn!(reason, "not ready: the database does not take writes");
+            HttpResponse::ServiceUnavailable()
+                .insert_header(("Retry-After", "5"))
+                .json(json!({"status": "database_unwritable", "reason": reason}))
         }
     }
 }
@@ -67,6 +73,10 @@ async fn metrics_text(state: web::Data<AppState>) -> HttpResponse {
     if let Ok(summary) = state.connections.summary().await {
         set_connection_gauges(&state.metrics, &summary);
     }
+    let health = state.db.health();
+    state
+        .metrics
+        .set_database_health(health.failed_writes(), health.current_fault().is_none());
     HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
         .body(state.metrics.render())

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use crate::domain::{Subdomain, ZendeskUserId};
 use crate::startup::AppState;
 use crate::storage::agents::{self, AgentRecord};
-use crate::storage::{StorageError, zendesk_connections};
+use crate::storage::zendesk_connections;
 use crate::zendesk::connection::{ConnectionError, Grant};
 use crate::zendesk::{RestError, ZendeskAuth};
 
@@ -57,7 +57,7 @@ pub async fn sync_agents(
     };
     let mut tx = state.db.begin_write().await?;
     agents::replace_all(&mut tx, subdomain, &agents, now).await?;
-    tx.commit().await.map_err(StorageError::from)?;
+    state.db.commit(tx).await?;
     zendesk_connections::record_sync(&state.db, subdomain, now, None).await?;
     let schedules = super::status_rules::sync_schedules(state, subdomain, &auth).await;
     tracing::info!(subdomain = %subdomain, agents = agents.len(), schedules, "agents synced");

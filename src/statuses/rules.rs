@@ -177,7 +177,7 @@ pub async fn apply_changes(
             });
         }
     }
-    tx.commit().await?;
+    state.db.commit(tx).await?;
     super::status_rules::after_change(state, subdomain, &applied).await;
     Ok(applied)
 }

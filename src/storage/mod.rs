@@ -31,6 +31,10 @@ pub mod ticket_links;
 pub mod workspace_grants;
 pub mod zendesk_connections;
 
+mod fault;
+
+pub use fault::{StorageFault, WriteHealth};
+
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -75,6 +79,7 @@ pub enum Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    health: std::sync::Arc<WriteHealth>,
 }
 
 const SQLITE_PRAGMAS: [&str; 4] = [
@@ -112,9 +117,56 @@ impl Db {
                     Ok(())
                 })
             })
+            .after_release(|conn, _| Box::pin(fault::still_clean(conn)))
             .connect_with(options)
             .await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            health: std::sync::Arc::default(),
+        })
+    }
+
+    /// Whether writes succeed, and how many commits failed (for `/readyz` and `/metrics`).
+    pub fn health(&self) -> &WriteHealth {
+        &self.health
+    }
+
+    /// Commits a write transaction, counting a failure and naming a storage fault (full
+    /// disk, read-only, I/O error) in the log with what to do. Nothing of a failed commit
+    /// is kept: the transaction is rolled back, and a connection the driver still thinks
+    /// is inside it is discarded when it returns to the pool.
+    pub async fn commit(&self, tx: Tx) -> Result<(), StorageError> {
+        match tx.commit().await {
+            Ok(()) => {
+                self.health.record_success();
+                Ok(())
+            }
+            Err(error) => {
+                let error = StorageError::from(error);
+                self.health.record_failure(&error);
+                Err(error)
+            }
+        }
+    }
+
+    /// A write that touches one row of `health_probe` in a transaction: the readiness
+    /// check. It fails while the database cannot take writes, and passes again by itself.
+    pub async fn probe_write(&self) -> Result<(), StorageError> {
+        let result = async {
+            let mut tx = self.begin_write().await?;
+            sqlx::query("UPDATE health_probe SET written_at = $1 WHERE id = 1")
+                .bind(now_ms())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await.map_err(StorageError::from)
+        }
+        .await;
+        match &result {
+            Ok(()) => self.health.record_success(),
+            Err(error) => self.health.record_failure(error),
+        }
+        result
     }
 
     /// Applies the migrations of this database kind.

@@ -245,6 +245,19 @@ pub async fn hold_account(
     Ok(())
 }
 
+/// Ends the leases of an account's claimed rows (a round that failed midway; the worker
+/// that holds the account lease is the only one that claims its rows).
+pub async fn release_account_rows(db: &Db, account: AccountId) -> Result<(), StorageError> {
+    sqlx::query(
+        "UPDATE outbox SET lease_until = NULL WHERE account_id = $1 AND state = 'pending' \
+         AND lease_until IS NOT NULL",
+    )
+    .bind(account.to_string())
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
 /// Ends an account's delivery lease early (its round is over).
 pub async fn release_account(db: &Db, account: AccountId) -> Result<(), StorageError> {
     sqlx::query("UPDATE accounts SET delivery_lease_until = NULL WHERE id = $1")

@@ -509,7 +509,7 @@ pub async fn delete_queue(db: &Db, subdomain: &Subdomain, id: i64) -> Result<boo
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
+    db.commit(tx).await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -765,7 +765,7 @@ pub async fn apply_ticket_changes(
                 .await?;
         }
     }
-    tx.commit().await?;
+    db.commit(tx).await?;
     Ok(())
 }
 
@@ -824,7 +824,7 @@ pub async fn replace_agent_skills(
     for value in skills {
         add_skill(&mut tx, subdomain, user_id, value).await?;
     }
-    tx.commit().await?;
+    db.commit(tx).await?;
     Ok(())
 }
 
@@ -867,7 +867,7 @@ pub async fn apply_skill_changes(
             .await?;
         }
     }
-    tx.commit().await?;
+    db.commit(tx).await?;
     Ok(())
 }
 
@@ -1052,7 +1052,7 @@ pub async fn claim_and_log(
             decided_at: now,
         });
     }
-    tx.commit().await?;
+    db.commit(tx).await?;
     Ok(Some(logged))
 }
 
@@ -1126,7 +1126,7 @@ pub async fn record_written(
     .await?;
     if moved.rows_affected() != 1 {
         // Another worker settled it first: its outcome stands, claims are its to keep.
-        tx.commit().await?;
+        db.commit(tx).await?;
         return Ok(false);
     }
     let sub = assignment.subdomain.as_str();
@@ -1162,7 +1162,7 @@ pub async fn record_written(
         .execute(&mut *tx)
         .await?;
     }
-    tx.commit().await?;
+    db.commit(tx).await?;
     Ok(true)
 }
 

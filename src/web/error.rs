@@ -82,7 +82,15 @@ impl From<StorageError> for ApiError {
                 code: "database_busy".into(),
                 retry_after_secs: 5,
             },
-            other => Self::internal(other),
+            // The storage cannot take writes (full, read-only, I/O): nothing was written,
+            // and the caller (Slack, Zendesk) should come back shortly.
+            other => match other.fault() {
+                Some(fault) => Self::RetryLater {
+                    code: fault.code().into(),
+                    retry_after_secs: 5,
+                },
+                None => Self::internal(other),
+            },
         }
     }
 }

@@ -33,6 +33,7 @@ mod status_admin;
 mod status_board;
 mod status_rules;
 mod statuses;
+mod storage_faults;
 mod zendesk_app_package;
 mod zendesk_connection;
 mod zendesk_oauth;

@@ -82,6 +82,8 @@ pub struct Options {
     pub zendesk_app_id: Option<i64>,
     /// Sets ZENDESK_CLIENT_ID / ZENDESK_CLIENT_SECRET (OAuth connect).
     pub zendesk_oauth: bool,
+    /// A SQLite database file of the test's own (for example on a small filesystem).
+    pub sqlite_file: Option<std::path::PathBuf>,
 }
 
 pub const ZENDESK_CLIENT_ID: &str = "slackdesk_test";
@@ -96,7 +98,14 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
     let slack = MockServer::start().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = match backend {
-        Backend::Sqlite => format!("sqlite://{}", dir.path().join("slackdesk.db").display()),
+        Backend::Sqlite => format!(
+            "sqlite://{}",
+            options
+                .sqlite_file
+                .clone()
+                .unwrap_or_else(|| dir.path().join("slackdesk.db"))
+                .display()
+        ),
         Backend::Postgres => fresh_postgres_database().await,
     };
     let key_ring = slackdesk::crypto::generate_key_line("test1").expect("key");
