@@ -12,8 +12,6 @@ use crate::storage::{StorageError, slack_workspaces};
 use crate::zendesk::{Author, ExternalResource, FieldValue};
 
 const SUBJECT_MAX_CHARS: usize = 80;
-/// Zendesk takes at most 10 file URLs per resource.
-const MAX_FILES: usize = 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -61,7 +59,9 @@ pub async fn build_resource(
         created_at: iso_time(&message.ts),
     };
     if queued.kind == ResourceKind::Delete {
-        return Ok(deleted_note(base, message));
+        let mut note = deleted_note(base, message);
+        super::limits::fit(&mut note, 0, None);
+        return Ok(note);
     }
     let settings = channel_links::find(&state.db, account.id, &message.team, &message.channel)
         .await?
@@ -104,7 +104,13 @@ pub async fn build_resource(
     } else {
         Vec::new()
     };
-    Ok(ExternalResource {
+    let (file_urls, unsigned) = file_urls(state, &message.team, &found.files);
+    let link = if file_urls.len() > super::limits::MAX_FILES || unsigned > 0 {
+        Some(slack_link(state, &token, message).await)
+    } else {
+        None
+    };
+    let mut resource = ExternalResource {
         external_id: base.external_id,
         message: body,
         html_message: (!html.trim().is_empty()).then_some(html),
@@ -122,24 +128,50 @@ pub async fn build_resource(
         },
         allow_channelback: true,
         fields,
-        file_urls: file_urls(state, &message.team, &found.files),
-    })
+        file_urls,
+    };
+    super::limits::fit(&mut resource, unsigned, link.as_deref());
+    Ok(resource)
 }
 
-/// Each file of the message as a signed, expiring slackdesk URL (Zendesk takes 10).
+/// Each file of the message as a signed, expiring slackdesk URL, and how many files had
+/// no usable id (Zendesk's cap of 10 is applied by `limits::fit`, which names the rest).
 fn file_urls(
     state: &AppState,
     team: &crate::domain::SlackTeamId,
     files: &[serde_json::Value],
-) -> Vec<String> {
+) -> (Vec<String>, usize) {
     let now = chrono::Utc::now().timestamp();
-    files
+    let live: Vec<&serde_json::Value> = files
         .iter()
         .filter(|file| file.get("mode").and_then(serde_json::Value::as_str) != Some("tombstone"))
+        .collect();
+    let urls: Vec<String> = live
+        .iter()
         .filter_map(|file| file.get("id").and_then(serde_json::Value::as_str))
         .filter_map(|id| crate::slack::signed_file_url(&state.settings, &state.keys, team, id, now))
-        .take(MAX_FILES)
-        .collect()
+        .collect();
+    let unsigned = live.len() - urls.len();
+    (urls, unsigned)
+}
+
+/// Where the message is in Slack: its permalink, else Slack's redirect into the channel.
+async fn slack_link(
+    state: &AppState,
+    token: &crate::config::Secret,
+    message: &SlackMessageRef,
+) -> String {
+    match state
+        .slack
+        .permalink(token, &message.channel, &message.ts)
+        .await
+    {
+        Ok(link) if link.starts_with("https://") => link,
+        _ => format!(
+            "https://slack.com/app_redirect?team={}&channel={}",
+            message.team, message.channel
+        ),
+    }
 }
 
 /// The author's name and picture. A user Slack cannot describe (deleted, or from another

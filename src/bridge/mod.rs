@@ -15,6 +15,7 @@ mod channelback;
 pub mod content;
 pub mod delivery;
 pub mod intake;
+pub mod limits;
 pub mod mrkdwn;
 mod render;
 mod text;

@@ -18,6 +18,7 @@ mod events;
 mod fuzz;
 mod fuzz_targets;
 mod keys;
+mod limits;
 mod manifest;
 mod operations;
 mod pull;
