@@ -39,6 +39,9 @@ pub struct AppState {
         Arc<std::sync::Mutex<std::collections::HashSet<crate::domain::AccountId>>>,
     /// The time the status API and its rules see (a manual clock in tests).
     pub clock: Clock,
+    /// When this process started, on [`AppState::clock`] (ms): routing trusts inbox
+    /// counts only once they were read from Zendesk after this.
+    pub started_at_ms: i64,
     /// Per-second request counts of status API keys.
     pub rate_limiter: Arc<RateLimiter>,
     /// Message content between the Slack event and the push (memory only).
@@ -94,6 +97,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             delivery_wake,
             unreleased_accounts: Arc::default(),
+            started_at_ms: clock.now_ms(),
             clock,
             rate_limiter: Arc::new(RateLimiter::default()),
             content: Arc::new(crate::bridge::content::ContentCache::default()),

@@ -21,7 +21,10 @@ use crate::zendesk::connection::ConnectionError;
 use crate::zendesk::{RestError, TicketState, ZendeskAuth};
 
 /// How long a run may hold its queue before another worker may take over.
-pub const RUN_LEASE_MS: i64 = 5 * 60_000;
+pub const RUN_LEASE_MS: i64 = 30_000;
+/// A working run renews its lease this often, so a live run keeps its queue and a dead
+/// one's queue is free within [`RUN_LEASE_MS`].
+pub const LEASE_RENEW_EVERY: Duration = Duration::from_secs(10);
 /// A claimed ticket is not offered to another run for this long while being written.
 pub const CLAIM_MS: i64 = 5 * 60_000;
 /// After a successful write, views may still list the ticket unassigned for a while.
@@ -39,6 +42,10 @@ pub enum RunError {
     Zendesk(#[from] RestError),
     #[error("another worker took the queue over")]
     LeaseLost,
+    #[error(
+        "waiting for the agents' open tickets to be read from Zendesk (after connecting, a resync or a restart); routing starts once they are read"
+    )]
+    CountsNotRead,
 }
 
 impl From<ConnectionError> for RunError {
@@ -59,6 +66,7 @@ impl RunError {
             Self::NotConnected => "zendesk_not_connected".to_owned(),
             Self::Zendesk(e) => e.code(),
             Self::LeaseLost => "lease_lost".to_owned(),
+            Self::CountsNotRead => "waiting_for_inbox_counts".to_owned(),
         }
     }
 }
@@ -282,7 +290,40 @@ async fn decide_queue(
 /// The dry run: which agent each waiting ticket would get, and why.
 pub async fn dry_run(state: &AppState, queue: &Queue) -> Result<Preview, RunError> {
     let auth = state.connections.open(&queue.subdomain).await?;
+    if !counts_read(state, queue).await? {
+        return Err(RunError::CountsNotRead);
+    }
     decide_queue(state, queue, &auth, None).await
+}
+
+/// Whether the picture routing decides on was read from Zendesk: the open-ticket seed
+/// finished and the counts were read since this process started (inbox limits, least
+/// active), and for a skills queue, the agents' skills were read and no resync is due.
+pub async fn counts_read(state: &AppState, queue: &Queue) -> Result<bool, StorageError> {
+    let sync = store::sync_state(&state.db, &queue.subdomain).await?;
+    let tickets = sync.tickets_seed_done
+        && sync
+            .tickets_synced_at
+            .is_some_and(|at| at >= state.started_at_ms);
+    let skills = queue.settings.model != Model::Skills
+        || (sync.skills_full_at.is_some() && !sync.skills_resync_requested);
+    Ok(tickets && skills)
+}
+
+/// Reads the counts first when they are not read yet (one sync, under the account's
+/// sync lease); the run waits, and says why, when they are still not read.
+async fn ensure_counts_read(state: &AppState, queue: &Queue, owner: &str) -> Result<(), RunError> {
+    if counts_read(state, queue).await? {
+        return Ok(());
+    }
+    tracing::info!(subdomain = %queue.subdomain, queue_id = queue.id, "inbox counts not read yet; reading them before routing");
+    super::sync::sync_account(state, &queue.subdomain, owner).await?;
+    if counts_read(state, queue).await? {
+        Ok(())
+    } else {
+        tracing::info!(subdomain = %queue.subdomain, queue_id = queue.id, "routing waits for inbox counts");
+        Err(RunError::CountsNotRead)
+    }
 }
 
 /// A finished run's numbers.
@@ -297,10 +338,57 @@ pub struct RunReport {
     pub done_tickets: Vec<i64>,
 }
 
-/// Runs one queue now, over its whole view or the given tickets (trigger calls). The caller (`owner`) holds
-/// the queue's lease; it is renewed with each batch's claims, and the run stops if
-/// another worker took the queue over meanwhile.
+/// Runs `work` while renewing a lease every [`LEASE_RENEW_EVERY`] with `renew`; when the
+/// lease is lost (another worker holds it) the work is dropped and `None` returned.
+/// A database error while renewing is logged and tried again at the next tick.
+pub async fn renewing<T, F>(
+    work: impl std::future::Future<Output = T>,
+    mut renew: impl FnMut() -> F,
+) -> Option<T>
+where
+    F: std::future::Future<Output = Result<bool, StorageError>>,
+{
+    tokio::pin!(work);
+    let mut ticks = tokio::time::interval(LEASE_RENEW_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    loop {
+        tokio::select! {
+            result = &mut work => return Some(result),
+            _ = ticks.tick() => match renew().await {
+                Ok(true) => {}
+                Ok(false) => return None,
+                Err(error) => tracing::warn!(error = %error, "lease not renewed; trying again"),
+            },
+        }
+    }
+}
+
+/// Runs one queue now, over its whole view or the given tickets (trigger calls). The
+/// caller (`owner`) holds the queue's lease; it is renewed while the run works (and with
+/// each batch's claims), and the run stops if another worker took the queue over.
 pub async fn run_queue(
+    state: &AppState,
+    queue: &Queue,
+    only: Option<&[i64]>,
+    owner: &str,
+) -> Result<RunReport, RunError> {
+    let work = run_queue_leased(state, queue, only, owner);
+    let renew = || {
+        store::renew_lease(
+            &state.db,
+            queue.id,
+            owner,
+            state.clock.now_ms(),
+            RUN_LEASE_MS,
+        )
+    };
+    renewing(work, renew)
+        .await
+        .unwrap_or(Err(RunError::LeaseLost))
+}
+
+async fn run_queue_leased(
     state: &AppState,
     queue: &Queue,
     only: Option<&[i64]>,
@@ -308,6 +396,7 @@ pub async fn run_queue(
 ) -> Result<RunReport, RunError> {
     let subdomain = &queue.subdomain;
     let auth = state.connections.open(subdomain).await?;
+    ensure_counts_read(state, queue, owner).await?;
     let audit = write::Audit::of_queue(&queue.settings);
     let started = state.clock.now_ms();
     write::resume_pending(state, &auth, subdomain, Some(queue.id), started, &audit).await?;

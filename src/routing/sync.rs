@@ -15,7 +15,9 @@ pub const FULL_SKILLS_EVERY_MS: i64 = 6 * 3_600_000;
 /// Export pages read per sync (Zendesk allows about 10 incremental export calls a minute);
 /// the rest continue next time from the cursor.
 const MAX_EXPORT_PAGES: usize = 8;
-const SYNC_LEASE_MS: i64 = 5 * 60_000;
+/// Renewed while a sync works (see `run::renewing`): a dead worker's account is free
+/// again within this.
+const SYNC_LEASE_MS: i64 = 30_000;
 /// Search export pages (1,000 open tickets each) read per sync while seeding.
 const MAX_SEED_PAGES: usize = 20;
 /// The incremental export starts this long before the seed began, so nothing changed
@@ -39,7 +41,19 @@ pub async fn sync_account(
     if !store::take_sync_lease(&state.db, subdomain, owner, now, SYNC_LEASE_MS).await? {
         return Ok(None);
     }
-    let result = sync_with_lease(state, subdomain).await;
+    let renew = || {
+        store::take_sync_lease(
+            &state.db,
+            subdomain,
+            owner,
+            state.clock.now_ms(),
+            SYNC_LEASE_MS,
+        )
+    };
+    let Some(result) = super::run::renewing(sync_with_lease(state, subdomain), renew).await else {
+        tracing::warn!(subdomain = %subdomain, "routing sync lost its lease; stopping");
+        return Ok(None);
+    };
     store::release_sync_lease(&state.db, subdomain, owner).await?;
     match result {
         Ok(report) => Ok(Some(report)),

@@ -15,7 +15,9 @@ use crate::startup::AppState;
 use crate::storage::StorageError;
 use crate::storage::routing::{self as store, Request};
 
-const REQUEST_LEASE_MS: i64 = 10 * 60_000;
+/// A dead worker's webhook calls are taken over after this (a live one finishes or
+/// hands them back well within it; its queue lease is renewed while it runs).
+const REQUEST_LEASE_MS: i64 = 60_000;
 /// An accepted webhook call is retried for this long before it is given up (logged by id).
 const GIVE_UP_AFTER_MS: i64 = 24 * 3_600_000;
 const SYNC_EVERY_MS: i64 = 60_000;

@@ -925,6 +925,17 @@ async fn key_rotation_under_traffic_fails_no_request_and_leaves_no_old_or_plain_
         .await
         .unwrap();
     }
+    // An agent's attachments on their way to Slack (sealed file URLs).
+    slackdesk::storage::attachment_jobs::enqueue(
+        &app.state.db,
+        &app.state.keys,
+        crate::support::TestApp::account_id(&metadata),
+        &slackdesk::domain::ExternalId::parse("slack:T0TEAM:C0CHAN:1700000099.000900").unwrap(),
+        &slackdesk::domain::ExternalId::parse("slack:T0TEAM:C0CHAN:1700000000.000100").unwrap(),
+        &["https://acme.zendesk.test/attachments/token/t/?name=a.pdf".to_owned()],
+    )
+    .await
+    .unwrap();
     for _ in 0..40 {
         assert_eq!(app.open_admin("", "", true).await.status(), 200);
     }

@@ -678,6 +678,42 @@ async fn fake_view(app: &TestApp, view_id: i64, tickets: Value) {
         .await;
 }
 
+/// One routing sync against a Zendesk where nobody holds an open ticket.
+async fn read_open_tickets(app: &TestApp) {
+    Mock::given(method("GET"))
+        .and(path("/z/acme/api/v2/search/export.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "results": [], "facets": null,
+            "meta": {"has_more": false, "after_cursor": null, "before_cursor": null},
+            "links": {"prev": null, "next": null}})))
+        .mount(&app.zendesk)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(
+            "/z/acme/api/v2/incremental/routing/instance_values.json",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "instance_values": [], "attribute_values": [], "count": 0, "end_time": "0",
+            "next_page": null})))
+        .mount(&app.zendesk)
+        .await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex(
+            r"^/z/acme/api/v2/routing/agents/\d+/instance_values\.json$",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"attribute_values": []})))
+        .mount(&app.zendesk)
+        .await;
+    let synced = slackdesk::routing::sync::sync_account(
+        &app.state,
+        &slackdesk::domain::Subdomain::parse("acme").unwrap(),
+        "test-sync",
+    )
+    .await
+    .unwrap();
+    assert!(synced.is_some(), "the sync ran");
+}
+
 async fn the_dry_run_shows_which_agent_would_get_each_ticket_and_why(backend: Backend) {
     let (app, key) = ready(backend, unlimited()).await;
     crate::statuses::post(
@@ -698,6 +734,18 @@ async fn the_dry_run_shows_which_agent_would_get_each_ticket_and_why(backend: Ba
         ]),
     )
     .await;
+    // Before the agents' open tickets were read from Zendesk, nothing is decided.
+    let (status, waiting) = call(
+        &app,
+        &key,
+        Method::POST,
+        &format!("{QUEUES}/{id}/dry_run"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 422, "{waiting}");
+    assert_eq!(waiting["error"]["code"], "waiting_for_inbox_counts");
+    read_open_tickets(&app).await;
 
     let (status, run) = call(
         &app,

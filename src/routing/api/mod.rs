@@ -273,6 +273,10 @@ pub fn dry_run_error(error: RunError) -> ApiError {
             code: "queue_busy".into(),
             retry_after_secs: 5,
         },
+        error @ RunError::CountsNotRead => ApiError::Unprocessable {
+            code: error.code(),
+            message: error.to_string(),
+        },
     }
 }
 

@@ -216,6 +216,52 @@ async fn limits_and_batch_size_hold_tickets_back(backend: Backend) {
     );
 }
 
+/// Right after connecting, before the sync loop has read anyone's open tickets, the first
+/// run reads them itself: an agent already at the inbox limit gets nothing, and least
+/// active picks the least busy one. A restart makes the counts unread again.
+async fn the_first_run_after_connecting_reads_open_tickets_first(backend: Backend) {
+    let desk = desk(backend, &[online(ANN), online(BOB), online(CAT)]).await;
+    desk.settings(|s| s.default_inbox_limit = Some(2)).await;
+    let mut id = 100;
+    for (agent, open) in [(ANN, 2), (BOB, 1), (CAT, 0)] {
+        for _ in 0..open {
+            let mut busy = Ticket::new(id, MONDAY - 86_400_000);
+            busy.status = "open".into();
+            busy.assignee_id = Some(agent);
+            busy.views = vec![];
+            desk.zendesk.add(busy);
+            id += 1;
+        }
+    }
+    desk.queue(Model::LeastActive, |_| {}).await;
+    for ticket in 1..=3 {
+        desk.zendesk.add(Ticket::new(ticket, MONDAY + ticket));
+    }
+
+    // Only the routing loop, as in the first second after connecting.
+    slackdesk::routing::worker::route_round(&desk.app.state, super::OWNER)
+        .await
+        .unwrap();
+
+    let per_agent = tickets_per_agent(&desk.zendesk.assignees());
+    assert_eq!(
+        per_agent.get(&ANN).copied().unwrap_or(0),
+        2,
+        "Ann was already at her inbox limit of 2: {per_agent:?}"
+    );
+    assert_eq!(
+        desk.zendesk.ticket(1).assignee_id,
+        Some(CAT),
+        "least active gives the first ticket to Cat, who holds none"
+    );
+    let reason = &desk.log().await[0].reason;
+    assert!(reason.starts_with("least active: 0 open"), "{reason}");
+    assert!(
+        desk.zendesk.calls("search_export") >= 1,
+        "the open tickets were read"
+    );
+}
+
 async fn schedules_follow_each_agents_time_zone_across_dst(backend: Backend) {
     let paris = AgentSpec {
         time_zone: Some("Europe/Paris"),
@@ -871,6 +917,7 @@ async fn use_sla_takes_the_next_breach_first(backend: Backend) {
 }
 
 on_both_databases!(
+    the_first_run_after_connecting_reads_open_tickets_first,
     a_skill_gained_in_zendesk_counts_at_the_next_sync,
     use_sla_takes_the_next_breach_first,
     a_trigger_call_whose_write_failed_is_routed_later,
