@@ -166,6 +166,8 @@ impl Pusher<'_> {
             release_untried(self.state, rows).await?;
             return Ok(0);
         };
+        let rows = suspects_last(rows);
+        let rows = rows.as_slice();
         let mut delivered = 0;
         for (index, chunk) in rows.chunks(MAX_PUSH_BATCH).enumerate() {
             let (resources, built) = self.build(chunk).await?;
@@ -368,6 +370,30 @@ impl Pusher<'_> {
             }
         }
     }
+}
+
+/// The claimed rows with those that failed before (and the later rows of their threads,
+/// to keep each thread in order) moved to the end. Zendesk halts every resource after
+/// one that fails in the same request, so a row that keeps failing must not sit in front
+/// of the others.
+fn suspects_last(rows: &[QueuedResource]) -> Vec<QueuedResource> {
+    let mut tainted = HashSet::new();
+    let (mut clean, mut suspect) = (Vec::with_capacity(rows.len()), Vec::new());
+    for row in rows {
+        let thread = thread_of(row);
+        let failed_before = row
+            .last_error
+            .as_deref()
+            .is_some_and(|code| code != "halted");
+        if failed_before || tainted.contains(&thread) {
+            tainted.insert(thread);
+            suspect.push(row.clone());
+        } else {
+            clean.push(row.clone());
+        }
+    }
+    clean.extend(suspect);
+    clean
 }
 
 async fn release_untried(state: &AppState, rows: &[QueuedResource]) -> Result<(), StorageError> {

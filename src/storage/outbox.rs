@@ -85,19 +85,41 @@ pub struct QueuedResource {
     pub give_up_at: i64,
     /// When it was queued (ms since the epoch).
     pub created_at: i64,
+    /// The code of its last failure, if it failed before.
+    pub last_error: Option<String>,
 }
 
 const COLUMNS: &str = "seq, account_id, external_id, kind, slack_team, slack_channel, slack_ts, \
-                       slack_thread_ts, slack_parent_ts, attempts, created_at, \
+                       slack_thread_ts, slack_parent_ts, attempts, created_at, last_error, \
                        COALESCE(give_up_at, created_at + 86400000) AS give_up_at";
 
-/// No earlier row of the same ticket thread is pending and waiting (in backoff, or
-/// leased by another worker): `$2` is now. Keeps a thread in order, and only the thread.
-const THREAD_HEAD_FREE: &str = "NOT EXISTS (SELECT 1 FROM outbox e \
-     WHERE e.account_id = o.account_id AND e.slack_channel = o.slack_channel \
-       AND e.slack_thread_ts = o.slack_thread_ts AND e.slack_team = o.slack_team \
-       AND e.state = 'pending' AND e.seq < o.seq \
-       AND (e.run_after > $2 OR (e.lease_until IS NOT NULL AND e.lease_until >= $2)))";
+/// The account's threads that have a pending row waiting (in backoff, or leased by
+/// another worker), with the first such row: `$account` and `$now` name the
+/// placeholders. Joined to the candidates, it keeps each thread in order, and holds back
+/// only that thread: a candidate goes out only if it comes before its thread's first
+/// waiting row. (One pass over the account's pending rows, then a hash join: a
+/// correlated `NOT EXISTS` per candidate was planned as a scan per row on PostgreSQL.)
+fn waiting_threads_join(account: &str, now: &str) -> String {
+    format!(
+        "LEFT JOIN (SELECT slack_team, slack_channel, slack_thread_ts, MIN(seq) AS first_seq \
+           FROM outbox WHERE account_id = {account} AND state = 'pending' \
+             AND (run_after > {now} OR (lease_until IS NOT NULL AND lease_until >= {now})) \
+           GROUP BY slack_team, slack_channel, slack_thread_ts) w \
+         ON w.slack_team = o.slack_team AND w.slack_channel = o.slack_channel \
+           AND w.slack_thread_ts = o.slack_thread_ts"
+    )
+}
+
+/// The candidate comes before its thread's first waiting row (see [`waiting_threads_join`]).
+const BEFORE_WAITING: &str = "(w.first_seq IS NULL OR o.seq < w.first_seq)";
+
+/// [`COLUMNS`] of the `o` alias, for selects that join other tables.
+fn qualified_columns() -> String {
+    "o.seq, o.account_id, o.external_id, o.kind, o.slack_team, o.slack_channel, o.slack_ts, \
+     o.slack_thread_ts, o.slack_parent_ts, o.attempts, o.created_at, o.last_error, \
+     COALESCE(o.give_up_at, o.created_at + 86400000) AS give_up_at"
+        .to_owned()
+}
 
 fn corrupt(_: crate::domain::ParseError) -> StorageError {
     StorageError::Corrupt("outbox ids")
@@ -126,6 +148,7 @@ fn from_row(row: &AnyRow) -> Result<QueuedResource, StorageError> {
         attempts: row.try_get("attempts")?,
         give_up_at: row.try_get("give_up_at")?,
         created_at: row.try_get("created_at")?,
+        last_error: row.try_get("last_error")?,
     })
 }
 
@@ -183,9 +206,12 @@ pub async fn pending_for_pull(
     account: AccountId,
     limit: i64,
 ) -> Result<Vec<QueuedResource>, StorageError> {
+    let waiting = waiting_threads_join("$1", "$2");
+    let columns = qualified_columns();
     let sql = format!(
-        "SELECT {COLUMNS} FROM outbox o WHERE o.account_id = $1 AND o.state = 'pending' \
-         AND o.run_after <= $2 AND {THREAD_HEAD_FREE} ORDER BY o.seq LIMIT $3"
+        "SELECT {columns} FROM outbox o {waiting} WHERE o.account_id = $1 \
+         AND o.state = 'pending' AND o.run_after <= $2 AND {BEFORE_WAITING} \
+         ORDER BY o.seq LIMIT $3"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(account.to_string())
@@ -277,15 +303,16 @@ pub async fn claim_for_push(
 ) -> Result<Vec<QueuedResource>, StorageError> {
     let now = now_ms();
     let lock = match db.backend() {
-        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        Backend::Postgres => "FOR UPDATE OF o SKIP LOCKED",
         Backend::Sqlite => "",
     };
+    let waiting = waiting_threads_join("$4", "$2");
     let sql = format!(
         "UPDATE outbox SET lease_until = $1, attempts = attempts + 1 \
          WHERE (lease_until IS NULL OR lease_until < $2) AND state = 'pending' AND seq IN ( \
-           SELECT o.seq FROM outbox o WHERE o.account_id = $4 AND o.state = 'pending' \
-             AND o.run_after <= $2 AND (o.lease_until IS NULL OR o.lease_until < $2) \
-             AND {THREAD_HEAD_FREE} \
+           SELECT o.seq FROM outbox o {waiting} WHERE o.account_id = $4 \
+             AND o.state = 'pending' AND o.run_after <= $2 \
+             AND (o.lease_until IS NULL OR o.lease_until < $2) AND {BEFORE_WAITING} \
            ORDER BY o.seq LIMIT $3 {lock}) \
          RETURNING {COLUMNS}"
     );

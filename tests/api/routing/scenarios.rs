@@ -527,6 +527,52 @@ async fn a_ticket_changed_meanwhile_is_skipped_not_overwritten(backend: Backend)
     );
 }
 
+/// A process that died holding a queue's lease (kill -9 mid-run) keeps it 30 s at most:
+/// then the next worker routes the queue, and each ticket is assigned once.
+async fn a_dead_workers_queue_is_taken_over_within_its_short_lease(backend: Backend) {
+    let desk = desk(backend, &[online(ANN), online(BOB)]).await;
+    let queue = desk.queue(Model::RoundRobin, |_| {}).await;
+    for id in 1..=4 {
+        desk.zendesk.add(Ticket::new(id, MONDAY + id));
+    }
+    let held = store::lease_queue(
+        &desk.app.state.db,
+        &acme(),
+        queue,
+        "routing-dead-process",
+        desk.now(),
+        slackdesk::routing::run::RUN_LEASE_MS,
+        false,
+    )
+    .await
+    .unwrap();
+    assert!(held.is_some(), "the dead process held the queue");
+
+    slackdesk::routing::worker::round(&desk.app.state, super::OWNER)
+        .await
+        .unwrap();
+    assert!(
+        desk.zendesk.assignees().values().all(Option::is_none),
+        "nobody routes a queue whose lease is live"
+    );
+    desk.app.state.clock.advance(31_000);
+    slackdesk::routing::worker::round(&desk.app.state, super::OWNER)
+        .await
+        .unwrap();
+
+    assert!(
+        desk.zendesk.assignees().values().all(Option::is_some),
+        "taken over 31 s after the crash"
+    );
+    let assigned = desk.log().await;
+    let tickets: HashSet<i64> = assigned.iter().map(|a| a.ticket_id).collect();
+    assert_eq!(
+        (assigned.len(), tickets.len()),
+        (4, 4),
+        "each ticket assigned once"
+    );
+}
+
 async fn bulk_writes_honour_rate_limits_and_follow_jobs(backend: Backend) {
     let desk = desk(backend, &[online(ANN), online(BOB), online(CAT)]).await;
     desk.queue(Model::LeastActive, |_| {}).await;
@@ -918,6 +964,7 @@ async fn use_sla_takes_the_next_breach_first(backend: Backend) {
 
 on_both_databases!(
     the_first_run_after_connecting_reads_open_tickets_first,
+    a_dead_workers_queue_is_taken_over_within_its_short_lease,
     a_skill_gained_in_zendesk_counts_at_the_next_sync,
     use_sla_takes_the_next_breach_first,
     a_trigger_call_whose_write_failed_is_routed_later,
