@@ -32,6 +32,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Wakes the delivery worker when new work is queued.
     pub delivery_wake: Arc<Notify>,
+    /// Wakes the attachments worker when a channelback queued files.
+    pub attachments_wake: Arc<Notify>,
     /// Accounts whose delivery lease this process still holds after a round failed (the
     /// database refused the release); released as soon as it takes writes again, so a
     /// storage fault does not leave the account waiting out its lease.
@@ -97,6 +99,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             delivery_wake,
             unreleased_accounts: Arc::default(),
+            attachments_wake: Arc::new(Notify::new()),
             started_at_ms: clock.now_ms(),
             clock,
             rate_limiter: Arc::new(RateLimiter::default()),

@@ -100,6 +100,7 @@ pub async fn post_channelback(
             request.file_urls,
         )
         .await?;
+        state.attachments_wake.notify_one();
         tracing::info!(account = %account.id, reply = %reply, files = request.file_urls.len(), "attachments queued for Slack");
     }
     Ok(ChannelbackReply { external_id: reply })

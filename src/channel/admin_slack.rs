@@ -31,6 +31,9 @@ pub struct WorkspaceView {
     pub team: String,
     /// Why the workspace cannot be used right now, in words.
     pub problem: Option<String>,
+    /// What Slack refused lately (a missing scope, access not granted), in words; its
+    /// messages wait until an admin fixes it.
+    pub attention: Option<String>,
     pub channels: Vec<ChannelRow>,
 }
 
@@ -80,8 +83,16 @@ async fn workspace_view(
     let mut view = WorkspaceView {
         team: team.to_string(),
         problem: None,
+        attention: None,
         channels: Vec::new(),
     };
+    if let Some(code) = workspace.as_ref().and_then(|w| w.needs_attention.clone())
+        && workspace.as_ref().is_some_and(|w| w.bot_token.is_some())
+    {
+        view.attention = Some(format!(
+            "Slack refused slackdesk here ({code}); messages from this workspace wait. Reinstall the Slack app with its scopes (Connect Slack) or ask a Slack admin to grant access."
+        ));
+    }
     let Some(token) = workspace.and_then(|w| w.bot_token) else {
         view.problem =
             Some("The Slack app was removed from this workspace. Connect Slack again.".into());

@@ -48,10 +48,14 @@ pub fn spawn_workers(state: AppState, cancel: CancellationToken) -> JoinHandle<(
     })
 }
 
+/// How often the attachments worker looks for due retries when nothing wakes it (a new
+/// job wakes it at once).
+const ATTACHMENTS_POLL: Duration = Duration::from_secs(1);
+
 /// Forwards agents' attachments to Slack, apart from the delivery loop so that a slow
 /// download never delays resources on their way to Zendesk.
 async fn attachments_loop(state: AppState, cancel: CancellationToken) {
-    let poll = state.settings.worker_poll_interval();
+    let poll = state.settings.worker_poll_interval().max(ATTACHMENTS_POLL);
     loop {
         let worked = match crate::bridge::run_attachment_jobs_once(&state).await {
             Ok(count) => count,
@@ -65,6 +69,7 @@ async fn attachments_loop(state: AppState, cancel: CancellationToken) {
         }
         tokio::select! {
             () = cancel.cancelled() => break,
+            () = state.attachments_wake.notified() => {}
             () = tokio::time::sleep(poll) => {}
         }
     }

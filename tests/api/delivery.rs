@@ -232,6 +232,30 @@ async fn a_slack_read_failure_holds_back_only_its_own_thread_until_retried(backe
     assert_eq!(outbox::depth(&app.state.db).await.unwrap(), 0);
 }
 
+/// A workspace problem (`missing_scope`) is not the message's fault: the row waits (about
+/// five minutes a try, 24 hours at most) instead of dying, and the settings page says what
+/// Slack refused. Here only A's read is refused, so B goes on.
+async fn a_missing_scope_holds_the_workspace_and_is_shown_to_the_admin(backend: Backend) {
+    let (app, metadata) = two_threads(backend, true, Some("missing_scope")).await;
+    mount_push(&app, ZendeskPush::default()).await;
+
+    deliver_once(&app.state).await.unwrap();
+
+    let (_, state, code, _) = row(&app, A_ROOT).await;
+    assert_eq!(
+        (state.as_str(), code.as_deref()),
+        ("pending", Some("missing_scope")),
+        "waits, not dead"
+    );
+    assert_eq!(row(&app, B_ROOT).await.1, "delivered");
+    let page = admin_page(&app, &metadata).await;
+    assert!(page.contains("id=\"workspace-attention\""), "{page}");
+    assert!(
+        page.contains("Slack refused slackdesk here (missing_scope)"),
+        "{page}"
+    );
+}
+
 async fn a_permanent_slack_error_is_given_up_at_once_and_can_be_discarded(backend: Backend) {
     let (app, metadata) = two_threads(backend, true, Some("thread_not_found")).await;
     mount_push(&app, ZendeskPush::default()).await;
@@ -492,6 +516,7 @@ async fn two_replicas_deliver_around_a_stuck_thread_exactly_once(backend: Backen
 on_both_databases!(
     a_slack_read_failure_holds_back_only_its_own_thread_until_retried,
     a_permanent_slack_error_is_given_up_at_once_and_can_be_discarded,
+    a_missing_scope_holds_the_workspace_and_is_shown_to_the_admin,
     a_push_zendesk_refuses_is_split_to_find_the_bad_resource,
     a_processing_error_is_final_after_three_tries_and_halted_ones_are_resent,
     a_pull_skips_the_stuck_thread_and_serves_the_others,

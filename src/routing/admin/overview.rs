@@ -60,7 +60,11 @@ pub(super) async fn overview(state: web::Data<AppState>, req: HttpRequest) -> Ht
                         model: q.settings.model.label(),
                         enabled: q.settings.enabled,
                         last_run: when(q.last_run_at),
-                        last_error: q.last_run_error.clone().unwrap_or_default(),
+                        last_error: q
+                            .last_run_error
+                            .as_deref()
+                            .map(readable_error)
+                            .unwrap_or_default(),
                     })
                     .collect(),
                 route_url: state
@@ -101,4 +105,15 @@ pub(super) async fn resync(
     }
     .await;
     respond(&state, &req, result)
+}
+
+/// A queue's last error as the page says it: the code, with a sentence where the admin
+/// needs one to know that nothing is broken.
+fn readable_error(code: &str) -> String {
+    match code {
+        "waiting_for_inbox_counts" => {
+            "waiting for the agents' open tickets to be read from Zendesk; routing starts once they are read (waiting_for_inbox_counts)".to_owned()
+        }
+        other => other.to_owned(),
+    }
 }
