@@ -454,18 +454,7 @@ pub struct ProblemCounts {
 }
 
 pub async fn problem_counts(db: &Db, account: AccountId) -> Result<ProblemCounts, StorageError> {
-    let row = sqlx::query(
-        "SELECT COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0) AS stuck, \
-         COALESCE(SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END), 0) AS dead FROM outbox \
-         WHERE account_id = $1 AND (state = 'dead' OR (state = 'pending' AND last_error IS NOT NULL))",
-    )
-    .bind(account.to_string())
-    .fetch_one(db.pool())
-    .await?;
-    Ok(ProblemCounts {
-        stuck: row.try_get("stuck")?,
-        dead: row.try_get("dead")?,
-    })
+    counts_where(db, "o.account_id = $1", &account.to_string()).await
 }
 
 /// The same counts over every integration account of a Zendesk subdomain.
@@ -473,15 +462,21 @@ pub async fn problem_counts_for_subdomain(
     db: &Db,
     subdomain: &crate::domain::Subdomain,
 ) -> Result<ProblemCounts, StorageError> {
-    let row = sqlx::query(
+    counts_where(db, "a.subdomain = $1", subdomain.as_str()).await
+}
+
+/// Stuck and dead rows of the accounts `filter` (one bound value) selects.
+async fn counts_where(db: &Db, filter: &str, value: &str) -> Result<ProblemCounts, StorageError> {
+    let sql = format!(
         "SELECT COALESCE(SUM(CASE WHEN o.state = 'pending' THEN 1 ELSE 0 END), 0) AS stuck, \
          COALESCE(SUM(CASE WHEN o.state = 'dead' THEN 1 ELSE 0 END), 0) AS dead \
-         FROM outbox o JOIN accounts a ON a.id = o.account_id WHERE a.subdomain = $1 \
-         AND (o.state = 'dead' OR (o.state = 'pending' AND o.last_error IS NOT NULL))",
-    )
-    .bind(subdomain.as_str())
-    .fetch_one(db.pool())
-    .await?;
+         FROM outbox o JOIN accounts a ON a.id = o.account_id WHERE {filter} \
+         AND (o.state = 'dead' OR (o.state = 'pending' AND o.last_error IS NOT NULL))"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(value)
+        .fetch_one(db.pool())
+        .await?;
     Ok(ProblemCounts {
         stuck: row.try_get("stuck")?,
         dead: row.try_get("dead")?,
