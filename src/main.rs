@@ -2,7 +2,10 @@
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    slackdesk::telemetry::init();
+    if let Err(error) = slackdesk::telemetry::try_init() {
+        eprintln!("slackdesk: {error}");
+        return std::process::ExitCode::FAILURE;
+    }
     let cli = slackdesk::cli::Cli::parse_args();
     match cli.run().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
