@@ -90,8 +90,14 @@ mod tests {
     #[test]
     fn unset_means_text_and_the_two_names_are_known() {
         assert_eq!(LogFormat::parse(None), Ok(LogFormat::Text));
-        assert_eq!(LogFormat::parse(Some(OsStr::new("text"))), Ok(LogFormat::Text));
-        assert_eq!(LogFormat::parse(Some(OsStr::new("json"))), Ok(LogFormat::Json));
+        assert_eq!(
+            LogFormat::parse(Some(OsStr::new("text"))),
+            Ok(LogFormat::Text)
+        );
+        assert_eq!(
+            LogFormat::parse(Some(OsStr::new("json"))),
+            Ok(LogFormat::Json)
+        );
     }
 
     #[test]
@@ -133,7 +139,11 @@ mod tests {
         tracing::subscriber::with_default(subscriber, || {
             let span = tracing::info_span!("delivery", account = "acct-1");
             let _entered = span.enter();
-            tracing::info!(external_id = "slack:T1:C1:1.2", attempts = 3, "row delivered");
+            tracing::info!(
+                external_id = "slack:T1:C1:1.2",
+                attempts = 3,
+                "row delivered"
+            );
             tracing::debug!("filtered out");
         });
 
