@@ -5,6 +5,9 @@
 //! thread (they are released untried), never the account's other threads. A workspace
 //! problem or a Slack rate limit holds back that workspace's rows for the round. Each
 //! failure goes through `bridge::delivery`, which retries it with backoff or gives it up.
+//! Zendesk halts every resource after a failed one in the same request; those are sent
+//! again at once in the same round without it, so one bad resource costs one extra request
+//! rather than a round trip through the queue for each resource behind it.
 //! One worker at a time delivers an account (the account lease), so a thread's rows are
 //! never pushed out of order by two replicas.
 
@@ -27,6 +30,8 @@ const CLAIM_LIMIT: i64 = 500;
 const ACCOUNTS_PER_ROUND: usize = 20;
 /// How long a claim lasts before another worker may take the rows.
 const LEASE_MS: i64 = 60_000;
+/// Halted remainders sent again within one round (then they wait for the next round).
+const MAX_RESENDS_PER_ROUND: usize = 20;
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct DeliveryRound {
@@ -102,6 +107,7 @@ async fn deliver_leased(
                 account: &account,
                 held: Held::default(),
                 rate_limited: None,
+                resends: 0,
             };
             let delivered = pusher.deliver(&rows).await;
             *rate_limited = pusher.rate_limited;
@@ -149,6 +155,8 @@ struct Pusher<'a> {
     held: Held,
     /// Zendesk answered 429: the account waits this long.
     rate_limited: Option<Duration>,
+    /// Requests sent again this round because Zendesk halted them after a failure.
+    resends: usize,
 }
 
 /// Why a whole push request ended the round.
@@ -286,11 +294,21 @@ impl Pusher<'_> {
             }
             Err(error) => return self.push_failed(rows, error).await,
         };
+        let resend_halted = self.resends < MAX_RESENDS_PER_ROUND
+            && outcome
+                .results
+                .iter()
+                .any(|(_, status)| *status != PushResultStatus::Halted);
         let mut delivered = Vec::new();
-        for ((_, status), row) in outcome.results.iter().zip(rows) {
+        let mut halted = Vec::new();
+        for (index, ((_, status), row)) in outcome.results.iter().zip(rows).enumerate() {
             let failure = match status {
                 PushResultStatus::Delivered => {
                     delivered.push(*row);
+                    continue;
+                }
+                PushResultStatus::Halted if resend_halted && !self.held.holds(row) => {
+                    halted.push(index);
                     continue;
                 }
                 PushResultStatus::Halted => Failure::Wait {
@@ -316,8 +334,19 @@ impl Pusher<'_> {
         self.state
             .metrics
             .record_push("delivered", seqs.len() as u64);
-        tracing::info!(account = %self.account.id, delivered = seqs.len(), sent = rows.len(), "pushed to Zendesk");
-        Ok(Ok(seqs.len()))
+        tracing::info!(account = %self.account.id, delivered = seqs.len(), sent = rows.len(), halted = halted.len(), "pushed to Zendesk");
+        if halted.is_empty() {
+            return Ok(Ok(seqs.len()));
+        }
+        // Zendesk stopped at a failed resource and halted the ones after it: send those
+        // again at once, in the same round, without the one that failed. Each resend is
+        // shorter than the request before it, and the round's resends are capped.
+        self.resends += 1;
+        let again: Vec<ExternalResource> = halted.iter().map(|&i| resources[i].clone()).collect();
+        let again_rows: Vec<&QueuedResource> = halted.iter().map(|&i| rows[i]).collect();
+        Ok(Box::pin(self.push(token, push_id, &again, &again_rows))
+            .await?
+            .map(|resent| seqs.len() + resent))
     }
 
     /// The whole request failed: a rate limit or a refused token ends the round (the

@@ -93,25 +93,26 @@ const COLUMNS: &str = "seq, account_id, external_id, kind, slack_team, slack_cha
                        slack_thread_ts, slack_parent_ts, attempts, created_at, last_error, \
                        COALESCE(give_up_at, created_at + 86400000) AS give_up_at";
 
-/// The account's threads that have a pending row waiting (in backoff, or leased by
-/// another worker), with the first such row: `$account` and `$now` name the
-/// placeholders. Joined to the candidates, it keeps each thread in order, and holds back
-/// only that thread: a candidate goes out only if it comes before its thread's first
-/// waiting row. (One pass over the account's pending rows, then a hash join: a
-/// correlated `NOT EXISTS` per candidate was planned as a scan per row on PostgreSQL.)
-fn waiting_threads_join(account: &str, now: &str) -> String {
+/// The account's pending rows, each with `first_waiting`: the first row of its ticket
+/// thread that waits (in backoff, or leased by another worker); `$account` and `$now`
+/// name the placeholders. A row goes out only if it comes before that one (see
+/// [`BEFORE_WAITING`]), which keeps each thread in order and holds back only that thread.
+///
+/// One window pass over the account's pending rows, so its cost is the same whatever the
+/// planner believes: a join to a grouped subquery was planned as a nested loop that
+/// re-ran the grouping per candidate whenever the statistics said pending rows were rare
+/// (the usual case, right up to a backlog), and a claim then took seconds on PostgreSQL.
+fn pending_with_first_waiting(account: &str, now: &str) -> String {
     format!(
-        "LEFT JOIN (SELECT slack_team, slack_channel, slack_thread_ts, MIN(seq) AS first_seq \
-           FROM outbox WHERE account_id = {account} AND state = 'pending' \
-             AND (run_after > {now} OR (lease_until IS NOT NULL AND lease_until >= {now})) \
-           GROUP BY slack_team, slack_channel, slack_thread_ts) w \
-         ON w.slack_team = o.slack_team AND w.slack_channel = o.slack_channel \
-           AND w.slack_thread_ts = o.slack_thread_ts"
+        "(SELECT p.*, MIN(CASE WHEN p.run_after > {now} \
+              OR (p.lease_until IS NOT NULL AND p.lease_until >= {now}) THEN p.seq END) \
+            OVER (PARTITION BY p.slack_team, p.slack_channel, p.slack_thread_ts) AS first_waiting \
+          FROM outbox p WHERE p.account_id = {account} AND p.state = 'pending') o"
     )
 }
 
-/// The candidate comes before its thread's first waiting row (see [`waiting_threads_join`]).
-const BEFORE_WAITING: &str = "(w.first_seq IS NULL OR o.seq < w.first_seq)";
+/// The row comes before its thread's first waiting row (see [`pending_with_first_waiting`]).
+const BEFORE_WAITING: &str = "(o.first_waiting IS NULL OR o.seq < o.first_waiting)";
 
 /// [`COLUMNS`] of the `o` alias, for selects that join other tables.
 fn qualified_columns() -> String {
@@ -206,11 +207,10 @@ pub async fn pending_for_pull(
     account: AccountId,
     limit: i64,
 ) -> Result<Vec<QueuedResource>, StorageError> {
-    let waiting = waiting_threads_join("$1", "$2");
+    let pending = pending_with_first_waiting("$1", "$2");
     let columns = qualified_columns();
     let sql = format!(
-        "SELECT {columns} FROM outbox o {waiting} WHERE o.account_id = $1 \
-         AND o.state = 'pending' AND o.run_after <= $2 AND {BEFORE_WAITING} \
+        "SELECT {columns} FROM {pending} WHERE o.run_after <= $2 AND {BEFORE_WAITING} \
          ORDER BY o.seq LIMIT $3"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -302,18 +302,16 @@ pub async fn claim_for_push(
     lease_ms: i64,
 ) -> Result<Vec<QueuedResource>, StorageError> {
     let now = now_ms();
-    let lock = match db.backend() {
-        Backend::Postgres => "FOR UPDATE OF o SKIP LOCKED",
-        Backend::Sqlite => "",
-    };
-    let waiting = waiting_threads_join("$4", "$2");
+    // No `FOR UPDATE … SKIP LOCKED` here (PostgreSQL refuses it beside a window): the
+    // account lease already makes this worker the only one claiming the account's rows,
+    // and the UPDATE checks each row's lease again.
+    let pending = pending_with_first_waiting("$4", "$2");
     let sql = format!(
         "UPDATE outbox SET lease_until = $1, attempts = attempts + 1 \
          WHERE (lease_until IS NULL OR lease_until < $2) AND state = 'pending' AND seq IN ( \
-           SELECT o.seq FROM outbox o {waiting} WHERE o.account_id = $4 \
-             AND o.state = 'pending' AND o.run_after <= $2 \
+           SELECT o.seq FROM {pending} WHERE o.run_after <= $2 \
              AND (o.lease_until IS NULL OR o.lease_until < $2) AND {BEFORE_WAITING} \
-           ORDER BY o.seq LIMIT $3 {lock}) \
+           ORDER BY o.seq LIMIT $3) \
          RETURNING {COLUMNS}"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
