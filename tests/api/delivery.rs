@@ -379,6 +379,37 @@ async fn a_processing_error_is_final_after_three_tries_and_halted_ones_are_resen
     );
 }
 
+/// Zendesk halts everything after a failed resource in a request: the others reach
+/// Zendesk in the same round, not one queue round trip later each.
+async fn halted_resources_are_resent_at_once_but_never_ahead_of_their_thread(backend: Backend) {
+    let (app, _) = two_threads(backend, true, None).await;
+    mount_push(
+        &app,
+        ZendeskPush {
+            codes: HashMap::from([(id(A_ROOT), "processing_error")]),
+            ..ZendeskPush::default()
+        },
+    )
+    .await;
+
+    deliver_once(&app.state).await.expect("one delivery round");
+
+    for ts in [B_ROOT, B_REPLY] {
+        assert_eq!(row(&app, ts).await.1, "delivered", "{ts} after one round");
+    }
+    assert_eq!(
+        row(&app, A_REPLY).await.1,
+        "pending",
+        "A's reply waits behind A's root"
+    );
+    let pushed = pushed_ids(&app).await;
+    assert_eq!(
+        pushed.iter().filter(|p| **p == id(A_REPLY)).count(),
+        1,
+        "A's reply is not resent ahead of its root: {pushed:?}"
+    );
+}
+
 async fn a_pull_skips_the_stuck_thread_and_serves_the_others(backend: Backend) {
     let (app, metadata) = two_threads(backend, false, Some("internal_error")).await;
 
@@ -519,6 +550,7 @@ on_both_databases!(
     a_missing_scope_holds_the_workspace_and_is_shown_to_the_admin,
     a_push_zendesk_refuses_is_split_to_find_the_bad_resource,
     a_processing_error_is_final_after_three_tries_and_halted_ones_are_resent,
+    halted_resources_are_resent_at_once_but_never_ahead_of_their_thread,
     a_pull_skips_the_stuck_thread_and_serves_the_others,
     a_removal_retried_after_a_reinstall_keeps_the_new_token,
     two_replicas_deliver_around_a_stuck_thread_exactly_once
