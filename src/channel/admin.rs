@@ -253,7 +253,8 @@ async fn store_account(
     Ok(metadata)
 }
 
-/// The form again with the problem named (channel choices show what is stored).
+/// The form again with the problem named, showing what was sent (channels ticked, their
+/// settings, the name and tags), not what is stored.
 async fn resubmit_page(
     state: &AppState,
     session: &SetupSession,
@@ -261,7 +262,8 @@ async fn resubmit_page(
     form: &Form,
     problem: &str,
 ) -> Result<HttpResponse, ApiError> {
-    let slack = admin_slack::load(state, session.account_id, token).await?;
+    let mut slack = admin_slack::load(state, session.account_id, token).await?;
+    admin_slack::keep_ticks(&mut slack, form);
     let pull_only = form.optional("delivery").ok().flatten() == Some("pull_only");
     let page = AdminPage {
         subdomain: session.subdomain.as_str(),

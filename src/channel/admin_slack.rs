@@ -131,6 +131,27 @@ async fn workspace_view(
     Ok(view)
 }
 
+/// Shows what the sent-back form asked for instead of what is stored: the channels it
+/// ticked and their settings, so a mistake elsewhere on the form does not lose them. A
+/// channel whose own settings are wrong keeps its stored settings but the typed tags.
+pub fn keep_ticks(section: &mut SlackSection, form: &Form) {
+    let ticked = form.all("link");
+    for channel in section
+        .workspaces
+        .iter_mut()
+        .flat_map(|w| w.channels.iter_mut())
+    {
+        channel.linked = ticked.contains(&channel.key.as_str());
+        if let Ok(settings) = channel_settings(form, &channel.key) {
+            channel.reaction_start = settings.start == StartMode::Reaction;
+            channel.settings = settings;
+        }
+        if let Ok(Some(tags)) = form.optional(&format!("{}:tags", channel.key)) {
+            tags.clone_into(&mut channel.tags);
+        }
+    }
+}
+
 /// The links the form asks for, per workspace that could be checked. A workspace whose
 /// channels could not be listed is left out, so its existing links stay as they are.
 pub async fn parse_links(

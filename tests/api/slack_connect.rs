@@ -254,7 +254,56 @@ fn urlencode(value: &str) -> String {
     form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
+/// A mistake elsewhere on the form (a bad account tag) sends it back showing what was
+/// ticked and typed, not what is stored.
+async fn a_form_sent_back_with_a_mistake_keeps_the_channels_ticked(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let metadata = app.create_account(true).await;
+    app.connect_slack(&metadata).await;
+    fake_slack::serve_conversations(&app.slack, &[("C0CHAN", "support"), ("C0RAND", "random")])
+        .await;
+    let page = app
+        .open_admin("Support", &metadata, false)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("value=\"T0TEAM:C0CHAN\" checked"));
+    let session = hidden_value(&page, "session").unwrap();
+
+    let response = app
+        .post_form(
+            "/channel/admin/save",
+            &[
+                ("session", session.as_str()),
+                ("name", "Support"),
+                ("ticket_tags", "bad<tag>"),
+                ("link", "T0TEAM:C0RAND"),
+                ("T0TEAM:C0RAND:tags", "vip-random"),
+            ],
+        )
+        .await;
+
+    assert_eq!(response.status(), 400);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("value=\"T0TEAM:C0RAND\" checked"),
+        "the channel just ticked stays ticked"
+    );
+    assert!(
+        !page.contains("value=\"T0TEAM:C0CHAN\" checked"),
+        "the channel just unticked stays unticked"
+    );
+    assert!(page.contains("value=\"vip-random\""), "typed tags are kept");
+    let links = channel_links::for_account(&app.state.db, TestApp::account_id(&metadata))
+        .await
+        .unwrap();
+    assert_eq!(links.len(), 1, "nothing was stored");
+    assert_eq!(links[0].channel.as_str(), "C0CHAN");
+}
+
 on_both_databases!(
+    a_form_sent_back_with_a_mistake_keeps_the_channels_ticked,
     the_admin_installs_slack_from_the_settings_and_links_a_channel,
     forged_states_and_channels_are_refused,
     a_stranger_opening_a_new_account_for_the_same_subdomain_sees_no_workspace
