@@ -112,11 +112,12 @@ pub async fn callback(
     query: web::Query<CallbackQuery>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    if query.error.is_some() {
+    if let Some(code) = query.error.as_deref() {
+        tracing::info!(code = %short_code(code), "Slack sent the admin back without an install");
         return page(
             StatusCode::OK,
             "Slack was not connected",
-            "The request was cancelled in Slack. Nothing was changed.",
+            &refusal_advice(&short_code(code), &redirect_uri(&state)),
         );
     }
     let browser = req
@@ -156,10 +157,7 @@ pub async fn callback(
             return page(
                 StatusCode::BAD_GATEWAY,
                 "Slack was not connected",
-                &format!(
-                    "Slack refused the sign-in ({}). Please try again.",
-                    error.code()
-                ),
+                &refusal_advice(error.code(), &redirect_uri(&state)),
             );
         }
     };
@@ -210,6 +208,34 @@ async fn store_install(
         }
     }
     Ok(team)
+}
+
+/// An error code from Slack, cut to what a code can be (it is echoed on the page).
+fn short_code(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(64)
+        .collect()
+}
+
+/// What to do about Slack's refusal of an install, in words, with Slack's code.
+fn refusal_advice(code: &str, redirect_uri: &str) -> String {
+    match code {
+        "access_denied" => "The request was cancelled in Slack. Nothing was changed.".to_owned(),
+        "invalid_team_for_non_distributed_app" => format!(
+            "Slack refused the install ({code}): this Slack app can only be installed in the workspace it was created in. To connect another workspace, open the app at api.slack.com/apps, then Manage Distribution, and activate public distribution (this does not list it in the Slack Marketplace). Then connect Slack again."
+        ),
+        "bad_redirect_uri" | "oauth_authorization_url_mismatch" => format!(
+            "Slack refused the install ({code}): the Slack app's OAuth settings must list {redirect_uri} as a redirect URL (it is in the app manifest this deployment serves). Fix it at api.slack.com/apps, then connect Slack again."
+        ),
+        "invalid_client_id" | "bad_client_secret" => format!(
+            "Slack refused the install ({code}): SLACK_CLIENT_ID or SLACK_CLIENT_SECRET does not match the Slack app. Copy both from the app's Basic Information page and restart slackdesk."
+        ),
+        "invalid_code" | "code_already_used" => format!(
+            "Slack refused the install ({code}): the sign-in was already used or has expired. Connect Slack again from the integration's settings."
+        ),
+        _ => format!("Slack refused the install ({code}). Please try again."),
+    }
 }
 
 fn redirect_uri(state: &AppState) -> String {

@@ -254,6 +254,79 @@ fn urlencode(value: &str) -> String {
     form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
+/// A second workspace with an app that is not distributed: the settings say so before,
+/// and the page after Slack's refusal names Slack's code and says how to distribute.
+async fn a_second_workspace_is_guided_to_distributing_the_slack_app(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let metadata = app.create_account(false).await;
+    app.connect_slack(&metadata).await;
+    fake_slack::serve_conversations(&app.slack, &[("C0CHAN", "support")]).await;
+    wiremock::Mock::given(wiremock::matchers::path("/api/oauth.v2.access"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(
+            serde_json::json!({"ok": false, "error": "invalid_team_for_non_distributed_app"}),
+        ))
+        .mount(&app.slack)
+        .await;
+    let page = app
+        .open_admin("Support", &metadata, false)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("id=\"second-workspace\"") && page.contains("Manage Distribution"),
+        "the settings say a second workspace needs distribution"
+    );
+    let session = hidden_value(&page, "session").unwrap();
+    let install = app.get(&format!("/slack/install?session={session}")).await;
+    let location = url::Url::parse(install.headers()["location"].to_str().unwrap()).unwrap();
+    let query: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
+    let cookie = install.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let browser_cookie = cookie.split(';').next().unwrap().to_owned();
+
+    let callback = app
+        .http
+        .get(app.url(&format!(
+            "/slack/oauth/callback?code=abc&state={}",
+            urlencode(&query["state"])
+        )))
+        .header("cookie", &browser_cookie)
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(callback.status(), 502);
+    let text = callback.text().await.unwrap();
+    assert!(
+        text.contains("invalid_team_for_non_distributed_app")
+            && text.contains("Manage Distribution"),
+        "Slack's code and what to do: {text}"
+    );
+}
+
+/// Slack sends the admin back with `error=…`: cancelled is said as such, other codes
+/// are named (cut to a code's characters).
+async fn slack_sending_the_admin_back_with_an_error_is_explained(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let cancelled = app
+        .get("/slack/oauth/callback?error=access_denied&state=x")
+        .await;
+    assert_eq!(cancelled.status(), 200);
+    assert!(
+        cancelled
+            .text()
+            .await
+            .unwrap()
+            .contains("cancelled in Slack")
+    );
+    let other = app
+        .get("/slack/oauth/callback?error=invalid_scope%3Cscript%3E&state=x")
+        .await;
+    let text = other.text().await.unwrap();
+    assert!(text.contains("(invalid_scopescript)"), "{text}");
+    assert!(!text.contains("<script>"));
+}
+
 /// A mistake elsewhere on the form (a bad account tag) sends it back showing what was
 /// ticked and typed, not what is stored.
 async fn a_form_sent_back_with_a_mistake_keeps_the_channels_ticked(backend: Backend) {
@@ -304,6 +377,8 @@ async fn a_form_sent_back_with_a_mistake_keeps_the_channels_ticked(backend: Back
 
 on_both_databases!(
     a_form_sent_back_with_a_mistake_keeps_the_channels_ticked,
+    a_second_workspace_is_guided_to_distributing_the_slack_app,
+    slack_sending_the_admin_back_with_an_error_is_explained,
     the_admin_installs_slack_from_the_settings_and_links_a_channel,
     forged_states_and_channels_are_refused,
     a_stranger_opening_a_new_account_for_the_same_subdomain_sees_no_workspace
