@@ -26,6 +26,7 @@ pub mod jobs;
 pub mod ops;
 pub mod outbound;
 pub mod routing;
+pub mod setup;
 pub mod slack;
 pub mod startup;
 pub mod statuses;

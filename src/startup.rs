@@ -215,6 +215,7 @@ fn http_server(listener: TcpListener, state: AppState) -> Result<Server, Startup
             .configure(crate::statuses::configure)
             .configure(crate::routing::configure)
             .configure(crate::agent_app::configure)
+            .configure(crate::setup::configure)
             .configure(crate::web::configure_assets)
             .default_service(web::to(not_found))
     })
