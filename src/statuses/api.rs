@@ -28,13 +28,8 @@ pub(super) async fn current_one(
 ) -> Result<HttpResponse, ApiError> {
     let caller = authenticate(&state, &req).await?;
     let user_id = ZendeskUserId::parse(&user_id).map_err(|e| ApiError::invalid("user_id", e.0))?;
-    status_rules::touch(
-        &state.db,
-        &caller.subdomain,
-        &[user_id],
-        state.clock.now_ms(),
-    )
-    .await?;
+    // Reading is not the agent's activity (a dashboard polling it must not keep an agent
+    // from going idle): no `status_rules::touch` here.
     let record = statuses::current_one(&state.db, &caller.subdomain, user_id)
         .await?
         .ok_or(ApiError::NotFound("user_status"))?;

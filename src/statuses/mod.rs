@@ -12,6 +12,7 @@ mod auth;
 pub mod board;
 mod client_credentials;
 pub mod connect;
+pub mod export;
 pub mod keys;
 mod notify;
 pub mod oauth;
@@ -35,6 +36,8 @@ pub mod paths {
     pub const CURRENT_ONE: &str = "/zendesk/users/{user_id}/statuses/current";
     pub const CREATE_MANY: &str = "/zendesk/user_statuses/create_many";
     pub const INCREMENTAL: &str = "/zendesk/user_statuses/incremental";
+    /// Playlist's Agent Status Incremental Export.
+    pub const INCREMENTAL_EXPORT: &str = "/zendesk/incremental/user_statuses";
     pub const HEARTBEAT: &str = "/zendesk/users/{user_id}/heartbeat";
     pub const OPENAPI: &str = "/openapi.json";
     pub const CONNECT: &str = "/zendesk/connect";
@@ -83,6 +86,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         paths::INCREMENTAL,
         "GET",
         web::get().to(api::incremental),
+    ))
+    .service(only(
+        paths::INCREMENTAL_EXPORT,
+        "GET",
+        web::get().to(export::handle),
     ))
     .service(only(
         paths::HEARTBEAT,

@@ -10,11 +10,12 @@ use super::wire::MAX_BATCH;
 use crate::domain::AgentStatus;
 
 /// Every operation the document lists: (method, path).
-pub const OPERATIONS: [(&str, &str); 5] = [
+pub const OPERATIONS: [(&str, &str); 6] = [
     ("get", paths::CURRENT_ALL),
     ("get", paths::CURRENT_ONE),
     ("post", paths::CREATE_MANY),
     ("get", paths::INCREMENTAL),
+    ("get", paths::INCREMENTAL_EXPORT),
     ("post", paths::HEARTBEAT),
 ];
 
@@ -131,6 +132,31 @@ fn status_document() -> Value {
                         "end_of_stream": {"type": "boolean"}
                     }
                 },
+                "StatusPeriod": {
+                    "type": "object",
+                    "required": ["id", "user_id", "status", "duration_in_seconds", "updater_id", "started_at", "ended_at"],
+                    "properties": {
+                        "id": {"type": "integer", "format": "int64", "minimum": 1},
+                        "user_id": user_id,
+                        "status": {"$ref": "#/components/schemas/Status"},
+                        "duration_in_seconds": {"type": "integer", "format": "int64", "minimum": 0},
+                        "updater_id": user_id,
+                        "started_at": {"type": "string", "format": "date-time"},
+                        "ended_at": {"type": "string", "format": "date-time"}
+                    }
+                },
+                "ExportPage": {
+                    "type": "object",
+                    "required": ["user_statuses", "end_time", "end_of_stream", "cursor", "next_page"],
+                    "properties": {
+                        "user_statuses": {"type": "array", "maxItems": super::export::PAGE_SIZE,
+                                          "items": {"$ref": "#/components/schemas/StatusPeriod"}},
+                        "end_time": {"type": "integer", "format": "int64"},
+                        "end_of_stream": {"type": "boolean"},
+                        "cursor": {"type": "string"},
+                        "next_page": {"type": "string"}
+                    }
+                },
                 "Error": {
                     "type": "object", "required": ["error"],
                     "properties": {"error": {
@@ -189,6 +215,22 @@ fn status_document() -> Value {
                     "204": {"description": "Recorded"},
                     "400": error_response("The user id is not a positive 64-bit integer"),
                     "404": error_response("Not an agent of the key's account")
+                }))
+            }},
+            paths::INCREMENTAL_EXPORT: {"get": {
+                "operationId": "statusPeriods",
+                "summary": "Finished status periods (Playlist's Agent Status Incremental Export), oldest ended_at first",
+                "description": "Up to 3000 periods a page. A period shows once its end is 2 seconds old. Follow next_page (or pass cursor); when end_of_stream is true, poll next_page later. cursor wins over start_time.",
+                "parameters": [
+                    {"name": "start_time", "in": "query", "required": false,
+                     "schema": {"type": "integer", "format": "int64", "minimum": 0,
+                                "maximum": super::rules::MAX_START_TIME}},
+                    {"name": "cursor", "in": "query", "required": false,
+                     "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}}
+                ],
+                "responses": with_common_errors(json!({
+                    "200": ok("ExportPage"),
+                    "400": error_response("Invalid start_time or cursor; error.field names it")
                 }))
             }},
             paths::INCREMENTAL: {"get": {
