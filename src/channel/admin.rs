@@ -177,6 +177,11 @@ async fn save_inner(
             "this settings form has expired; open the integration again from Zendesk",
         ));
     };
+    if form.optional("refresh")?.is_some() {
+        // The admin connected Slack in another tab: the same form again, as typed, with
+        // the workspace's channels (nothing is stored yet).
+        return resubmit_page(state, &session, token, &form, None).await;
+    }
     let name = form.optional("name")?.unwrap_or("").trim().to_owned();
     let checked = match parse_settings(&form).and_then(|s| check_name(&name).map(|_| s)) {
         Ok(settings) if name.is_empty() => Err(("name: is required".to_owned(), settings)),
@@ -197,7 +202,9 @@ async fn save_inner(
     };
     let (settings, links) = match checked {
         Ok(valid) => valid,
-        Err((problem, _)) => return resubmit_page(state, &session, token, &form, &problem).await,
+        Err((problem, _)) => {
+            return resubmit_page(state, &session, token, &form, Some(&problem)).await;
+        }
     };
     let metadata = store_account(state, &session, &settings, &links).await?;
     let page = AdminDonePage {
@@ -260,7 +267,7 @@ async fn resubmit_page(
     session: &SetupSession,
     token: &str,
     form: &Form,
-    problem: &str,
+    problem: Option<&str>,
 ) -> Result<HttpResponse, ApiError> {
     let mut slack = admin_slack::load(state, session.account_id, token).await?;
     admin_slack::keep_ticks(&mut slack, form);
@@ -278,7 +285,7 @@ async fn resubmit_page(
             .to_owned(),
         pull_only,
         has_push: session.push_token.is_some(),
-        error: Some(problem),
+        error: problem,
         slack,
         problems: Vec::new(),
         counts: outbox::ProblemCounts::default(),
@@ -287,7 +294,11 @@ async fn resubmit_page(
         priorities: admin_slack::PRIORITIES,
         types: admin_slack::TYPES,
     };
-    Ok(framed(state, None, html(StatusCode::BAD_REQUEST, &page)))
+    let status = match problem {
+        Some(_) => StatusCode::BAD_REQUEST,
+        None => StatusCode::OK,
+    };
+    Ok(framed(state, None, html(status, &page)))
 }
 
 /// One stuck or given-up delivery as the page shows it (ids, times and a code only).

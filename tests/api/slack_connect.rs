@@ -254,6 +254,88 @@ fn urlencode(value: &str) -> String {
     form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
+/// Runs the Slack install from the settings form's session, in the browser that started
+/// it; returns the callback's status.
+async fn install_from_session(app: &TestApp, session: &str) -> u16 {
+    let install = app.get(&format!("/slack/install?session={session}")).await;
+    let location = url::Url::parse(install.headers()["location"].to_str().unwrap()).unwrap();
+    let query: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
+    let cookie = install.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let browser_cookie = cookie.split(';').next().unwrap().to_owned();
+    app.http
+        .get(app.url(&format!(
+            "/slack/oauth/callback?code=abc&state={}",
+            urlencode(&query["state"])
+        )))
+        .header("cookie", &browser_cookie)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// A brand-new account: Slack is connected before the account is ever saved; the form
+/// then shows the workspace's channels (keeping what was typed) and saving keeps them.
+async fn slack_connected_before_a_new_account_is_saved_follows_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    fake_slack::serve_oauth_access(&app.slack).await;
+    fake_slack::serve_auth_test(&app.slack).await;
+    fake_slack::serve_conversations(&app.slack, &[("C0CHAN", "support")]).await;
+    let page = app.open_admin("", "", false).await.text().await.unwrap();
+    let session = hidden_value(&page, "session").unwrap();
+    assert!(!page.contains("#support"));
+    assert_eq!(install_from_session(&app, &session).await, 200);
+
+    let refreshed = app
+        .post_form(
+            "/channel/admin/save",
+            &[
+                ("session", session.as_str()),
+                ("name", "Helpdesk"),
+                ("ticket_tags", "from-slack"),
+                ("refresh", "slack"),
+            ],
+        )
+        .await;
+    assert_eq!(refreshed.status(), 200);
+    let page = refreshed.text().await.unwrap();
+    assert!(
+        page.contains("#support"),
+        "the new workspace's channels are shown"
+    );
+    assert!(
+        page.contains("value=\"Helpdesk\"") && page.contains("value=\"from-slack\""),
+        "what was typed is kept"
+    );
+    let saved = app
+        .post_form(
+            "/channel/admin/save",
+            &[
+                ("session", session.as_str()),
+                ("name", "Helpdesk"),
+                ("link", "T0TEAM:C0CHAN"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), 200);
+    let metadata = hidden_value(&saved.text().await.unwrap(), "metadata").unwrap();
+    let account = TestApp::account_id(&metadata);
+    assert!(
+        workspace_grants::is_granted(&app.state.db, account, &team())
+            .await
+            .unwrap()
+    );
+    let links = channel_links::for_account(&app.state.db, account)
+        .await
+        .unwrap();
+    assert_eq!(
+        links.len(),
+        1,
+        "the channel ticked after the install is linked"
+    );
+}
+
 /// A second workspace with an app that is not distributed: the settings say so before,
 /// and the page after Slack's refusal names Slack's code and says how to distribute.
 async fn a_second_workspace_is_guided_to_distributing_the_slack_app(backend: Backend) {
@@ -377,6 +459,7 @@ async fn a_form_sent_back_with_a_mistake_keeps_the_channels_ticked(backend: Back
 
 on_both_databases!(
     a_form_sent_back_with_a_mistake_keeps_the_channels_ticked,
+    slack_connected_before_a_new_account_is_saved_follows_it,
     a_second_workspace_is_guided_to_distributing_the_slack_app,
     slack_sending_the_admin_back_with_an_error_is_explained,
     the_admin_installs_slack_from_the_settings_and_links_a_channel,
