@@ -41,7 +41,10 @@ impl Checklist {
 
     /// Why the package cannot be built (empty when it can).
     pub fn zendesk_package_problem(&self) -> &str {
-        self.zendesk_package.as_ref().err().map_or("", String::as_str)
+        self.zendesk_package
+            .as_ref()
+            .err()
+            .map_or("", String::as_str)
     }
 }
 
@@ -54,7 +57,11 @@ pub async fn checklist(state: &AppState) -> Result<Checklist, StorageError> {
     let settings: &Settings = &state.settings;
     let counts = setup_counts(&state.db).await?;
     Ok(Checklist {
-        public_url: settings.public_url.as_str().trim_end_matches('/').to_owned(),
+        public_url: settings
+            .public_url
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned(),
         public_url_https: settings.public_url.scheme() == "https",
         slack_app_configured: slack_app_configured(settings),
         slack_create_app_link: super::slack_manifest::create_app_link(settings),

@@ -9,7 +9,7 @@
 
 pub mod checklist;
 pub mod slack_manifest;
-pub mod zendesk_package;
 mod web;
+pub mod zendesk_package;
 
 pub use web::configure;
