@@ -84,9 +84,10 @@ pub fn parse_start(query: &str) -> Result<Position, ApiError> {
             .filter(|t| (0..=MAX_START_TIME).contains(t))
             .ok_or_else(|| ApiError::invalid("start_time", "must be unix seconds (0 or more)"))?,
     };
+    // Ids (`seq`) start at 1, so id 0 takes every period that ends at `start_time`.
     Ok(Position {
         ended_at: start_time * 1000,
-        id: -1,
+        id: 0,
     })
 }
 
@@ -263,6 +264,8 @@ mod tests {
         );
         assert!(!cursor.contains("1624201823976"));
         assert_eq!(Position::from_cursor(&cursor), Some(at));
+        let start = parse_start("").unwrap();
+        assert_eq!(Position::from_cursor(&start.to_cursor()), Some(start));
         assert_eq!(
             parse_start(&format!("cursor={cursor}&start_time=5")).unwrap(),
             at
@@ -290,18 +293,12 @@ mod tests {
 
     #[test]
     fn no_start_time_means_from_the_beginning() {
-        assert_eq!(
-            parse_start("").unwrap(),
-            Position {
-                ended_at: 0,
-                id: -1
-            }
-        );
+        assert_eq!(parse_start("").unwrap(), Position { ended_at: 0, id: 0 });
         assert_eq!(
             parse_start("start_time=1567776000").unwrap(),
             Position {
                 ended_at: 1_567_776_000_000,
-                id: -1
+                id: 0
             }
         );
     }

@@ -33,6 +33,7 @@ mod slack_connect;
 mod slack_events;
 mod status_admin;
 mod status_board;
+mod status_export;
 mod status_rules;
 mod statuses;
 mod storage_faults;
