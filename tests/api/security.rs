@@ -1808,6 +1808,8 @@ fn misc_probes() -> Vec<Probe> {
         "/openapi.json",
         "/channel/healthcheck",
         "/channel/about",
+        "/",
+        "/setup/zendesk-app.zip",
     ] {
         p.push(
             Probe::post(format!("{path}: POST"), path)
@@ -2293,6 +2295,8 @@ async fn admin_pages_escape_input_set_csp_and_limit_framing(backend: Backend) {
         "/healthz",
         "/static/slackdesk.css",
         "/channel/about",
+        "/",
+        "/setup/zendesk-app.zip",
         "/nope",
     ] {
         let response = app.get(path).await;
