@@ -48,6 +48,8 @@ pub struct AppState {
     pub rate_limiter: Arc<RateLimiter>,
     /// Message content between the Slack event and the push (memory only).
     pub content: Arc<crate::bridge::content::ContentCache>,
+    /// Agents' names for the pages (memory only, ten minutes).
+    pub people: Arc<crate::zendesk::people::People>,
     /// Group commit of Slack events.
     pub intake: crate::bridge::intake::IntakeQueue,
     /// Wakes the routing worker when a webhook call was stored.
@@ -104,6 +106,7 @@ impl AppState {
             clock,
             rate_limiter: Arc::new(RateLimiter::default()),
             content: Arc::new(crate::bridge::content::ContentCache::default()),
+            people: Arc::new(crate::zendesk::people::People::default()),
             intake,
             routing_wake: Arc::new(Notify::new()),
         })

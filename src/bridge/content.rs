@@ -19,14 +19,14 @@ const PROFILE_CAPACITY: usize = 5_000;
 
 /// A bounded map whose entries expire.
 #[derive(Debug)]
-struct Expiring<V> {
+pub(crate) struct Expiring<V> {
     entries: HashMap<String, (Instant, V)>,
     ttl: Duration,
     capacity: usize,
 }
 
 impl<V: Clone> Expiring<V> {
-    fn new(ttl: Duration, capacity: usize) -> Self {
+    pub(crate) fn new(ttl: Duration, capacity: usize) -> Self {
         Self {
             entries: HashMap::new(),
             ttl,
@@ -34,14 +34,14 @@ impl<V: Clone> Expiring<V> {
         }
     }
 
-    fn get(&self, key: &str) -> Option<V> {
+    pub(crate) fn get(&self, key: &str) -> Option<V> {
         self.entries
             .get(key)
             .filter(|(at, _)| at.elapsed() < self.ttl)
             .map(|(_, value)| value.clone())
     }
 
-    fn put(&mut self, key: String, value: V) {
+    pub(crate) fn put(&mut self, key: String, value: V) {
         if self.entries.len() >= self.capacity {
             self.evict();
         }

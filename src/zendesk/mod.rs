@@ -7,6 +7,7 @@
 pub mod connection;
 mod push;
 mod resources;
+pub mod people;
 mod rest;
 mod tickets;
 

@@ -217,7 +217,7 @@ impl ZendeskClient {
         }
     }
 
-    pub(super) async fn get_json<T: DeserializeOwned>(
+    pub(crate) async fn get_json<T: DeserializeOwned>(
         &self,
         url: &str,
         auth: &ZendeskAuth,

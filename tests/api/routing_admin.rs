@@ -960,7 +960,76 @@ async fn the_report_charts_assignments_per_agent_day_and_queue_and_pages_the_log
     );
 }
 
+/// The limits page names agents as Zendesk does, read live and kept in memory only; an
+/// agent Zendesk does not describe keeps their id, and a second look asks Zendesk nothing.
+async fn the_agents_page_shows_names_read_live_and_never_stores_them(backend: Backend) {
+    let (app, key) = ready(backend, unlimited()).await;
+    Mock::given(method("GET"))
+        .and(path("/z/acme/api/v2/users/show_many.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "users": [{"id": AGENT, "name": "MARKER-Ann-Zebra", "role": "agent"}]
+        })))
+        .mount(&app.zendesk)
+        .await;
+    let cookie = sign_in(&app, &key).await;
+
+    let (status, agents) = page(&app, &cookie, "/zendesk/routing/agents").await;
+
+    assert_eq!(status, 200);
+    assert!(agents.contains("MARKER-Ann-Zebra"), "the name from Zendesk");
+    assert!(
+        agents.contains(&format!("value=\"{BIG}\"")),
+        "an agent without a name keeps the id"
+    );
+    let (_, again) = page(&app, &cookie, "/zendesk/routing/agents").await;
+    assert!(again.contains("MARKER-Ann-Zebra"));
+    let asked = app
+        .zendesk
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.url.path().ends_with("/users/show_many.json"))
+        .count();
+    assert_eq!(asked, 1, "the second page came from memory");
+    if let Some(file) = app.database_url.strip_prefix("sqlite://") {
+        let file = file.split('?').next().unwrap_or(file);
+        let mut stored = Vec::new();
+        for suffix in ["", "-wal"] {
+            stored.extend(std::fs::read(format!("{file}{suffix}")).unwrap_or_default());
+        }
+        assert!(stored.len() > 10_000, "the database file was read");
+        assert!(
+            !stored.windows(16).any(|w| w == b"MARKER-Ann-Zebra"),
+            "the name is not in the database"
+        );
+    }
+}
+
+/// When Zendesk cannot say, the page still shows every agent, by id.
+async fn the_agents_page_falls_back_to_ids_when_zendesk_cannot_name_them(backend: Backend) {
+    let (app, key) = ready(backend, unlimited()).await;
+    Mock::given(method("GET"))
+        .and(path("/z/acme/api/v2/users/show_many.json"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&app.zendesk)
+        .await;
+    let cookie = sign_in(&app, &key).await;
+
+    let (status, agents) = page(&app, &cookie, "/zendesk/routing/agents").await;
+
+    assert_eq!(status, 200);
+    for id in [AGENT, BIG] {
+        assert!(
+            agents.contains(&format!("value=\"{id}\"")),
+            "agent {id} by id"
+        );
+    }
+}
+
 on_both_databases!(
+    the_agents_page_shows_names_read_live_and_never_stores_them,
+    the_agents_page_falls_back_to_ids_when_zendesk_cannot_name_them,
     queues_round_trip_through_the_api,
     a_bad_field_is_named_and_nothing_is_stored,
     another_accounts_key_cannot_see_or_change_a_queue,

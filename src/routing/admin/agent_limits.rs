@@ -16,6 +16,8 @@ struct AgentsPage<'a> {
 /// One agent's row: their own limits as text (blank: the account default).
 struct LimitRow {
     user_id: i64,
+    /// Read live from Zendesk for this page; never stored.
+    name: Option<String>,
     inbox: String,
     daily: String,
 }
@@ -28,6 +30,12 @@ async fn agents_page(
     notice: Option<&str>,
 ) -> Result<HttpResponse, ApiError> {
     let (settings, _) = store::account_settings(&state.db, &caller.subdomain).await?;
+    let limits = api::limits_table(state, &caller.subdomain).await?;
+    let ids: Vec<i64> = limits.iter().map(|l| l.user_id).collect();
+    let names = state
+        .people
+        .names(&state.zendesk, &state.connections, &caller.subdomain, &ids)
+        .await;
     let none = || "none".to_owned();
     let status = if error.is_some() {
         StatusCode::BAD_REQUEST
@@ -38,10 +46,10 @@ async fn agents_page(
         status,
         &AgentsPage {
             csrf: &csrf_for(id),
-            rows: api::limits_table(state, &caller.subdomain)
-                .await?
+            rows: limits
                 .into_iter()
                 .map(|l| LimitRow {
+                    name: names.get(&l.user_id).cloned(),
                     user_id: l.user_id,
                     inbox: text_of(l.inbox_limit),
                     daily: text_of(l.daily_limit),
