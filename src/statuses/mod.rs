@@ -21,6 +21,7 @@ mod rate_limit;
 pub mod rules;
 pub mod schedule;
 pub mod status_rules;
+pub mod time_zones;
 pub mod wire;
 
 pub use auth::{Caller, authenticate};

@@ -13,59 +13,8 @@ use crate::domain::{AgentStatus, ParseError};
 
 const WEEK_MINUTES: u32 = 7 * 24 * 60;
 
-/// Zendesk names schedule time zones the Rails way ("Pacific Time (US & Canada)"); the
-/// common ones and their IANA zones. Anything else must already be an IANA name.
-const RAILS_ZONES: [(&str, &str); 40] = [
-    ("Hawaii", "Pacific/Honolulu"),
-    ("Alaska", "America/Juneau"),
-    ("Pacific Time (US & Canada)", "America/Los_Angeles"),
-    ("Arizona", "America/Phoenix"),
-    ("Mountain Time (US & Canada)", "America/Denver"),
-    ("Central Time (US & Canada)", "America/Chicago"),
-    ("Eastern Time (US & Canada)", "America/New_York"),
-    ("Atlantic Time (Canada)", "America/Halifax"),
-    ("Mexico City", "America/Mexico_City"),
-    ("Bogota", "America/Bogota"),
-    ("Lima", "America/Lima"),
-    ("Santiago", "America/Santiago"),
-    ("Buenos Aires", "America/Argentina/Buenos_Aires"),
-    ("Brasilia", "America/Sao_Paulo"),
-    ("UTC", "Etc/UTC"),
-    ("London", "Europe/London"),
-    ("Edinburgh", "Europe/London"),
-    ("Dublin", "Europe/Dublin"),
-    ("Lisbon", "Europe/Lisbon"),
-    ("Madrid", "Europe/Madrid"),
-    ("Paris", "Europe/Paris"),
-    ("Brussels", "Europe/Brussels"),
-    ("Amsterdam", "Europe/Amsterdam"),
-    ("Berlin", "Europe/Berlin"),
-    ("Rome", "Europe/Rome"),
-    ("Stockholm", "Europe/Stockholm"),
-    ("Copenhagen", "Europe/Copenhagen"),
-    ("Vienna", "Europe/Vienna"),
-    ("Warsaw", "Europe/Warsaw"),
-    ("Athens", "Europe/Athens"),
-    ("Helsinki", "Europe/Helsinki"),
-    ("Istanbul", "Europe/Istanbul"),
-    ("Moscow", "Europe/Moscow"),
-    ("Dubai", "Asia/Dubai"),
-    ("Mumbai", "Asia/Kolkata"),
-    ("Singapore", "Asia/Singapore"),
-    ("Hong Kong", "Asia/Hong_Kong"),
-    ("Tokyo", "Asia/Tokyo"),
-    ("Sydney", "Australia/Sydney"),
-    ("Auckland", "Pacific/Auckland"),
-];
-
-/// The IANA zone for a Zendesk schedule's time zone (an IANA name or a known Rails name).
-pub fn iana_zone(zendesk_name: &str) -> Option<Tz> {
-    let name = RAILS_ZONES
-        .iter()
-        .find(|(rails, _)| *rails == zendesk_name)
-        .map_or(zendesk_name, |(_, iana)| *iana);
-    name.parse().ok()
-}
+/// Zendesk names time zones the Rails way or the IANA way; see [`super::time_zones`].
+pub use super::time_zones::iana_zone;
 
 /// Unix ms of a local time in `zone`; a time inside a spring-forward gap resolves to the
 /// first instant after the gap (gaps are at most two hours).
@@ -306,21 +255,5 @@ mod tests {
         assert!(Schedule::new("UTC", &[(10, 5)], &[]).is_err());
         assert!(Schedule::new("UTC", &[(0, 10081)], &[]).is_err());
         assert!(Schedule::from_stored("UTC", "x-y", "").is_err());
-    }
-}
-
-#[cfg(test)]
-mod zone_tests {
-    use super::*;
-
-    #[test]
-    fn every_known_zendesk_zone_maps_to_a_real_iana_zone() {
-        for (rails, iana) in RAILS_ZONES {
-            assert_eq!(iana_zone(rails).map(|z| z.name()), Some(iana), "{rails}");
-        }
-        assert_eq!(
-            iana_zone("Asia/Kolkata").map(|z| z.name()),
-            Some("Asia/Kolkata")
-        );
     }
 }
