@@ -716,6 +716,13 @@ async fn read_open_tickets(app: &TestApp) {
 
 async fn the_dry_run_shows_which_agent_would_get_each_ticket_and_why(backend: Backend) {
     let (app, key) = ready(backend, unlimited()).await;
+    Mock::given(method("GET"))
+        .and(path("/z/acme/api/v2/users/show_many.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "users": [{"id": AGENT, "name": "MARKER-Ann-Zebra", "role": "agent"}]
+        })))
+        .mount(&app.zendesk)
+        .await;
     crate::statuses::post(
         &app,
         &key,
@@ -789,7 +796,7 @@ async fn the_dry_run_shows_which_agent_would_get_each_ticket_and_why(backend: Ba
     assert_eq!(status, 200);
     assert!(
         shown.contains(&format!(
-            "<tr class=\"decision\"><td>101</td><td>{AGENT}</td><td>least active: 0 open"
+            "<tr class=\"decision\"><td>101</td><td>MARKER-Ann-Zebra ({AGENT})</td><td>least active: 0 open"
         )),
         "{shown}"
     );

@@ -12,6 +12,18 @@ struct DryRunPage<'a> {
     view_id: i64,
     run: Option<DryRunOut>,
     error: Option<String>,
+    /// Agents' names read live from Zendesk for this page (never stored).
+    names: std::collections::HashMap<i64, String>,
+}
+
+impl DryRunPage<'_> {
+    /// The agent as the page shows them: their name and id, or the id alone.
+    fn agent(&self, id: &i64) -> String {
+        match self.names.get(id) {
+            Some(name) => format!("{name} ({id})"),
+            None => id.to_string(),
+        }
+    }
 }
 
 /// `GET /zendesk/routing/queues/{id}/dry_run`: decides now, assigns nothing.
@@ -31,6 +43,14 @@ pub(super) async fn dry_run(
                 (error.status_code(), None, Some(error.to_string()))
             }
         };
+        let ids: Vec<i64> = run
+            .as_ref()
+            .map(|r| r.assignments.iter().map(|d| d.agent_id).collect())
+            .unwrap_or_default();
+        let names = state
+            .people
+            .names(&state.zendesk, &state.connections, &caller.subdomain, &ids)
+            .await;
         Ok(html(
             status,
             &DryRunPage {
@@ -40,6 +60,7 @@ pub(super) async fn dry_run(
                 view_id: queue.settings.view_id,
                 run,
                 error,
+                names,
             },
         ))
     }
