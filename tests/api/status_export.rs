@@ -378,7 +378,67 @@ async fn reading_statuses_never_counts_as_the_agents_activity(backend: Backend) 
     assert_eq!(now["user_status"]["status"], "away");
 }
 
+/// Zendesk schedules in every Rails time zone name (and an IANA one) sync and are stored
+/// with their IANA zone; an unknown name is skipped, not guessed.
+async fn schedules_in_every_rails_time_zone_name_sync_with_their_iana_zone(backend: Backend) {
+    use slackdesk::statuses::time_zones::RAILS_ZONES;
+    use wiremock::matchers::{method, path, path_regex};
+    use wiremock::{Mock, ResponseTemplate};
+
+    let (app, _key) = ready(backend, Options::default()).await;
+    let mut names: Vec<&str> = RAILS_ZONES.iter().map(|(rails, _)| *rails).collect();
+    names.push("Asia/Kathmandu");
+    names.push("Somewhere Time (Nowhere)");
+    let schedules: Vec<Value> = names
+        .iter()
+        .enumerate()
+        .map(|(i, zone)| {
+            json!({"id": i + 1, "name": "desk", "time_zone": zone,
+                   "intervals": [{"start_time": 540, "end_time": 1020}]})
+        })
+        .collect();
+    Mock::given(method("GET"))
+        .and(path("/z/acme/api/v2/business_hours/schedules.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"schedules": schedules})))
+        .mount(&app.zendesk)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex(
+            r"^/z/acme/api/v2/business_hours/schedules/[0-9]+/holidays\.json$",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"holidays": []})))
+        .mount(&app.zendesk)
+        .await;
+
+    slackdesk::jobs::sync_agents_once(&app.state).await.unwrap();
+
+    let rows = sqlx::query(
+        "SELECT schedule_id, time_zone FROM zendesk_schedules WHERE subdomain = 'acme' \
+         ORDER BY schedule_id",
+    )
+    .fetch_all(app.state.db.pool())
+    .await
+    .unwrap();
+    let stored: Vec<(i64, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.try_get("schedule_id").unwrap(),
+                r.try_get("time_zone").unwrap(),
+            )
+        })
+        .collect();
+    let mut expected: Vec<(i64, String)> = RAILS_ZONES
+        .iter()
+        .enumerate()
+        .map(|(i, (_, iana))| (i as i64 + 1, (*iana).to_owned()))
+        .collect();
+    expected.push((RAILS_ZONES.len() as i64 + 1, "Asia/Kathmandu".to_owned()));
+    assert_eq!(stored, expected, "the unknown name is skipped");
+}
+
 on_both_databases!(
+    schedules_in_every_rails_time_zone_name_sync_with_their_iana_zone,
     more_than_3000_periods_page_by_cursor_each_exactly_once_in_ended_at_order,
     a_key_only_sees_its_own_accounts_periods,
     bad_cursors_and_start_times_are_400_naming_the_field,
