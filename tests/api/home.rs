@@ -331,3 +331,47 @@ on_both_databases!(
     the_zendesk_app_downloads_with_this_deployments_urls,
     a_visitor_sees_counts_never_ids_subdomains_or_names,
 );
+
+/// The page in headless Chromium (needs Chromium and `npm ci` in tests/browser, as
+/// `scripts/test` does): it loads with its stylesheet and without console errors or CSP
+/// violations, and a screenshot lands in `target/browser-artifacts/home/`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_home_page_renders_in_a_browser_without_errors() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let metadata = app.create_account(false).await;
+    app.connect_slack(&metadata).await;
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let screenshot = root.join("target/browser-artifacts/home/home.png");
+    let _ = std::fs::remove_file(&screenshot);
+    let args = vec![
+        root.join("tests/browser/home.mjs").display().to_string(),
+        "--url".into(),
+        app.url("/"),
+        "--screenshot".into(),
+        screenshot.display().to_string(),
+    ];
+
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node").args(&args).output()
+    })
+    .await
+    .unwrap()
+    .unwrap_or_else(|e| panic!("node is needed for the browser test: {e}"));
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let result: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|_| {
+            panic!(
+                "no result from the browser; stdout: {stdout}; stderr: {}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+    assert_eq!(result["ok"], true, "{result}");
+    assert_eq!(result["title"], "slackdesk", "{result}");
+    assert_eq!(result["stylesheet_applied"], true, "{result}");
+    assert_eq!(result["console_errors"], serde_json::json!([]), "{result}");
+    assert_eq!(result["steps"]["accounts"], true, "{result}");
+    assert_eq!(result["steps"]["slack-workspace"], true, "{result}");
+    assert_eq!(result["steps"]["workers"], false, "{result}");
+    assert!(screenshot.exists(), "{result}");
+}
