@@ -39,8 +39,13 @@ pub fn first_day(now: i64) -> i64 {
 }
 
 /// Per-agent and per-queue charts from `(utc_day, agent, queue, count)` rows, each set
-/// on its own scale (the busiest day of the set is full height) so charts compare.
-pub fn charts(counts: &[(i64, i64, Option<i64>, i64)], now: i64) -> (Vec<Chart>, Vec<Chart>) {
+/// on its own scale (the busiest day of the set is full height) so charts compare;
+/// `agent_label` names an agent's chart.
+pub fn charts(
+    counts: &[(i64, i64, Option<i64>, i64)],
+    now: i64,
+    agent_label: impl Fn(i64) -> String,
+) -> (Vec<Chart>, Vec<Chart>) {
     let first = first_day(now);
     let mut by_agent: BTreeMap<i64, [i64; DAYS as usize]> = BTreeMap::new();
     let mut by_queue: BTreeMap<Option<i64>, [i64; DAYS as usize]> = BTreeMap::new();
@@ -57,7 +62,7 @@ pub fn charts(counts: &[(i64, i64, Option<i64>, i64)], now: i64) -> (Vec<Chart>,
     let agents = draw(
         by_agent
             .into_iter()
-            .map(|(agent, days)| (format!("agent {agent}"), days))
+            .map(|(agent, days)| (agent_label(agent), days))
             .collect(),
         first,
     );
@@ -125,7 +130,7 @@ mod tests {
             (20_000, 9, None, 1),
             (first - 1, 7, Some(1), 50), // before the window: left out
         ];
-        let (agents, queues) = charts(&counts, now);
+        let (agents, queues) = charts(&counts, now, |agent| format!("agent {agent}"));
         assert_eq!(agents.len(), 2);
         assert_eq!((agents[0].label.as_str(), agents[0].total), ("agent 7", 6));
         assert_eq!(agents[0].bars[29].height, CHART_HEIGHT, "the busiest day");

@@ -834,6 +834,13 @@ fn claimer(queue: i64) -> store::Claimer<'static> {
 
 async fn the_report_charts_assignments_per_agent_day_and_queue_and_pages_the_log(backend: Backend) {
     let (app, key) = ready(backend, unlimited()).await;
+    Mock::given(method("GET"))
+        .and(path("/z/acme/api/v2/users/show_many.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "users": [{"id": AGENT, "name": "MARKER-Ann-Zebra", "role": "agent"}]
+        })))
+        .mount(&app.zendesk)
+        .await;
     let queue = create_queue(&app, &key, billing()).await;
     let now = app.clock.now_ms(); // 2026-03-29 00:30 UTC
     let db = &app.state.db;
@@ -916,10 +923,14 @@ async fn the_report_charts_assignments_per_agent_day_and_queue_and_pages_the_log
     let (status, report) = page(&app, &cookie, "/zendesk/routing/report").await;
     assert_eq!(status, 200);
     assert!(
-        report.contains(&format!("agent {AGENT}: 3 assigned")),
+        report.contains(&format!("MARKER-Ann-Zebra ({AGENT}): 3 assigned")),
         "{report}"
     );
     assert!(report.contains(&format!("agent {BIG}: 2 assigned")));
+    assert!(
+        report.contains(&format!("<td>MARKER-Ann-Zebra ({AGENT})</td>")),
+        "the log names the agent"
+    );
     assert!(report.contains(&format!("queue {queue}: 4 assigned")));
     assert!(report.contains("same-agent rule: 1 assigned"));
     assert!(report.contains("<title>2026-03-29: 2 assigned</title>"));

@@ -7,20 +7,24 @@ struct LogRow {
     id: i64,
     at: String,
     ticket_id: i64,
-    agent_id: i64,
+    /// The agent's name (read live for this page) and id, or the id alone.
+    agent: String,
     queue: String,
     model: String,
     state: String,
     reason: String,
 }
 
-impl From<&Assignment> for LogRow {
-    fn from(a: &Assignment) -> Self {
+impl LogRow {
+    fn named(a: &Assignment, name: Option<&String>) -> Self {
         Self {
             id: a.id,
             at: when(Some(a.decided_at)),
             ticket_id: a.ticket_id,
-            agent_id: a.agent_id,
+            agent: match name {
+                Some(name) => format!("{name} ({})", a.agent_id),
+                None => a.agent_id.to_string(),
+            },
             queue: a
                 .queue_id
                 .map_or_else(|| "same agent".to_owned(), |q| q.to_string()),
@@ -53,8 +57,19 @@ pub(super) async fn report_page(state: web::Data<AppState>, req: HttpRequest) ->
         let first = report::first_day(now);
         let counts =
             store::daily_counts(&state.db, &caller.subdomain, first * report::DAY_MS).await?;
-        let (agents, queues) = report::charts(&counts, now);
         let log = store::log(&state.db, &caller.subdomain, before_id, LOG_PAGE).await?;
+        let mut ids: Vec<i64> = counts.iter().map(|c| c.1).collect();
+        ids.extend(log.iter().map(|a| a.agent_id));
+        ids.sort_unstable();
+        ids.dedup();
+        let names = state
+            .people
+            .names(&state.zendesk, &state.connections, &caller.subdomain, &ids)
+            .await;
+        let (agents, queues) = report::charts(&counts, now, |agent| match names.get(&agent) {
+            Some(name) => format!("{name} ({agent})"),
+            None => format!("agent {agent}"),
+        });
         let older = (log.len() as i64 == LOG_PAGE)
             .then(|| log.last().map(|a| a.id))
             .flatten();
@@ -66,7 +81,10 @@ pub(super) async fn report_page(state: web::Data<AppState>, req: HttpRequest) ->
                 width: report::CHART_WIDTH,
                 height: report::CHART_HEIGHT,
                 first_day: iso_ms(first * report::DAY_MS).chars().take(10).collect(),
-                log: log.iter().map(LogRow::from).collect(),
+                log: log
+                    .iter()
+                    .map(|a| LogRow::named(a, names.get(&a.agent_id)))
+                    .collect(),
                 older,
                 newest: before_id.is_none(),
             },
