@@ -49,7 +49,7 @@ pub struct AppState {
     /// Message content between the Slack event and the push (memory only).
     pub content: Arc<crate::bridge::content::ContentCache>,
     /// Agents' names for the pages (memory only, ten minutes).
-    pub people: Arc<crate::zendesk::people::People>,
+    pub names: Arc<crate::zendesk::names::Names>,
     /// Group commit of Slack events.
     pub intake: crate::bridge::intake::IntakeQueue,
     /// Wakes the routing worker when a webhook call was stored.
@@ -106,7 +106,7 @@ impl AppState {
             clock,
             rate_limiter: Arc::new(RateLimiter::default()),
             content: Arc::new(crate::bridge::content::ContentCache::default()),
-            people: Arc::new(crate::zendesk::people::People::default()),
+            names: Arc::new(crate::zendesk::names::Names::default()),
             intake,
             routing_wake: Arc::new(Notify::new()),
         })

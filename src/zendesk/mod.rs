@@ -7,7 +7,7 @@
 pub mod connection;
 mod push;
 mod resources;
-pub mod people;
+pub mod names;
 mod rest;
 mod tickets;
 

@@ -1024,6 +1024,53 @@ async fn the_agents_page_shows_names_read_live_and_never_stores_them(backend: Ba
     }
 }
 
+/// The queue form offers the account's active views by title (read live), keeps a
+/// queue's view that is no longer active, and asks for an id when Zendesk cannot say.
+async fn the_queue_form_picks_a_view_by_its_title(backend: Backend) {
+    let (app, key) = ready(backend, unlimited()).await;
+    let cookie = sign_in(&app, &key).await;
+    let (_, unreadable) = page(&app, &cookie, "/zendesk/routing/queues/new").await;
+    assert!(
+        unreadable.contains("id=\"views-unavailable\"")
+            && unreadable.contains("type=\"number\" name=\"view_id\""),
+        "without Zendesk's views, the id is typed"
+    );
+    Mock::given(method("GET"))
+        .and(path("/z/acme/api/v2/views/active.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "views": [{"id": 42, "title": "Billing <urgent>", "active": true},
+                      {"id": 7, "title": "All unsolved", "active": true}],
+            "next_page": null, "count": 2
+        })))
+        .mount(&app.zendesk)
+        .await;
+    // A failed read is not kept, so the next form asks Zendesk again.
+    let (_, fresh) = page(&app, &cookie, "/zendesk/routing/queues/new").await;
+    assert!(fresh.contains("id=\"view-picker\""), "{fresh}");
+    assert!(
+        fresh.contains("<option value=\"42\">Billing &#60;urgent&#62; (42)</option>")
+            || fresh.contains("<option value=\"42\">Billing &lt;urgent&gt; (42)</option>"),
+        "titles escaped: {fresh}"
+    );
+    let all = fresh.find("All unsolved").unwrap();
+    let billing = fresh.find("Billing").unwrap();
+    assert!(all < billing, "sorted by title");
+
+    let queue = create_queue(
+        &app,
+        &key,
+        json!({"name": "Old", "view_id": 99, "kind": "scheduled", "model": "round_robin"}),
+    )
+    .await;
+    let (_, edit) = page(&app, &cookie, &format!("/zendesk/routing/queues/{queue}")).await;
+    assert!(
+        edit.contains(
+            "<option value=\"99\" selected>view 99 (not among the active views) (99)</option>"
+        ),
+        "a view no longer active stays chosen: {edit}"
+    );
+}
+
 /// When Zendesk cannot say, the page still shows every agent, by id.
 async fn the_agents_page_falls_back_to_ids_when_zendesk_cannot_name_them(backend: Backend) {
     let (app, key) = ready(backend, unlimited()).await;
@@ -1046,6 +1093,7 @@ async fn the_agents_page_falls_back_to_ids_when_zendesk_cannot_name_them(backend
 }
 
 on_both_databases!(
+    the_queue_form_picks_a_view_by_its_title,
     the_agents_page_shows_names_read_live_and_never_stores_them,
     the_agents_page_falls_back_to_ids_when_zendesk_cannot_name_them,
     queues_round_trip_through_the_api,

@@ -33,7 +33,7 @@ async fn agents_page(
     let limits = api::limits_table(state, &caller.subdomain).await?;
     let ids: Vec<i64> = limits.iter().map(|l| l.user_id).collect();
     let names = state
-        .people
+        .names
         .names(&state.zendesk, &state.connections, &caller.subdomain, &ids)
         .await;
     let none = || "none".to_owned();

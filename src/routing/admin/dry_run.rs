@@ -48,7 +48,7 @@ pub(super) async fn dry_run(
             .map(|r| r.assignments.iter().map(|d| d.agent_id).collect())
             .unwrap_or_default();
         let names = state
-            .people
+            .names
             .names(&state.zendesk, &state.connections, &caller.subdomain, &ids)
             .await;
         Ok(html(

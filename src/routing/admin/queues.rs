@@ -3,6 +3,13 @@
 use super::*;
 
 /// A `<select>` option.
+/// A view in the queue form's picker.
+struct ViewChoice {
+    id: i64,
+    title: String,
+    selected: bool,
+}
+
 struct Choice {
     value: &'static str,
     label: &'static str,
@@ -135,6 +142,8 @@ impl QueueForm {
 #[template(path = "routing_queue.html")]
 struct QueuePage<'a> {
     csrf: &'a str,
+    /// The account's active views to pick from (read live); empty: type the id.
+    views: Vec<ViewChoice>,
     /// `None` for a new queue.
     id: Option<i64>,
     form: &'a QueueForm,
@@ -143,7 +152,9 @@ struct QueuePage<'a> {
     error: Option<String>,
 }
 
-fn queue_page(
+async fn queue_page(
+    state: &AppState,
+    subdomain: &Subdomain,
     csrf: &str,
     id: Option<i64>,
     form: &QueueForm,
@@ -154,10 +165,33 @@ fn queue_page(
     } else {
         StatusCode::OK
     };
+    let current: Option<i64> = form.view_id.trim().parse().ok();
+    let mut views: Vec<ViewChoice> = state
+        .names
+        .views(&state.zendesk, &state.connections, subdomain)
+        .await
+        .into_iter()
+        .map(|(view, title)| ViewChoice {
+            id: view,
+            title,
+            selected: Some(view) == current,
+        })
+        .collect();
+    if let Some(view) = current.filter(|_| !views.is_empty() && !views.iter().any(|v| v.selected)) {
+        views.insert(
+            0,
+            ViewChoice {
+                id: view,
+                title: format!("view {view} (not among the active views)"),
+                selected: true,
+            },
+        );
+    }
     html(
         status,
         &QueuePage {
             csrf,
+            views,
             id,
             form,
             kinds: form.kinds(),
@@ -179,13 +213,16 @@ pub(super) async fn own_queue(
 /// `GET /zendesk/routing/queues/new`.
 pub(super) async fn new_queue(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let result: PageResult = async {
-        let (_, id) = signed_in(&state, &req).await?;
+        let (caller, id) = signed_in(&state, &req).await?;
         Ok(queue_page(
+            &state,
+            &caller.subdomain,
             &csrf_for(&id),
             None,
             &QueueForm::new_queue(),
             None,
-        ))
+        )
+        .await)
     }
     .await;
     respond(&state, &req, result)
@@ -201,11 +238,14 @@ pub(super) async fn edit_queue(
         let (caller, id) = signed_in(&state, &req).await?;
         let queue = own_queue(&state, &caller.subdomain, &path).await?;
         Ok(queue_page(
+            &state,
+            &caller.subdomain,
             &csrf_for(&id),
             Some(queue.id),
             &QueueForm::of(&queue.settings),
             None,
-        ))
+        )
+        .await)
     }
     .await;
     respond(&state, &req, result)
@@ -222,7 +262,11 @@ pub(super) async fn create_queue(
         let typed = QueueForm::posted(&form)?;
         let settings = match typed.settings() {
             Ok(settings) => settings,
-            Err(error) => return Ok(queue_page(&csrf_for(&id), None, &typed, Some(error.to_string()))),
+            Err(error) => {
+                let csrf = csrf_for(&id);
+                let page = queue_page(&state, &caller.subdomain, &csrf, None, &typed, Some(error.to_string()));
+                return Ok(page.await);
+            }
         };
         let queue_id =
             store::create_queue(&state.db, &caller.subdomain, &settings, state.clock.now_ms()).await?;
@@ -247,7 +291,9 @@ pub(super) async fn update_queue(
         let settings = match typed.settings() {
             Ok(settings) => settings,
             Err(error) => {
-                return Ok(queue_page(&csrf_for(&id), Some(queue.id), &typed, Some(error.to_string())));
+                let csrf = csrf_for(&id);
+                let page = queue_page(&state, &caller.subdomain, &csrf, Some(queue.id), &typed, Some(error.to_string()));
+                return Ok(page.await);
             }
         };
         if !store::update_queue(&state.db, &caller.subdomain, queue.id, &settings, state.clock.now_ms())

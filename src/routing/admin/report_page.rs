@@ -63,7 +63,7 @@ pub(super) async fn report_page(state: web::Data<AppState>, req: HttpRequest) ->
         ids.sort_unstable();
         ids.dedup();
         let names = state
-            .people
+            .names
             .names(&state.zendesk, &state.connections, &caller.subdomain, &ids)
             .await;
         let (agents, queues) = report::charts(&counts, now, |agent| match names.get(&agent) {

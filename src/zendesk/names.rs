@@ -1,4 +1,4 @@
-//! `people`: agents' names for the pages, read live from Zendesk by id and kept in memory
+//! `names`: agents' and views' names for the pages, read live from Zendesk by id and kept in memory
 //! for at most ten minutes. Never stored and never logged: the database and the logs hold
 //! the ids only, and a page falls back to the id when Zendesk cannot say.
 
@@ -16,26 +16,33 @@ use crate::domain::Subdomain;
 const NAME_TTL: Duration = Duration::from_secs(10 * 60);
 /// Most names kept in memory, across accounts.
 const NAME_CAPACITY: usize = 20_000;
+/// Most accounts whose views are kept in memory.
+const VIEWS_CAPACITY: usize = 1_000;
+/// Pages of views read (100 each).
+const VIEW_PAGES: usize = 10;
 /// Zendesk's `show_many` takes at most 100 ids.
 const SHOW_MANY_MAX: usize = 100;
 
 /// The agents' names seen lately, by `{subdomain}:{user id}` (`None`: Zendesk gave no
 /// name, so it is not asked again for a while either).
-pub struct People {
+pub struct Names {
     names: Mutex<Expiring<Option<String>>>,
+    /// Each subdomain's active views (id, title), by subdomain.
+    views: Mutex<Expiring<Vec<(i64, String)>>>,
 }
 
 /// Never shows the names it holds.
-impl std::fmt::Debug for People {
+impl std::fmt::Debug for Names {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("People").finish_non_exhaustive()
+        f.debug_struct("Names").finish_non_exhaustive()
     }
 }
 
-impl Default for People {
+impl Default for Names {
     fn default() -> Self {
         Self {
             names: Mutex::new(Expiring::new(NAME_TTL, NAME_CAPACITY)),
+            views: Mutex::new(Expiring::new(NAME_TTL, VIEWS_CAPACITY)),
         }
     }
 }
@@ -44,6 +51,21 @@ impl Default for People {
 struct UsersPage {
     #[serde(default)]
     users: Vec<UserCard>,
+}
+
+#[derive(Deserialize)]
+struct ViewsPage {
+    #[serde(default)]
+    views: Vec<ViewCard>,
+    #[serde(default)]
+    next_page: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ViewCard {
+    id: i64,
+    #[serde(default)]
+    title: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -57,7 +79,7 @@ fn key(subdomain: &Subdomain, id: i64) -> String {
     format!("{subdomain}:{id}")
 }
 
-impl People {
+impl Names {
     /// The names of `ids` that are known, from memory or read from Zendesk
     /// (`GET /api/v2/users/show_many.json`). A failure leaves names out; pages show ids.
     pub async fn names(
@@ -99,6 +121,40 @@ impl People {
         found
     }
 
+    /// The subdomain's active views as (id, title), sorted by title, from memory or read
+    /// from Zendesk (`GET /api/v2/views/active.json`); empty when Zendesk cannot say.
+    pub async fn views(
+        &self,
+        zendesk: &ZendeskClient,
+        connections: &Connections,
+        subdomain: &Subdomain,
+    ) -> Vec<(i64, String)> {
+        if let Some(views) = self
+            .views
+            .lock()
+            .ok()
+            .and_then(|v| v.get(subdomain.as_str()))
+        {
+            return views;
+        }
+        let Ok(auth) = connections.open(subdomain).await else {
+            return Vec::new();
+        };
+        match fetch_views(zendesk, &auth, subdomain).await {
+            Ok(mut views) => {
+                views.sort_by_key(|view| view.1.to_lowercase());
+                if let Ok(mut cache) = self.views.lock() {
+                    cache.put(subdomain.to_string(), views.clone());
+                }
+                views
+            }
+            Err(error) => {
+                tracing::info!(subdomain = %subdomain, code = %error.code(), "views unavailable; the form asks for an id");
+                Vec::new()
+            }
+        }
+    }
+
     fn remember(
         &self,
         subdomain: &Subdomain,
@@ -133,4 +189,28 @@ async fn fetch(
     );
     let page: UsersPage = zendesk.get_json(&url, auth).await?;
     Ok(page.users)
+}
+
+async fn fetch_views(
+    zendesk: &ZendeskClient,
+    auth: &super::ZendeskAuth,
+    subdomain: &Subdomain,
+) -> Result<Vec<(i64, String)>, super::RestError> {
+    let base = zendesk.base_url(subdomain);
+    let mut url = format!("{base}/api/v2/views/active.json?per_page=100");
+    let mut views = Vec::new();
+    for _ in 0..VIEW_PAGES {
+        let page: ViewsPage = zendesk.get_json(&url, auth).await?;
+        views.extend(
+            page.views
+                .into_iter()
+                .map(|v| (v.id, v.title.unwrap_or_else(|| format!("view {}", v.id)))),
+        );
+        match page.next_page {
+            // Only pages of the same account are followed.
+            Some(next) if next.starts_with(&base) => url = next,
+            _ => break,
+        }
+    }
+    Ok(views)
 }
