@@ -289,6 +289,28 @@ struct Service {
     _dir: tempfile::TempDir,
 }
 
+/// Drops the databases earlier bench runs made (each service gets a fresh one and the
+/// service outlives its run), so runs do not pile databases up on the server.
+async fn drop_earlier_bench_databases(server: &str) -> Result<()> {
+    let mut conn = sqlx::PgConnection::connect(server).await?;
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'slackdesk\\_bench\\_%'",
+    )
+    .fetch_all(&mut conn)
+    .await?;
+    for name in names
+        .iter()
+        .filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+    {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&mut conn)
+        .await?;
+    }
+    Ok(())
+}
+
 /// A database URL for one service: a new SQLite file, or a new PostgreSQL database.
 async fn database_url(database: Database, knobs: &Knobs, dir: &Path) -> Result<String> {
     match database {
@@ -1020,6 +1042,9 @@ async fn bench(knobs: Knobs) -> Result<()> {
                 knobs.postgres_url
             ));
             continue;
+        }
+        if database == Database::Postgres {
+            drop_earlier_bench_databases(&knobs.postgres_url).await?;
         }
         let run = 10 * (index as u64 + 1);
         // Intake alone: workers off.
