@@ -11,13 +11,11 @@
 //! ```
 //!
 //! Pages are keyset pages over `(ended_at, id)`; the cursor is that pair of the page's
-//! last period, base64url encoded (opaque to clients). Periods show once their end is
+//! last period, hex encoded (opaque to clients). Periods show once their end is
 //! [`EXPORT_LAG_MS`] old, so a writer that read the clock before another but committed
 //! after it is not skipped.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use sqlx::Row;
 
@@ -39,30 +37,27 @@ pub struct Position {
     pub id: i64,
 }
 
+/// The form of a cursor, also in the OpenAPI document: every string of this form is a
+/// position (so a schema-valid request is never refused), anything else is not.
+pub const CURSOR_PATTERN: &str = "^[0-7][0-9a-f]{15}[0-7][0-9a-f]{15}$";
+
 impl Position {
-    /// The opaque cursor: base64url of `v1.<ended_at ms>.<id>`.
+    /// The opaque cursor: `ended_at` (ms) and `id` as two 64-bit big-endian numbers, in
+    /// lowercase hex (32 characters, safe in a URL without escaping).
     pub fn to_cursor(self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("v1.{}.{}", self.ended_at, self.id))
+        format!("{:016x}{:016x}", self.ended_at.max(0), self.id.max(0))
     }
 
     /// Reads a cursor made by [`Position::to_cursor`]; `None` for anything else.
     pub fn from_cursor(raw: &str) -> Option<Self> {
-        if raw.is_empty() || raw.len() > 64 {
+        if raw.len() != 32 || !raw.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             return None;
         }
-        let bytes = URL_SAFE_NO_PAD.decode(raw.as_bytes()).ok()?;
-        let text = std::str::from_utf8(&bytes).ok()?;
-        let rest = text.strip_prefix("v1.")?;
-        let (at, id) = rest.split_once('.')?;
-        let number = |s: &str| -> Option<i64> {
-            if s.is_empty() || s.len() > 18 || !s.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
-            s.parse().ok()
-        };
+        let half =
+            |s: &str| -> Option<i64> { i64::try_from(u64::from_str_radix(s, 16).ok()?).ok() };
         Some(Self {
-            ended_at: number(at)?,
-            id: number(id)?,
+            ended_at: half(raw.get(..16)?)?,
+            id: half(raw.get(16..)?)?,
         })
     }
 }
@@ -71,10 +66,7 @@ impl Position {
 /// absent means from the beginning).
 pub fn parse_start(query: &str) -> Result<Position, ApiError> {
     let form = crate::web::Form::from_bytes(query.as_bytes())?;
-    if let Some(raw) = form.optional("cursor")? {
-        return Position::from_cursor(raw.trim())
-            .ok_or_else(|| ApiError::invalid("cursor", "is not a cursor from this export"));
-    }
+    // A bad start_time is refused even beside a cursor, so no mistake goes unnoticed.
     let start_time = match form.optional("start_time")? {
         None => 0,
         Some(raw) => raw
@@ -84,6 +76,10 @@ pub fn parse_start(query: &str) -> Result<Position, ApiError> {
             .filter(|t| (0..=MAX_START_TIME).contains(t))
             .ok_or_else(|| ApiError::invalid("start_time", "must be unix seconds (0 or more)"))?,
     };
+    if let Some(raw) = form.optional("cursor")? {
+        return Position::from_cursor(raw.trim())
+            .ok_or_else(|| ApiError::invalid("cursor", "is not a cursor from this export"));
+    }
     // Ids (`seq`) start at 1, so id 0 takes every period that ends at `start_time`.
     Ok(Position {
         ended_at: start_time * 1000,
@@ -256,12 +252,7 @@ mod tests {
             id: 1_447_323,
         };
         let cursor = at.to_cursor();
-        assert!(
-            cursor
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
-            "{cursor}"
-        );
+        assert_eq!(cursor, "0000017a29f906e8000000000016159b");
         assert!(!cursor.contains("1624201823976"));
         assert_eq!(Position::from_cursor(&cursor), Some(at));
         let start = parse_start("").unwrap();
@@ -274,21 +265,48 @@ mod tests {
 
     #[test]
     fn bad_cursors_and_start_times_name_the_field() {
-        let forged = URL_SAFE_NO_PAD.encode("v1.-5.3");
-        let other = URL_SAFE_NO_PAD.encode("v2.5.3");
+        let negative = format!("{:016x}{:016x}", -5_i64, 3);
+        let upper = "0000017A29F906E8000000000016159B";
         for (query, field) in [
             ("cursor=", "cursor"),
             ("cursor=%%%", "cursor"),
             ("cursor=MTYyNDIwMTgyMy45NzZ8fDE0NDczMjN8", "cursor"),
-            (&format!("cursor={forged}"), "cursor"),
-            (&format!("cursor={other}"), "cursor"),
+            (&format!("cursor={negative}"), "cursor"),
+            (&format!("cursor={upper}"), "cursor"),
+            ("cursor=0000017a29f906e8000000000016159", "cursor"),
+            ("cursor=0", "cursor"),
             ("start_time=soon", "start_time"),
             ("start_time=-1", "start_time"),
             ("start_time=1.5", "start_time"),
             ("start_time=99999999999999999999", "start_time"),
+            (
+                "cursor=0000017a29f906e8000000000016159b&start_time=null",
+                "start_time",
+            ),
         ] {
             assert_eq!(field_of(parse_start(query).unwrap_err()), field, "{query}");
         }
+    }
+
+    #[test]
+    fn every_cursor_of_the_documented_form_is_a_position() {
+        let most = "7fffffffffffffff7fffffffffffffff";
+        assert_eq!(
+            Position::from_cursor(most),
+            Some(Position {
+                ended_at: i64::MAX,
+                id: i64::MAX
+            })
+        );
+        assert_eq!(
+            Position::from_cursor(&"0".repeat(32)),
+            Some(Position { ended_at: 0, id: 0 })
+        );
+        assert_eq!(
+            Position::from_cursor("80000000000000000000000000000000"),
+            None
+        );
+        assert_eq!(CURSOR_PATTERN, "^[0-7][0-9a-f]{15}[0-7][0-9a-f]{15}$");
     }
 
     #[test]

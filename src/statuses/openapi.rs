@@ -226,7 +226,7 @@ fn status_document() -> Value {
                      "schema": {"type": "integer", "format": "int64", "minimum": 0,
                                 "maximum": super::rules::MAX_START_TIME}},
                     {"name": "cursor", "in": "query", "required": false,
-                     "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}}
+                     "schema": {"type": "string", "pattern": super::export::CURSOR_PATTERN}}
                 ],
                 "responses": with_common_errors(json!({
                     "200": ok("ExportPage"),
