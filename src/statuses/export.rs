@@ -10,8 +10,9 @@
 //!  periods:         {id 7, online, t1..t2}   {id 9, away, t2..t3}   (seq 12: still open)
 //! ```
 //!
-//! Pages are keyset pages over `(ended_at, id)`; the cursor is that pair of the page's
-//! last period, hex encoded (opaque to clients). Periods show once their end is
+//! Pages are keyset pages over `(ended_at, end_seq)` (`end_seq`: the row that ended the
+//! period); the cursor is that pair of the page's last period, hex encoded (opaque to
+//! clients). Periods show once their end is
 //! [`EXPORT_LAG_MS`] old, so a writer that read the clock before another but committed
 //! after it is not skipped.
 
@@ -30,11 +31,12 @@ use crate::web::ApiError;
 /// Most periods on one page (Playlist: "up to 3000 records per request").
 pub const PAGE_SIZE: i64 = 3_000;
 
-/// Where a page starts: strictly after this `(ended_at ms, id)`.
+/// Where a page starts: strictly after this `(ended_at ms, end_seq)`, `end_seq` being the
+/// history row that ended the period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Position {
     pub ended_at: i64,
-    pub id: i64,
+    pub end_seq: i64,
 }
 
 /// The form of a cursor, also in the OpenAPI document: every string of this form is a
@@ -42,10 +44,10 @@ pub struct Position {
 pub const CURSOR_PATTERN: &str = "^[0-7][0-9a-f]{15}[0-7][0-9a-f]{15}$";
 
 impl Position {
-    /// The opaque cursor: `ended_at` (ms) and `id` as two 64-bit big-endian numbers, in
+    /// The opaque cursor: `ended_at` (ms) and `end_seq` as two 64-bit big-endian numbers, in
     /// lowercase hex (32 characters, safe in a URL without escaping).
     pub fn to_cursor(self) -> String {
-        format!("{:016x}{:016x}", self.ended_at.max(0), self.id.max(0))
+        format!("{:016x}{:016x}", self.ended_at.max(0), self.end_seq.max(0))
     }
 
     /// Reads a cursor made by [`Position::to_cursor`]; `None` for anything else.
@@ -57,7 +59,7 @@ impl Position {
             |s: &str| -> Option<i64> { i64::try_from(u64::from_str_radix(s, 16).ok()?).ok() };
         Some(Self {
             ended_at: half(raw.get(..16)?)?,
-            id: half(raw.get(16..)?)?,
+            end_seq: half(raw.get(16..)?)?,
         })
     }
 }
@@ -80,10 +82,10 @@ pub fn parse_start(query: &str) -> Result<Position, ApiError> {
         return Position::from_cursor(raw.trim())
             .ok_or_else(|| ApiError::invalid("cursor", "is not a cursor from this export"));
     }
-    // Ids (`seq`) start at 1, so id 0 takes every period that ends at `start_time`.
+    // `seq` starts at 1, so 0 takes every period that ends at `start_time`.
     Ok(Position {
         ended_at: start_time * 1000,
-        id: 0,
+        end_seq: 0,
     })
 }
 
@@ -120,6 +122,8 @@ pub struct Period {
     pub updater_id: ZendeskUserId,
     pub started_at: i64,
     pub ended_at: i64,
+    /// The history row that ended it (the page order after `ended_at`).
+    pub end_seq: i64,
 }
 
 impl Period {
@@ -138,9 +142,11 @@ impl Period {
     }
 }
 
-/// Up to `limit` periods of the subdomain ending after `after` (in `(ended_at, id)`
-/// order) and no later than `until`. The start of a period is the agent's previous change
-/// by `seq` (index `status_changes_by_agent`).
+/// Up to `limit` periods of the subdomain ending after `after` (in `(ended_at, end_seq)`
+/// order) and no later than `until`. The inner query walks the ends in index order
+/// (`status_changes_by_time`) and stops at `limit`; each end finds its start, the agent's
+/// previous change, through `status_changes_by_agent`. So a page costs about `limit` index
+/// lookups however long the history is.
 #[tracing::instrument(skip_all, fields(subdomain = %subdomain, limit))]
 pub async fn periods_after(
     db: &Db,
@@ -151,17 +157,21 @@ pub async fn periods_after(
 ) -> Result<Vec<Period>, StorageError> {
     let rows = sqlx::query(
         "SELECT s.seq AS id, s.user_id, s.status, s.changed_by, s.changed_at AS started_at, \
-         e.changed_at AS ended_at FROM status_changes e JOIN status_changes s \
-         ON s.subdomain = e.subdomain AND s.user_id = e.user_id AND s.seq = \
-         (SELECT MAX(p.seq) FROM status_changes p WHERE p.subdomain = e.subdomain \
-          AND p.user_id = e.user_id AND p.seq < e.seq) \
-         WHERE e.subdomain = $1 AND e.changed_at >= $2 AND e.changed_at <= $4 \
-         AND (e.changed_at > $2 OR s.seq > $3) \
-         ORDER BY e.changed_at, s.seq LIMIT $5",
+         e.changed_at AS ended_at, e.seq AS end_seq FROM \
+         (SELECT c.seq, c.changed_at, (SELECT MAX(p.seq) FROM status_changes p \
+           WHERE p.subdomain = c.subdomain AND p.user_id = c.user_id AND p.seq < c.seq) \
+           AS start_seq FROM status_changes c \
+          WHERE c.subdomain = $1 AND c.changed_at >= $2 AND c.changed_at <= $4 \
+          AND (c.changed_at > $2 OR c.seq > $3) \
+          AND EXISTS (SELECT 1 FROM status_changes f WHERE f.subdomain = c.subdomain \
+           AND f.user_id = c.user_id AND f.seq < c.seq) \
+          ORDER BY c.changed_at, c.seq LIMIT $5) e \
+         JOIN status_changes s ON s.seq = e.start_seq \
+         ORDER BY e.changed_at, e.seq",
     )
     .bind(subdomain.as_str())
     .bind(after.ended_at)
-    .bind(after.id)
+    .bind(after.end_seq)
     .bind(until)
     .bind(limit)
     .fetch_all(db.pool())
@@ -181,6 +191,7 @@ pub async fn periods_after(
                     .map_err(|_| StorageError::Corrupt("status_changes.changed_by"))?,
                 started_at: row.try_get("started_at")?,
                 ended_at: row.try_get("ended_at")?,
+                end_seq: row.try_get("end_seq")?,
             })
         })
         .collect()
@@ -200,7 +211,7 @@ pub async fn page(
     periods.truncate(usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX));
     let last = periods.last().map_or(start, |p| Position {
         ended_at: p.ended_at,
-        id: p.id,
+        end_seq: p.end_seq,
     });
     let cursor = last.to_cursor();
     let next_page = state.settings.public_url_for(&format!(
@@ -249,7 +260,7 @@ mod tests {
     fn cursors_round_trip_and_are_opaque() {
         let at = Position {
             ended_at: 1_624_201_823_976,
-            id: 1_447_323,
+            end_seq: 1_447_323,
         };
         let cursor = at.to_cursor();
         assert_eq!(cursor, "0000017a29f906e8000000000016159b");
@@ -295,12 +306,15 @@ mod tests {
             Position::from_cursor(most),
             Some(Position {
                 ended_at: i64::MAX,
-                id: i64::MAX
+                end_seq: i64::MAX
             })
         );
         assert_eq!(
             Position::from_cursor(&"0".repeat(32)),
-            Some(Position { ended_at: 0, id: 0 })
+            Some(Position {
+                ended_at: 0,
+                end_seq: 0
+            })
         );
         assert_eq!(
             Position::from_cursor("80000000000000000000000000000000"),
@@ -311,12 +325,18 @@ mod tests {
 
     #[test]
     fn no_start_time_means_from_the_beginning() {
-        assert_eq!(parse_start("").unwrap(), Position { ended_at: 0, id: 0 });
+        assert_eq!(
+            parse_start("").unwrap(),
+            Position {
+                ended_at: 0,
+                end_seq: 0
+            }
+        );
         assert_eq!(
             parse_start("start_time=1567776000").unwrap(),
             Position {
                 ended_at: 1_567_776_000_000,
-                id: 0
+                end_seq: 0
             }
         );
     }
@@ -332,6 +352,7 @@ mod tests {
             updater_id: id,
             started_at: 1_576_603_488_273,
             ended_at: 1_576_605_833_168,
+            end_seq: 6888,
         };
         let wire = period.to_wire();
         assert_eq!(wire.duration_in_seconds, 2345);

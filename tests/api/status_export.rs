@@ -55,7 +55,7 @@ async fn seed(app: &TestApp, subdomain: &str, rows: &[(i64, &str, i64)]) {
 }
 
 /// The finished periods of a subdomain, computed here from the raw rows (each change up to
-/// the same agent's next one), in `(ended_at, id)` order.
+/// the same agent's next one), in `(ended_at, end row)` order.
 async fn expected_periods(app: &TestApp, subdomain: &str) -> Vec<Expected> {
     let rows = sqlx::query(
         "SELECT seq, user_id, status, changed_by, changed_at FROM status_changes \
@@ -67,6 +67,7 @@ async fn expected_periods(app: &TestApp, subdomain: &str) -> Vec<Expected> {
     .unwrap();
     let mut last: BTreeMap<i64, (i64, String, i64, i64)> = BTreeMap::new();
     let mut periods = Vec::new();
+    let mut end_seqs = Vec::new();
     for row in rows {
         let seq: i64 = row.try_get("seq").unwrap();
         let user: i64 = row.try_get("user_id").unwrap();
@@ -75,10 +76,17 @@ async fn expected_periods(app: &TestApp, subdomain: &str) -> Vec<Expected> {
         let at: i64 = row.try_get("changed_at").unwrap();
         if let Some((id, s, b, start)) = last.insert(user, (seq, status, by, at)) {
             periods.push((id, user, s, b, start, at));
+            end_seqs.push(seq);
         }
     }
-    periods.sort_by_key(|p| (p.5, p.0));
-    periods
+    // Sorted by ended_at, ties in the order their ends were recorded.
+    let mut keyed: Vec<(i64, i64, Expected)> = periods
+        .into_iter()
+        .zip(end_seqs)
+        .map(|(p, end)| (p.5, end, p))
+        .collect();
+    keyed.sort_by_key(|(at, end, _)| (*at, *end));
+    keyed.into_iter().map(|(_, _, p)| p).collect()
 }
 
 fn ms_of(iso: &Value) -> i64 {
@@ -158,7 +166,10 @@ async fn more_than_3000_periods_page_by_cursor_each_exactly_once_in_ended_at_ord
         .collect();
     let ids: HashSet<i64> = seen.iter().map(|p| p.0).collect();
     assert_eq!(ids.len(), seen.len(), "no period twice");
-    assert_eq!(seen, expected, "none missing, sorted by ended_at then id");
+    assert_eq!(
+        seen, expected,
+        "none missing, sorted by ended_at then by when the end was recorded"
+    );
     for page in &pages {
         let last = page["user_statuses"].as_array().unwrap().last().unwrap();
         assert_eq!(
@@ -208,23 +219,17 @@ async fn a_key_only_sees_its_own_accounts_periods(backend: Backend) {
     let (app, acme_key) = ready(backend, Options::default()).await;
     let globex_key = new_key(&app, "globex").await;
     let t = T0 - 600_000;
-    seed(
-        &app,
-        "acme",
-        &[(AGENT, "online", t), (AGENT, "away", t + 2_000)],
-    )
-    .await;
-    seed(
-        &app,
-        "globex",
-        &[
-            (AGENT, "offline", t + 1_000),
-            (AGENT, "online", t + 3_000),
-            (BIG, "online", t + 4_000),
-            (BIG, "away", t + 9_000),
-        ],
-    )
-    .await;
+    // Interleaved, so an agent's previous change in the other account comes in between.
+    for (subdomain, user, status, at) in [
+        ("acme", AGENT, "online", t),
+        ("globex", AGENT, "offline", t + 1_000),
+        ("acme", AGENT, "away", t + 2_000),
+        ("globex", AGENT, "online", t + 3_000),
+        ("globex", BIG, "online", t + 4_000),
+        ("globex", BIG, "away", t + 9_000),
+    ] {
+        seed(&app, subdomain, &[(user, status, at)]).await;
+    }
 
     let (_, acme) = get(&app, &acme_key, &format!("{EXPORT}?start_time=0")).await;
     let (_, globex) = get(&app, &globex_key, &format!("{EXPORT}?start_time=0")).await;
