@@ -40,6 +40,8 @@ pub struct Bar {
 
 pub struct Row {
     pub user_id: i64,
+    /// The agent's name, read live from Zendesk for this page (never stored).
+    pub name: Option<String>,
     pub status: &'static str,
     pub since: String,
     pub by: String,
@@ -119,6 +121,11 @@ async fn rows(state: &AppState, caller: &Caller) -> Result<Vec<Row>, ApiError> {
     let window = now.div_euclid(DAY_MS) * DAY_MS - 6 * DAY_MS;
     let history =
         statuses::changes_for_chart(&state.db, &caller.subdomain, window, now + 1).await?;
+    let ids: Vec<i64> = roster.iter().map(|a| a.user_id.get()).collect();
+    let names = state
+        .names
+        .names(&state.zendesk, &state.connections, &caller.subdomain, &ids)
+        .await;
     Ok(roster
         .iter()
         .map(|agent| {
@@ -129,6 +136,7 @@ async fn rows(state: &AppState, caller: &Caller) -> Result<Vec<Row>, ApiError> {
                 .map(|c| (c.updated_at, c.status))
                 .collect();
             Row {
+                name: names.get(&agent.user_id.get()).cloned(),
                 user_id: agent.user_id.get(),
                 status: status.map_or("none", |s| s.status.as_str()),
                 since: status.map_or_else(|| "-".to_owned(), |s| iso_ms(s.updated_at)),

@@ -22,6 +22,16 @@ async fn page(app: &TestApp, cookie: &str, path: &str) -> (u16, String) {
 
 async fn an_admin_signs_in_sees_agents_and_changes_several_at_once(backend: Backend) {
     let (app, key) = ready(backend, Options::default()).await;
+    wiremock::Mock::given(wiremock::matchers::path(
+        "/z/acme/api/v2/users/show_many.json",
+    ))
+    .respond_with(
+        wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "users": [{"id": AGENT, "name": "MARKER-Board-Name", "role": "agent"}]
+        })),
+    )
+    .mount(&app.zendesk)
+    .await;
     crate::statuses::post(
         &app,
         &key,
@@ -50,10 +60,16 @@ async fn an_admin_signs_in_sees_agents_and_changes_several_at_once(backend: Back
     let (status, board) = page(&app, &cookie, "/zendesk/board").await;
     assert_eq!(status, 200);
     assert!(board.contains("Status board: acme"));
-    for id in [AGENT, ADMIN, BIG] {
+    assert!(
+        board.contains(&format!(
+            "<span class=\"agent-name\">MARKER-Board-Name</span> <span class=\"muted\">{AGENT}</span>"
+        )),
+        "the agent Zendesk names is shown by name (read live)"
+    );
+    for id in [ADMIN, BIG] {
         assert!(
             board.contains(&format!("<td>{id}</td>")),
-            "agent {id} listed"
+            "agent {id} listed by id"
         );
     }
     assert!(
