@@ -5,9 +5,9 @@
 //! Nothing here logs content: only external ids, counts and status codes.
 
 pub mod connection;
+pub mod names;
 mod push;
 mod resources;
-pub mod names;
 mod rest;
 mod tickets;
 
