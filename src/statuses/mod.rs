@@ -14,6 +14,7 @@ mod client_credentials;
 pub mod connect;
 pub mod export;
 pub mod keys;
+mod keys_page;
 mod notify;
 pub mod oauth;
 pub mod openapi;
@@ -59,6 +60,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/zendesk/board/rows", web::get().to(board::refresh))
         .route("/zendesk/board/sign_in", web::post().to(board::sign_in))
         .route("/zendesk/board/change", web::post().to(board::change))
+        .route(keys_page::PATH, web::get().to(keys_page::show))
+        .route(keys_page::PATH, web::post().to(keys_page::create))
+        .route(keys_page::REVOKE_PATH, web::post().to(keys_page::revoke))
         .route(
             "/static/board.js",
             web::get().to(|| async {

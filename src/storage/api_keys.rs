@@ -120,3 +120,23 @@ pub async fn revoke(db: &Db, prefix: &str, now: i64) -> Result<bool, StorageErro
             .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// Revokes one of an account's own keys; false when the account has no active key with
+/// this prefix (another account's key is never touched).
+pub async fn revoke_for(
+    db: &Db,
+    subdomain: &Subdomain,
+    prefix: &str,
+    now: i64,
+) -> Result<bool, StorageError> {
+    let done = sqlx::query(
+        "UPDATE api_keys SET revoked_at = $3 \
+         WHERE prefix = $1 AND subdomain = $2 AND revoked_at IS NULL",
+    )
+    .bind(prefix)
+    .bind(subdomain.as_str())
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() > 0)
+}

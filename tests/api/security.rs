@@ -1678,6 +1678,8 @@ fn routing_and_app_probes(w: &World) -> Vec<Probe> {
         "/zendesk/routing/settings",
         "/zendesk/routing/agents",
         "/zendesk/routing/skills/resync",
+        "/zendesk/keys",
+        "/zendesk/keys/revoke",
     ] {
         p.push(
             Probe::post(format!("routing page {path}: no session"), path)
@@ -2229,7 +2231,7 @@ async fn admin_pages_escape_input_set_csp_and_limit_framing(backend: Backend) {
             "board cookie lacks {flag}: {set_cookie}"
         );
     }
-    for path in ["/zendesk/board", "/zendesk/board/rows"] {
+    for path in ["/zendesk/board", "/zendesk/board/rows", "/zendesk/keys"] {
         let response = app
             .http
             .get(app.url(path))

@@ -1,7 +1,7 @@
 //! The status board page: sign-in with an API key, the agent table with the 7-day chart,
 //! changing several agents at once, and the in-place refresh fragment.
 
-use crate::statuses::{ADMIN, AGENT, BIG, get, ready, statuses};
+use crate::statuses::{ADMIN, AGENT, BIG, get, new_key, ready, statuses};
 use crate::support::{Backend, Options, TestApp, hidden_value};
 
 async fn sign_in(app: &TestApp, key: &str) -> reqwest::Response {
@@ -122,4 +122,118 @@ async fn an_admin_signs_in_sees_agents_and_changes_several_at_once(backend: Back
     assert_eq!(page(&app, "", "/zendesk/board/rows").await.0, 401);
 }
 
-on_both_databases!(an_admin_signs_in_sees_agents_and_changes_several_at_once);
+async fn signed_in_cookie(app: &TestApp, key: &str) -> String {
+    let signed_in = sign_in(app, key).await;
+    let set_cookie = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    set_cookie.split(';').next().unwrap().to_owned()
+}
+
+async fn post_keys(
+    app: &TestApp,
+    cookie: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, String) {
+    let response = app
+        .http
+        .post(app.url(path))
+        .header("Cookie", cookie)
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// An admin manages the account's API keys on a page: a new key is shown once and works,
+/// revoking it stops it, and another account's key can be neither seen nor revoked.
+async fn an_admin_creates_and_revokes_api_keys_on_a_page(backend: Backend) {
+    let (app, key) = ready(backend, Options::default()).await;
+    let other_key = new_key(&app, "globex").await;
+    let unsigned = app.http.get(app.url("/zendesk/keys")).send().await.unwrap();
+    assert_eq!(unsigned.status(), 303, "sends the visitor to sign in");
+    let cookie = signed_in_cookie(&app, &key).await;
+    let (status, listed) = page(&app, &cookie, "/zendesk/keys").await;
+    assert_eq!(status, 200);
+    let own_prefix = key.split('_').nth(1).unwrap();
+    let other_prefix = other_key.split('_').nth(1).unwrap();
+    assert!(listed.contains(own_prefix) && listed.contains("(this session)"));
+    assert!(
+        !listed.contains(other_prefix),
+        "another account's key is not listed"
+    );
+    assert!(!listed.contains(&key), "a stored key is never shown");
+    let csrf = hidden_value(&listed, "csrf").unwrap();
+
+    let (status, _) = post_keys(
+        &app,
+        &cookie,
+        "/zendesk/keys",
+        &[("csrf", "forged"), ("owner", "7")],
+    )
+    .await;
+    assert_eq!(status, 403, "a forged form creates nothing");
+    let (status, refused) = post_keys(
+        &app,
+        &cookie,
+        "/zendesk/keys",
+        &[("csrf", &csrf), ("owner", "x")],
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(refused.contains("owner:"), "the field is named");
+    let (status, created) = post_keys(
+        &app,
+        &cookie,
+        "/zendesk/keys",
+        &[("csrf", &csrf), ("owner", "777")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let start = created.find("<code>sdk_").unwrap() + "<code>".len();
+    let new = created[start..start + created[start..].find('<').unwrap()].to_owned();
+    assert_eq!(
+        get(&app, &new, "/zendesk/user_statuses/current").await.0,
+        200,
+        "the new key works"
+    );
+    let (_, again) = page(&app, &cookie, "/zendesk/keys").await;
+    assert!(!again.contains(&new), "shown once only");
+
+    let (status, _) = post_keys(
+        &app,
+        &cookie,
+        "/zendesk/keys/revoke",
+        &[("csrf", &csrf), ("prefix", other_prefix)],
+    )
+    .await;
+    assert_eq!(status, 404, "another account's key cannot be revoked");
+    assert_eq!(
+        get(&app, &other_key, "/zendesk/user_statuses/current")
+            .await
+            .0,
+        200
+    );
+    let new_prefix = new.split('_').nth(1).unwrap();
+    let (status, _) = post_keys(
+        &app,
+        &cookie,
+        "/zendesk/keys/revoke",
+        &[("csrf", &csrf), ("prefix", new_prefix)],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(
+        get(&app, &new, "/zendesk/user_statuses/current").await.0,
+        401,
+        "a revoked key stops working"
+    );
+}
+
+on_both_databases!(
+    an_admin_signs_in_sees_agents_and_changes_several_at_once,
+    an_admin_creates_and_revokes_api_keys_on_a_page
+);
