@@ -20,6 +20,7 @@ pub mod oauth;
 pub mod openapi;
 mod rate_limit;
 pub mod rules;
+mod rules_page;
 pub mod schedule;
 pub mod status_rules;
 pub mod time_zones;
@@ -60,6 +61,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/zendesk/board/rows", web::get().to(board::refresh))
         .route("/zendesk/board/sign_in", web::post().to(board::sign_in))
         .route("/zendesk/board/change", web::post().to(board::change))
+        .route(rules_page::PATH, web::get().to(rules_page::show))
+        .route(rules_page::PATH, web::post().to(rules_page::save))
         .route(keys_page::PATH, web::get().to(keys_page::show))
         .route(keys_page::PATH, web::post().to(keys_page::create))
         .route(keys_page::REVOKE_PATH, web::post().to(keys_page::revoke))

@@ -1680,6 +1680,7 @@ fn routing_and_app_probes(w: &World) -> Vec<Probe> {
         "/zendesk/routing/skills/resync",
         "/zendesk/keys",
         "/zendesk/keys/revoke",
+        "/zendesk/board/rules",
     ] {
         p.push(
             Probe::post(format!("routing page {path}: no session"), path)
@@ -2231,7 +2232,12 @@ async fn admin_pages_escape_input_set_csp_and_limit_framing(backend: Backend) {
             "board cookie lacks {flag}: {set_cookie}"
         );
     }
-    for path in ["/zendesk/board", "/zendesk/board/rows", "/zendesk/keys"] {
+    for path in [
+        "/zendesk/board",
+        "/zendesk/board/rows",
+        "/zendesk/keys",
+        "/zendesk/board/rules",
+    ] {
         let response = app
             .http
             .get(app.url(path))

@@ -233,7 +233,90 @@ async fn an_admin_creates_and_revokes_api_keys_on_a_page(backend: Backend) {
     );
 }
 
+/// An admin sets the status rules on a page: a bad value is named and nothing stored, a
+/// good form is stored as the command line would store it.
+async fn an_admin_sets_the_status_rules_on_a_page(backend: Backend) {
+    let (app, key) = ready(backend, Options::default()).await;
+    let cookie = signed_in_cookie(&app, &key).await;
+    let (status, shown) = page(&app, &cookie, "/zendesk/board/rules").await;
+    assert_eq!(status, 200);
+    let csrf = hidden_value(&shown, "csrf").unwrap();
+    let acme = slackdesk::domain::Subdomain::parse("acme").unwrap();
+
+    let (status, _) = post_keys(
+        &app,
+        &cookie,
+        "/zendesk/board/rules",
+        &[("csrf", "0"), ("idle_minutes", "45")],
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, refused) = post_keys(
+        &app,
+        &cookie,
+        "/zendesk/board/rules",
+        &[
+            ("csrf", &csrf),
+            ("idle_minutes", "45"),
+            ("ooo_tag", "Bad Tag<"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(refused.contains("ooo_tag"), "the field is named");
+    assert!(refused.contains("value=\"45\""), "shown as typed");
+    assert!(!refused.contains("Bad Tag<"), "escaped");
+    let untouched = slackdesk::storage::status_rules::find(&app.state.db, &acme)
+        .await
+        .unwrap();
+    assert_eq!(untouched.idle_minutes, None, "nothing stored");
+
+    let (status, _) = post_keys(
+        &app,
+        &cookie,
+        "/zendesk/board/rules",
+        &[
+            ("csrf", &csrf),
+            ("idle_minutes", "45"),
+            ("ooo_tag", "agent_ooo"),
+            ("schedules", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let rules = slackdesk::storage::status_rules::find(&app.state.db, &acme)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            rules.idle_minutes,
+            rules.ooo_tag.as_deref(),
+            rules.schedules_enabled
+        ),
+        (Some(45), Some("agent_ooo"), true)
+    );
+    let (_, shown) = page(&app, &cookie, "/zendesk/board/rules?saved=1").await;
+    assert!(shown.contains("value=\"agent_ooo\"") && shown.contains("Rules saved."));
+    let (status, _) = post_keys(
+        &app,
+        &cookie,
+        "/zendesk/board/rules",
+        &[("csrf", &csrf), ("idle_minutes", "")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let off = slackdesk::storage::status_rules::find(&app.state.db, &acme)
+        .await
+        .unwrap();
+    assert_eq!(
+        (off.idle_minutes, off.ooo_tag, off.schedules_enabled),
+        (None, None, false),
+        "blank turns off"
+    );
+}
+
 on_both_databases!(
+    an_admin_sets_the_status_rules_on_a_page,
     an_admin_signs_in_sees_agents_and_changes_several_at_once,
     an_admin_creates_and_revokes_api_keys_on_a_page
 );
