@@ -22,6 +22,7 @@ mod rate_limit;
 pub mod rules;
 mod rules_page;
 pub mod schedule;
+mod schedules_page;
 pub mod status_rules;
 pub mod time_zones;
 pub mod wire;
@@ -61,6 +62,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/zendesk/board/rows", web::get().to(board::refresh))
         .route("/zendesk/board/sign_in", web::post().to(board::sign_in))
         .route("/zendesk/board/change", web::post().to(board::change))
+        .route(schedules_page::PATH, web::get().to(schedules_page::show))
+        .route(schedules_page::PATH, web::post().to(schedules_page::save))
         .route(rules_page::PATH, web::get().to(rules_page::show))
         .route(rules_page::PATH, web::post().to(rules_page::save))
         .route(keys_page::PATH, web::get().to(keys_page::show))

@@ -203,3 +203,60 @@ pub async fn scheduled_agents(
         })
         .collect()
 }
+
+/// The synced schedules of an account as `(schedule id, time zone)`, by id.
+pub async fn schedules(db: &Db, subdomain: &Subdomain) -> Result<Vec<(i64, String)>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT schedule_id, time_zone FROM zendesk_schedules WHERE subdomain = $1 \
+         ORDER BY schedule_id",
+    )
+    .bind(subdomain.as_str())
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("schedule_id")?, row.try_get("time_zone")?)))
+        .collect()
+}
+
+/// Every active agent with the schedule chosen for them, if any, by user id.
+pub async fn agent_schedules(
+    db: &Db,
+    subdomain: &Subdomain,
+) -> Result<Vec<(i64, Option<i64>)>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT user_id, schedule_id FROM zendesk_agents WHERE subdomain = $1 AND active = 1 \
+         ORDER BY user_id",
+    )
+    .bind(subdomain.as_str())
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("user_id")?, row.try_get("schedule_id")?)))
+        .collect()
+}
+
+/// Chooses the schedules of several agents in one transaction: all or none. False (and
+/// nothing written) when one of them is not an agent of the account.
+pub async fn set_agent_schedules(
+    db: &Db,
+    subdomain: &Subdomain,
+    choices: &[(ZendeskUserId, Option<i64>)],
+) -> Result<bool, StorageError> {
+    let mut tx = db.begin_write().await?;
+    for (user, schedule) in choices {
+        let done = sqlx::query(
+            "UPDATE zendesk_agents SET schedule_id = $3 WHERE subdomain = $1 AND user_id = $2",
+        )
+        .bind(subdomain.as_str())
+        .bind(user.get())
+        .bind(*schedule)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+    }
+    db.commit(tx).await?;
+    Ok(true)
+}

@@ -1681,6 +1681,7 @@ fn routing_and_app_probes(w: &World) -> Vec<Probe> {
         "/zendesk/keys",
         "/zendesk/keys/revoke",
         "/zendesk/board/rules",
+        "/zendesk/board/schedules",
     ] {
         p.push(
             Probe::post(format!("routing page {path}: no session"), path)
@@ -2237,6 +2238,7 @@ async fn admin_pages_escape_input_set_csp_and_limit_framing(backend: Backend) {
         "/zendesk/board/rows",
         "/zendesk/keys",
         "/zendesk/board/rules",
+        "/zendesk/board/schedules",
     ] {
         let response = app
             .http

@@ -315,7 +315,95 @@ async fn an_admin_sets_the_status_rules_on_a_page(backend: Backend) {
     );
 }
 
+/// An admin chooses the agents' schedules on a page: every choice or none, only the
+/// account's synced schedules, only the account's agents.
+async fn an_admin_chooses_the_agents_schedules_on_a_page(backend: Backend) {
+    use slackdesk::storage::status_rules::{self, StoredSchedule};
+    let (app, key) = ready(backend, Options::default()).await;
+    let acme = slackdesk::domain::Subdomain::parse("acme").unwrap();
+    let schedule = StoredSchedule {
+        schedule_id: 7,
+        time_zone: "Europe/Paris".into(),
+        intervals: "[]".into(),
+        holidays: "[]".into(),
+    };
+    status_rules::save_schedule(&app.state.db, &acme, &schedule, 0)
+        .await
+        .unwrap();
+    let cookie = signed_in_cookie(&app, &key).await;
+    let (status, shown) = page(&app, &cookie, "/zendesk/board/schedules").await;
+    assert_eq!(status, 200);
+    assert!(shown.contains("schedule 7 (Europe/Paris)"));
+    let csrf = hidden_value(&shown, "csrf").unwrap();
+    let (agent, big) = (AGENT.to_string(), BIG.to_string());
+    let scheduled = |app: &TestApp| {
+        let db = app.state.db.clone();
+        let acme = acme.clone();
+        async move {
+            status_rules::scheduled_agents(&db, &acme)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(user, s)| (user.get(), s.schedule_id))
+                .collect::<Vec<_>>()
+        }
+    };
+
+    let path = "/zendesk/board/schedules";
+    let (status, refused) = post_keys(
+        &app,
+        &cookie,
+        path,
+        &[("csrf", &csrf), ("user_id", &agent), ("schedule", "99")],
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(refused.contains("schedule 99 is not one of"), "{refused}");
+    let (status, _) = post_keys(
+        &app,
+        &cookie,
+        path,
+        &[
+            ("csrf", &csrf),
+            ("user_id", &agent),
+            ("schedule", "7"),
+            ("user_id", "424242"),
+            ("schedule", "0"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400, "a stranger in the form");
+    assert!(scheduled(&app).await.is_empty(), "all or nothing");
+    let (status, _) = post_keys(
+        &app,
+        &cookie,
+        path,
+        &[("csrf", "0"), ("user_id", &agent), ("schedule", "7")],
+    )
+    .await;
+    assert_eq!(status, 403);
+
+    let (status, _) = post_keys(
+        &app,
+        &cookie,
+        path,
+        &[
+            ("csrf", &csrf),
+            ("user_id", &agent),
+            ("schedule", "7"),
+            ("user_id", &big),
+            ("schedule", "0"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(scheduled(&app).await, vec![(AGENT, 7)]);
+    let (_, shown) = page(&app, &cookie, "/zendesk/board/schedules?saved=1").await;
+    assert!(shown.contains("<option value=\"7\" selected>") && shown.contains("Schedules saved."));
+}
+
 on_both_databases!(
+    an_admin_chooses_the_agents_schedules_on_a_page,
     an_admin_sets_the_status_rules_on_a_page,
     an_admin_signs_in_sees_agents_and_changes_several_at_once,
     an_admin_creates_and_revokes_api_keys_on_a_page
