@@ -24,7 +24,7 @@
 //!    and one real routing run of 1,000 tickets against a fake Zendesk on this database:
 //!    Zendesk calls per 1,000 assignments (shared with `cargo bench --bench routing`).
 //!
-//! Writes `target/bench/report.json` and `target/bench/report.md` (the README's table), and
+//! Writes `target/bench/report.json` and `target/bench/report.md` (the table in docs/benchmarks.md; its headline rows are in the README), and
 //! prints the Markdown. Nothing is asserted: numbers move with the machine.
 
 #[path = "common/routing.rs"]

@@ -5,7 +5,7 @@
 //! ZAF JWT Zendesk signed, see [`super::location`]). A `user_id` in the request is
 //! optional; one naming anyone else is refused with 403, so a scripted app cannot act for
 //! a colleague. Each call checks that the agent is an active agent of the account whom
-//! the app settings allow, and limits each agent's rate (see the README's threat model).
+//! the app settings allow, and limits each agent's rate (see the threat model in docs/agent-app.md).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
