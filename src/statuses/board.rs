@@ -20,7 +20,7 @@ use crate::domain::{AgentStatus, ZendeskUserId};
 use crate::startup::AppState;
 use crate::storage::statuses::StatusRecord;
 use crate::storage::{agents, api_keys, board_sessions, statuses};
-use crate::web::{ApiError, Form, html, read_body};
+use crate::web::{ApiError, Form, html, read_body, see_other};
 use crate::zendesk::connection::ConnectionNotice;
 
 pub const PATH: &str = "/zendesk/board";
@@ -178,6 +178,53 @@ pub(crate) async fn session(
     )))
 }
 
+/// The signed-in caller and session id of a page's POST, or 401.
+pub(crate) async fn signed_in(
+    state: &AppState,
+    req: &HttpRequest,
+) -> Result<(Caller, String), ApiError> {
+    session(state, req)
+        .await?
+        .ok_or(ApiError::Unauthorized("sign in to the status board"))
+}
+
+/// The form a signed-in page posted, once its CSRF token matches the session's
+/// (compared in constant time, before any other field is read).
+pub(crate) async fn posted_form(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+    session_id: &str,
+) -> Result<Form, ApiError> {
+    let body = read_body(req, payload, state.settings.max_body_bytes).await?;
+    let form = Form::parse(req, &body)?;
+    let sent = form.optional("csrf")?.unwrap_or_default();
+    if !constant_time_eq(sent.as_bytes(), csrf_for(session_id).as_bytes()) {
+        return Err(ApiError::Forbidden(
+            "the form expired; reload the page and try again",
+        ));
+    }
+    Ok(form)
+}
+
+/// 400 for a page shown again with a problem, 200 otherwise.
+pub(crate) fn status_for<E>(problem: &Option<E>) -> StatusCode {
+    match problem {
+        Some(_) => StatusCode::BAD_REQUEST,
+        None => StatusCode::OK,
+    }
+}
+
+/// Where a page sends a visitor who is not signed in: the board's sign-in form.
+pub(crate) fn to_sign_in() -> HttpResponse {
+    see_other(PATH)
+}
+
+/// A signed-in page's answer to a saved form: back to `path` saying so.
+pub(crate) fn saved(path: &str, flag: &str) -> HttpResponse {
+    see_other(&format!("{path}?{flag}=1"))
+}
+
 fn sign_in_page(state: &AppState, status: StatusCode, error: Option<&str>) -> HttpResponse {
     admin_page(state, html(status, &SignInPage { error }))
 }
@@ -232,9 +279,7 @@ pub(super) async fn refresh(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let (caller, _) = session(&state, &req)
-        .await?
-        .ok_or(ApiError::Unauthorized("sign in to the status board"))?;
+    let (caller, _) = signed_in(&state, &req).await?;
     let rows = BoardRows {
         rows: rows(&state, &caller).await?,
     };
@@ -303,14 +348,8 @@ pub(super) async fn change(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let (caller, id) = session(&state, &req)
-        .await?
-        .ok_or(ApiError::Unauthorized("sign in to the status board"))?;
-    let body = read_body(&req, payload, state.settings.max_body_bytes).await?;
-    let form = Form::parse(&req, &body)?;
-    if !constant_time_eq(form.required("csrf")?.as_bytes(), csrf_for(&id).as_bytes()) {
-        return Err(ApiError::Forbidden("the form expired; reload the board"));
-    }
+    let (caller, id) = signed_in(&state, &req).await?;
+    let form = posted_form(&state, &req, payload, &id).await?;
     let status = AgentStatus::parse(form.required("status")?)
         .map_err(|e| ApiError::invalid("status", e.0))?;
     let items = form
@@ -335,9 +374,7 @@ pub(super) async fn change(
         },
     )
     .await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header(("Location", format!("{PATH}?changed=1")))
-        .finish())
+    Ok(saved(PATH, "changed"))
 }
 
 #[cfg(test)]

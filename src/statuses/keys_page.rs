@@ -3,18 +3,18 @@
 //! command line is needed after the first key. Only the account's own keys are listed or
 //! revoked; keys are stored as hashes (see `storage::api_keys`).
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::board::{admin_page, csrf_for, session};
+use super::board::{
+    admin_page, csrf_for, posted_form, saved, session, signed_in, status_for, to_sign_in,
+};
 use super::keys;
 use super::wire::iso_ms;
-use crate::crypto::tokens::constant_time_eq;
 use crate::domain::ZendeskUserId;
 use crate::startup::AppState;
 use crate::storage::api_keys;
-use crate::web::{ApiError, Form, html, read_body};
+use crate::web::{ApiError, html};
 
 pub const PATH: &str = "/zendesk/keys";
 pub const REVOKE_PATH: &str = "/zendesk/keys/revoke";
@@ -63,10 +63,7 @@ async fn keys_page(
             revoked: k.revoked_at.map(iso_ms),
         })
         .collect();
-    let status = match error {
-        Some(_) => StatusCode::BAD_REQUEST,
-        None => StatusCode::OK,
-    };
+    let status = status_for(&error);
     let page = KeysPage {
         subdomain: caller.subdomain.as_str(),
         csrf: &csrf_for(session_id),
@@ -79,42 +76,13 @@ async fn keys_page(
     Ok(admin_page(state, html(status, &page)))
 }
 
-async fn signed_in(
-    state: &AppState,
-    req: &HttpRequest,
-) -> Result<(super::auth::Caller, String), ApiError> {
-    session(state, req)
-        .await?
-        .ok_or(ApiError::Unauthorized("sign in on the status board first"))
-}
-
-/// The posted form, after the CSRF check.
-async fn posted(
-    state: &AppState,
-    req: &HttpRequest,
-    payload: web::Payload,
-    session_id: &str,
-) -> Result<Form, ApiError> {
-    let body = read_body(req, payload, state.settings.max_body_bytes).await?;
-    let form = Form::parse(req, &body)?;
-    if !constant_time_eq(
-        form.required("csrf")?.as_bytes(),
-        csrf_for(session_id).as_bytes(),
-    ) {
-        return Err(ApiError::Forbidden("the form expired; reload the page"));
-    }
-    Ok(form)
-}
-
 /// `GET /zendesk/keys`.
 pub(super) async fn show(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let Some((caller, id)) = session(&state, &req).await? else {
-        return Ok(HttpResponse::SeeOther()
-            .insert_header(("Location", super::board::PATH))
-            .finish());
+        return Ok(to_sign_in());
     };
     let notice = req
         .query_string()
@@ -131,7 +99,7 @@ pub(super) async fn create(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let (caller, id) = signed_in(&state, &req).await?;
-    let form = posted(&state, &req, payload, &id).await?;
+    let form = posted_form(&state, &req, payload, &id).await?;
     let owner = match ZendeskUserId::parse(form.required("owner")?.trim()) {
         Ok(owner) => owner,
         Err(e) => {
@@ -151,7 +119,7 @@ pub(super) async fn revoke(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let (caller, id) = signed_in(&state, &req).await?;
-    let form = posted(&state, &req, payload, &id).await?;
+    let form = posted_form(&state, &req, payload, &id).await?;
     let prefix = form.required("prefix")?.trim().to_owned();
     let revoked =
         api_keys::revoke_for(&state.db, &caller.subdomain, &prefix, state.clock.now_ms()).await?;
@@ -159,7 +127,5 @@ pub(super) async fn revoke(
         return Err(ApiError::NotFound("API key"));
     }
     tracing::info!(subdomain = %caller.subdomain, key_prefix = %prefix, by = %caller.key_prefix, "API key revoked from the keys page");
-    Ok(HttpResponse::SeeOther()
-        .insert_header(("Location", format!("{PATH}?revoked=1")))
-        .finish())
+    Ok(saved(PATH, "revoked"))
 }

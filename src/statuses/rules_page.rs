@@ -2,16 +2,16 @@
 //! and business-hours schedules, as `statuses rules` sets them on the command line. A
 //! refused form comes back as typed with the field named; nothing is stored then.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::board::{admin_page, csrf_for, session};
+use super::board::{
+    admin_page, csrf_for, posted_form, saved, session, signed_in, status_for, to_sign_in,
+};
 use super::status_rules::{idle_minutes, ticket_tag};
-use crate::crypto::tokens::constant_time_eq;
 use crate::startup::AppState;
 use crate::storage::status_rules::{self, Rules};
-use crate::web::{ApiError, Form, html, read_body};
+use crate::web::{ApiError, Form, html};
 
 pub const PATH: &str = "/zendesk/board/rules";
 
@@ -86,10 +86,7 @@ fn rules_page(
     notice: Option<&str>,
     error: Option<String>,
 ) -> HttpResponse {
-    let status = match error {
-        Some(_) => StatusCode::BAD_REQUEST,
-        None => StatusCode::OK,
-    };
+    let status = status_for(&error);
     let page = RulesPage {
         subdomain,
         csrf,
@@ -106,9 +103,7 @@ pub(super) async fn show(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let Some((caller, id)) = session(&state, &req).await? else {
-        return Ok(HttpResponse::SeeOther()
-            .insert_header(("Location", super::board::PATH))
-            .finish());
+        return Ok(to_sign_in());
     };
     let rules = status_rules::find(&state.db, &caller.subdomain).await?;
     let notice = req
@@ -131,15 +126,9 @@ pub(super) async fn save(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let (caller, id) = session(&state, &req)
-        .await?
-        .ok_or(ApiError::Unauthorized("sign in to the status board"))?;
-    let body = read_body(&req, payload, state.settings.max_body_bytes).await?;
-    let form = Form::parse(&req, &body)?;
+    let (caller, id) = signed_in(&state, &req).await?;
+    let form = posted_form(&state, &req, payload, &id).await?;
     let csrf = csrf_for(&id);
-    if !constant_time_eq(form.required("csrf")?.as_bytes(), csrf.as_bytes()) {
-        return Err(ApiError::Forbidden("the form expired; reload the page"));
-    }
     let typed = RulesForm::posted(&form)?;
     let stored = status_rules::find(&state.db, &caller.subdomain).await?;
     let rules = match typed.apply(stored) {
@@ -158,7 +147,5 @@ pub(super) async fn save(
     };
     status_rules::save(&state.db, &caller.subdomain, &rules, state.clock.now_ms()).await?;
     tracing::info!(subdomain = %caller.subdomain, key_prefix = %caller.key_prefix, idle = ?rules.idle_minutes, schedules = rules.schedules_enabled, "status rules saved from the page");
-    Ok(HttpResponse::SeeOther()
-        .insert_header(("Location", format!("{PATH}?saved=1")))
-        .finish())
+    Ok(saved(PATH, "saved"))
 }

@@ -3,16 +3,16 @@
 //! command line. Agents are shown by name (read live, never stored); one save writes
 //! every choice or none.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::board::{admin_page, csrf_for, session};
-use crate::crypto::tokens::constant_time_eq;
+use super::board::{
+    admin_page, csrf_for, posted_form, saved, session, signed_in, status_for, to_sign_in,
+};
 use crate::domain::{Subdomain, ZendeskUserId};
 use crate::startup::AppState;
 use crate::storage::status_rules;
-use crate::web::{ApiError, Form, html, read_body};
+use crate::web::{ApiError, Form, html};
 
 pub const PATH: &str = "/zendesk/board/schedules";
 
@@ -59,10 +59,7 @@ async fn schedules_page(
         .map(|(id, time_zone)| ScheduleChoice { id, time_zone })
         .collect();
     let rules = status_rules::find(&state.db, subdomain).await?;
-    let status = match error {
-        Some(_) => StatusCode::BAD_REQUEST,
-        None => StatusCode::OK,
-    };
+    let status = status_for(&error);
     let page = SchedulesPage {
         subdomain: subdomain.as_str(),
         csrf,
@@ -88,9 +85,7 @@ pub(super) async fn show(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let Some((caller, id)) = session(&state, &req).await? else {
-        return Ok(HttpResponse::SeeOther()
-            .insert_header(("Location", super::board::PATH))
-            .finish());
+        return Ok(to_sign_in());
     };
     let notice = req
         .query_string()
@@ -132,15 +127,9 @@ pub(super) async fn save(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let (caller, id) = session(&state, &req)
-        .await?
-        .ok_or(ApiError::Unauthorized("sign in to the status board"))?;
-    let body = read_body(&req, payload, state.settings.max_body_bytes).await?;
-    let form = Form::parse(&req, &body)?;
+    let (caller, id) = signed_in(&state, &req).await?;
+    let form = posted_form(&state, &req, payload, &id).await?;
     let csrf = csrf_for(&id);
-    if !constant_time_eq(form.required("csrf")?.as_bytes(), csrf.as_bytes()) {
-        return Err(ApiError::Forbidden("the form expired; reload the page"));
-    }
     let choices = match parse_choices(&form) {
         Ok(choices) => choices,
         Err(error) => {
@@ -167,7 +156,5 @@ pub(super) async fn save(
         return schedules_page(&state, &caller.subdomain, &csrf, None, shown).await;
     }
     tracing::info!(subdomain = %caller.subdomain, key_prefix = %caller.key_prefix, agents = choices.len(), "agents' schedules saved from the page");
-    Ok(HttpResponse::SeeOther()
-        .insert_header(("Location", format!("{PATH}?saved=1")))
-        .finish())
+    Ok(saved(PATH, "saved"))
 }

@@ -28,6 +28,13 @@ pub fn html(status: StatusCode, page: &impl askama::Template) -> HttpResponse {
 
 /// Refuses a form the browser says was posted from another site (`Sec-Fetch-Site:
 /// cross-site`). Sign-in forms carry no CSRF token yet (there is no session), so this is
+/// `303 See Other` to `location`: where a page goes after a form it accepted.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, location.to_owned()))
+        .finish()
+}
+
 /// what stops a page elsewhere signing a visitor in to someone else's account.
 pub fn refuse_cross_site(req: &actix_web::HttpRequest) -> Result<(), ApiError> {
     let cross_site = req

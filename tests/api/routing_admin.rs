@@ -678,6 +678,17 @@ async fn fake_view(app: &TestApp, view_id: i64, tickets: Value) {
         .await;
 }
 
+/// Zendesk's `users/show_many` names AGENT (and no one else) `MARKER-Ann-Zebra`.
+async fn zendesk_names_the_agent(app: &TestApp) {
+    Mock::given(method("GET"))
+        .and(path("/z/acme/api/v2/users/show_many.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "users": [{"id": AGENT, "name": "MARKER-Ann-Zebra", "role": "agent"}]
+        })))
+        .mount(&app.zendesk)
+        .await;
+}
+
 /// One routing sync against a Zendesk where nobody holds an open ticket.
 async fn read_open_tickets(app: &TestApp) {
     Mock::given(method("GET"))
@@ -716,13 +727,7 @@ async fn read_open_tickets(app: &TestApp) {
 
 async fn the_dry_run_shows_which_agent_would_get_each_ticket_and_why(backend: Backend) {
     let (app, key) = ready(backend, unlimited()).await;
-    Mock::given(method("GET"))
-        .and(path("/z/acme/api/v2/users/show_many.json"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "users": [{"id": AGENT, "name": "MARKER-Ann-Zebra", "role": "agent"}]
-        })))
-        .mount(&app.zendesk)
-        .await;
+    zendesk_names_the_agent(&app).await;
     crate::statuses::post(
         &app,
         &key,
@@ -834,13 +839,7 @@ fn claimer(queue: i64) -> store::Claimer<'static> {
 
 async fn the_report_charts_assignments_per_agent_day_and_queue_and_pages_the_log(backend: Backend) {
     let (app, key) = ready(backend, unlimited()).await;
-    Mock::given(method("GET"))
-        .and(path("/z/acme/api/v2/users/show_many.json"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "users": [{"id": AGENT, "name": "MARKER-Ann-Zebra", "role": "agent"}]
-        })))
-        .mount(&app.zendesk)
-        .await;
+    zendesk_names_the_agent(&app).await;
     let queue = create_queue(&app, &key, billing()).await;
     let now = app.clock.now_ms(); // 2026-03-29 00:30 UTC
     let db = &app.state.db;
@@ -982,13 +981,7 @@ async fn the_report_charts_assignments_per_agent_day_and_queue_and_pages_the_log
 /// agent Zendesk does not describe keeps their id, and a second look asks Zendesk nothing.
 async fn the_agents_page_shows_names_read_live_and_never_stores_them(backend: Backend) {
     let (app, key) = ready(backend, unlimited()).await;
-    Mock::given(method("GET"))
-        .and(path("/z/acme/api/v2/users/show_many.json"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "users": [{"id": AGENT, "name": "MARKER-Ann-Zebra", "role": "agent"}]
-        })))
-        .mount(&app.zendesk)
-        .await;
+    zendesk_names_the_agent(&app).await;
     let cookie = sign_in(&app, &key).await;
 
     let (status, agents) = page(&app, &cookie, "/zendesk/routing/agents").await;

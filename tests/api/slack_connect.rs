@@ -255,8 +255,8 @@ fn urlencode(value: &str) -> String {
 }
 
 /// Runs the Slack install from the settings form's session, in the browser that started
-/// it; returns the callback's status.
-async fn install_from_session(app: &TestApp, session: &str) -> u16 {
+/// it; returns the callback's answer.
+async fn install_from_session(app: &TestApp, session: &str) -> reqwest::Response {
     let install = app.get(&format!("/slack/install?session={session}")).await;
     let location = url::Url::parse(install.headers()["location"].to_str().unwrap()).unwrap();
     let query: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
@@ -271,8 +271,6 @@ async fn install_from_session(app: &TestApp, session: &str) -> u16 {
         .send()
         .await
         .unwrap()
-        .status()
-        .as_u16()
 }
 
 /// A brand-new account: Slack is connected before the account is ever saved; the form
@@ -285,7 +283,7 @@ async fn slack_connected_before_a_new_account_is_saved_follows_it(backend: Backe
     let page = app.open_admin("", "", false).await.text().await.unwrap();
     let session = hidden_value(&page, "session").unwrap();
     assert!(!page.contains("#support"));
-    assert_eq!(install_from_session(&app, &session).await, 200);
+    assert_eq!(install_from_session(&app, &session).await.status(), 200);
 
     let refreshed = app
         .post_form(
@@ -360,22 +358,8 @@ async fn a_second_workspace_is_guided_to_distributing_the_slack_app(backend: Bac
         "the settings say a second workspace needs distribution"
     );
     let session = hidden_value(&page, "session").unwrap();
-    let install = app.get(&format!("/slack/install?session={session}")).await;
-    let location = url::Url::parse(install.headers()["location"].to_str().unwrap()).unwrap();
-    let query: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
-    let cookie = install.headers()["set-cookie"].to_str().unwrap().to_owned();
-    let browser_cookie = cookie.split(';').next().unwrap().to_owned();
 
-    let callback = app
-        .http
-        .get(app.url(&format!(
-            "/slack/oauth/callback?code=abc&state={}",
-            urlencode(&query["state"])
-        )))
-        .header("cookie", &browser_cookie)
-        .send()
-        .await
-        .unwrap();
+    let callback = install_from_session(&app, &session).await;
 
     assert_eq!(callback.status(), 502);
     let text = callback.text().await.unwrap();

@@ -25,7 +25,6 @@ use super::report::{self, Chart};
 use super::settings::{
     AccountSettings, AgentLimits, Hook, Model, QueueKind, QueueSettings, SameAgentSettings,
 };
-use crate::crypto::tokens::constant_time_eq;
 use crate::domain::{Subdomain, ZendeskUserId};
 use crate::startup::AppState;
 use crate::statuses::Caller;
@@ -34,6 +33,7 @@ use crate::statuses::keys;
 use crate::statuses::wire::iso_ms;
 use crate::storage::agents;
 use crate::storage::routing::{self as store, Assignment, Queue, SecretsSet};
+use crate::web::see_other;
 use crate::web::{ApiError, Form, html, read_body};
 
 use account_settings::{save_settings, show_settings};
@@ -144,12 +144,6 @@ fn page(state: &AppState, status: StatusCode, template: &impl Template) -> HttpR
     protect(state, html(status, template))
 }
 
-fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location.to_owned()))
-        .finish()
-}
-
 /// Turns a handler's outcome into the page the browser gets.
 fn respond(state: &AppState, req: &HttpRequest, result: PageResult) -> HttpResponse {
     match result {
@@ -195,12 +189,7 @@ async fn posted(
     payload: web::Payload,
 ) -> Result<(Caller, String, Form), Refusal> {
     let (caller, id) = signed_in(state, req).await?;
-    let body = read_body(req, payload, state.settings.max_body_bytes).await?;
-    let form = Form::parse(req, &body)?;
-    let sent = form.optional("csrf")?.unwrap_or_default();
-    if !constant_time_eq(sent.as_bytes(), csrf_for(&id).as_bytes()) {
-        return Err(ApiError::Forbidden("the form expired; reload the page and try again").into());
-    }
+    let form = crate::statuses::board::posted_form(state, req, payload, &id).await?;
     Ok((caller, id, form))
 }
 
