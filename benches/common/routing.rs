@@ -105,6 +105,8 @@ fn tickets(rng: &mut impl rand::Rng) -> Vec<Waiting> {
                 group_id: rng.random_bool(0.7).then(|| rng.random_range(1..=GROUPS)),
                 skills,
                 sla_breach_at: None,
+                avoid: Vec::new(),
+                handed_back: None,
             }
         })
         .collect();

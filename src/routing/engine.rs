@@ -35,6 +35,10 @@ pub struct Waiting {
     pub skills: Vec<String>,
     /// The earliest SLA breach, when the ticket has an SLA.
     pub sla_breach_at: Option<i64>,
+    /// Agents it was handed back from (sorted): passed over while anyone else can take it.
+    pub avoid: Vec<i64>,
+    /// Why it is back in routing (the reassignment rule that handed it back), if it is.
+    pub handed_back: Option<String>,
 }
 
 /// An agent of the account, with what routing knows of them right now.
@@ -155,6 +159,7 @@ pub fn order(tickets: &mut [Waiting], use_sla: bool) {
 struct Shape {
     group_id: Option<i64>,
     skills: Vec<String>,
+    avoid: Vec<i64>,
 }
 
 /// Per-agent counters that change as this run hands out tickets.
@@ -201,6 +206,7 @@ pub fn decide(plan: &Plan, tickets: &[Waiting], agents: &[Agent], now: i64) -> O
             } else {
                 Vec::new()
             },
+            avoid: ticket.avoid.clone(),
         };
         let pool = shapes
             .entry(shape)
@@ -228,7 +234,7 @@ pub fn decide(plan: &Plan, tickets: &[Waiting], agents: &[Agent], now: i64) -> O
             ));
             continue;
         };
-        let reason = explain(
+        let mut reason = explain(
             plan,
             ticket,
             chosen,
@@ -238,6 +244,15 @@ pub fn decide(plan: &Plan, tickets: &[Waiting], agents: &[Agent], now: i64) -> O
             (skills_apply, timed_out),
             outcome.pointers.get(ticket.group_id),
         );
+        if let Some(why) = &ticket.handed_back {
+            let again = ticket.avoid.binary_search(&agents[chosen].user_id).is_ok();
+            let back = if again {
+                "; back to an agent it was taken from: nobody else is eligible"
+            } else {
+                ""
+            };
+            reason = format!("reassigned ({why}){back}; {reason}");
+        }
         let load = &mut loads[chosen];
         load.open += 1;
         load.today += 1;
@@ -257,7 +272,19 @@ pub fn decide(plan: &Plan, tickets: &[Waiting], agents: &[Agent], now: i64) -> O
     outcome
 }
 
+/// The agents who may take a ticket of this shape; those it was handed back from only
+/// when nobody else may.
 fn statically_eligible(shape: &Shape, available: &[usize], agents: &[Agent]) -> Vec<usize> {
+    let pool = fitting(shape, available, agents);
+    let others: Vec<usize> = pool
+        .iter()
+        .copied()
+        .filter(|&i| shape.avoid.binary_search(&agents[i].user_id).is_err())
+        .collect();
+    if others.is_empty() { pool } else { others }
+}
+
+fn fitting(shape: &Shape, available: &[usize], agents: &[Agent]) -> Vec<usize> {
     available
         .iter()
         .copied()
@@ -425,6 +452,8 @@ mod tests {
             group_id: None,
             skills: vec![],
             sla_breach_at: None,
+            avoid: vec![],
+            handed_back: None,
         }
     }
 
@@ -564,6 +593,25 @@ mod tests {
         let late = decide(&p, &[t], &[linguist, french], 60_000);
         assert_eq!(winners(&late), vec![(1, 2)]);
         assert!(late.assigned[0].reason.contains("skills timeout passed"));
+    }
+
+    #[test]
+    fn a_handed_back_ticket_passes_over_its_agents_unless_nobody_else_can_take_it() {
+        let mut t = ticket(1);
+        t.avoid = vec![10];
+        t.handed_back = Some("no reply in 15 min from agent 10".into());
+        let outcome = decide(&plan(Model::LeastActive), &[t.clone()], &[agent(10), agent(20)], 0);
+        assert_eq!(winners(&outcome), vec![(1, 20)]);
+        assert!(
+            outcome.assigned[0]
+                .reason
+                .starts_with("reassigned (no reply in 15 min from agent 10); least active"),
+            "{}",
+            outcome.assigned[0].reason
+        );
+        let alone = decide(&plan(Model::LeastActive), &[t], &[agent(10)], 0);
+        assert_eq!(winners(&alone), vec![(1, 10)]);
+        assert!(alone.assigned[0].reason.contains("nobody else is eligible"));
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //!  route webhook ────┼─▶ run (lease, read) ┼─▶ storage: claim + log (one tx)
 //!  same_agent hook ──┘                     └─▶ write: update_many ≤100, job followed
 //!  sync worker: incremental tickets (inbox counts) and skills
+//!  watch (reassign): tickets a queue assigned that nobody answered, or whose agent
+//!  left, go back to routing
 //! ```
 //!
 //! Everything routing stores is ids, counts, settings and reasons in words.
@@ -14,6 +16,7 @@
 pub mod admin;
 pub mod api;
 pub mod engine;
+pub mod reassign;
 pub mod report;
 pub mod run;
 pub mod same_agent;

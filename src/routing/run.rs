@@ -16,6 +16,7 @@ use crate::domain::Subdomain;
 use crate::startup::AppState;
 use crate::statuses::schedule::{Schedule, iana_zone, local_to_utc_ms};
 use crate::storage::routing::{self as store, NewAssignment, Queue};
+use crate::storage::routing_watch as watch_store;
 use crate::storage::{StorageError, agents, status_rules, statuses};
 use crate::zendesk::connection::ConnectionError;
 use crate::zendesk::{RestError, TicketState, ZendeskAuth};
@@ -201,15 +202,24 @@ async fn waiting_list(
             skills.insert(ticket.id, sorted);
         }
     }
+    let ids: Vec<i64> = tickets.iter().map(|t| t.id).collect();
+    let mut handed_back =
+        watch_store::handed_back(&state.db, subdomain, &ids, now - super::reassign::REACH_MS)
+            .await?;
     let mut waiting: Vec<Waiting> = tickets
         .into_iter()
-        .map(|t| Waiting {
-            ticket_id: t.id,
-            priority: engine::priority_rank(t.priority.as_deref()),
-            created_at: t.created_at,
-            group_id: t.group_id,
-            skills: skills.remove(&t.id).unwrap_or_default(),
-            sla_breach_at: t.sla_breach_at,
+        .map(|t| {
+            let back = handed_back.remove(&t.id).unwrap_or_default();
+            Waiting {
+                ticket_id: t.id,
+                priority: engine::priority_rank(t.priority.as_deref()),
+                created_at: t.created_at,
+                group_id: t.group_id,
+                skills: skills.remove(&t.id).unwrap_or_default(),
+                sla_breach_at: t.sla_breach_at,
+                avoid: back.from_agents,
+                handed_back: back.last_reason,
+            }
         })
         .collect();
     engine::order(&mut waiting, queue.settings.use_sla);

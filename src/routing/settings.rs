@@ -121,6 +121,96 @@ pub struct QueueSettings {
     pub audit_field_value: Option<String>,
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// When a ticket this queue assigned goes back to routing.
+    #[serde(default)]
+    pub reassign: ReassignRules,
+}
+
+/// A queue's reassignment rules: a ticket it assigned that no agent answered publicly
+/// goes back to routing after `unanswered_minutes`, or once its agent has been away or
+/// offline (or outside their schedule) for `away_minutes`; at most `max_times` per
+/// ticket, tagged with `tag`. Both rules off by default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReassignRules {
+    /// Minutes without a public agent reply before the ticket moves on (null: off).
+    #[serde(default)]
+    pub unanswered_minutes: Option<i64>,
+    /// Move an unanswered ticket on when its agent goes away or offline.
+    #[serde(default)]
+    pub when_away: bool,
+    /// How long the agent must have been away before their tickets move on.
+    #[serde(default = "default_away_minutes")]
+    pub away_minutes: i64,
+    /// Only tickets assigned less than this many hours ago (null: any in the last week).
+    #[serde(default)]
+    pub within_hours: Option<i64>,
+    /// The most times one ticket is moved on.
+    #[serde(default = "default_reassign_max")]
+    pub max_times: i64,
+    /// Added to a ticket each time it is moved on.
+    #[serde(default = "default_reassign_tag")]
+    pub tag: Option<String>,
+}
+
+fn default_away_minutes() -> i64 {
+    5
+}
+fn default_reassign_max() -> i64 {
+    2
+}
+fn default_reassign_tag() -> Option<String> {
+    Some("reassigned_by_slackdesk".to_owned())
+}
+
+impl Default for ReassignRules {
+    fn default() -> Self {
+        Self {
+            unanswered_minutes: None,
+            when_away: false,
+            away_minutes: default_away_minutes(),
+            within_hours: None,
+            max_times: default_reassign_max(),
+            tag: default_reassign_tag(),
+        }
+    }
+}
+
+impl ReassignRules {
+    /// Whether any rule is on.
+    pub fn any(&self) -> bool {
+        self.unanswered_minutes.is_some() || self.when_away
+    }
+
+    fn validate(mut self) -> Result<Self, ApiError> {
+        if let Some(minutes) = self.unanswered_minutes
+            && !(1..=10_080).contains(&minutes)
+        {
+            return Err(ApiError::invalid(
+                "reassign.unanswered_minutes",
+                "must be 1 to 10080 minutes, or null for off",
+            ));
+        }
+        if !(0..=1_440).contains(&self.away_minutes) {
+            return Err(ApiError::invalid(
+                "reassign.away_minutes",
+                "must be 0 to 1440 minutes",
+            ));
+        }
+        if let Some(hours) = self.within_hours
+            && !(1..=168).contains(&hours)
+        {
+            return Err(ApiError::invalid(
+                "reassign.within_hours",
+                "must be 1 to 168 hours, or null for the last week",
+            ));
+        }
+        if !(1..=10).contains(&self.max_times) {
+            return Err(ApiError::invalid("reassign.max_times", "must be 1 to 10"));
+        }
+        self.tag = valid_tag("reassign.tag", self.tag)?;
+        Ok(self)
+    }
 }
 
 fn default_interval() -> i64 {
@@ -177,6 +267,7 @@ impl QueueSettings {
                 ));
             }
         }
+        self.reassign = self.reassign.validate()?;
         Ok(self)
     }
 }
@@ -312,6 +403,7 @@ mod tests {
             audit_field_id: None,
             audit_field_value: None,
             enabled: true,
+            reassign: ReassignRules::default(),
         }
     }
 
@@ -337,6 +429,12 @@ mod tests {
         let mut q = queue();
         q.skills_timeout_minutes = Some(0);
         assert_eq!(field_of(q.validate()), "skills_timeout_minutes");
+        let mut q = queue();
+        q.reassign.unanswered_minutes = Some(0);
+        assert_eq!(field_of(q.validate()), "reassign.unanswered_minutes");
+        let mut q = queue();
+        q.reassign.max_times = 11;
+        assert_eq!(field_of(q.validate()), "reassign.max_times");
     }
 
     #[test]

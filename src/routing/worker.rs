@@ -1,6 +1,6 @@
 //! Routing's background work, in two rounds the worker loops run side by side:
-//! [`route_round`] handles waiting webhook calls and runs due queues (each under its
-//! lease); [`sync_round`] keeps inbox counts and skills current, every minute per
+//! [`route_round`] handles waiting webhook calls, runs due queues and their
+//! reassignment watches (each under the queue's lease); [`sync_round`] keeps inbox counts and skills current, every minute per
 //! account. A slow sync never holds up a trigger. [`round`] does both once, so tests
 //! can drive routing without sleeping.
 //!
@@ -33,6 +33,8 @@ pub struct Round {
     pub requests: usize,
     pub queue_runs: usize,
     pub syncs: usize,
+    /// Queues whose reassignment watch ran.
+    pub watches: usize,
 }
 
 /// Syncs, then handles calls and runs queues: one of everything (tests, benchmarks).
@@ -82,6 +84,7 @@ pub async fn route_round(state: &AppState, owner: &str) -> Result<Round, Storage
             }
         }
     }
+    done.watches = super::reassign::watch_round(state, owner).await?;
     Ok(done)
 }
 

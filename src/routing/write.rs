@@ -257,7 +257,7 @@ async fn settle(
         .iter()
         .map(|(a, stamp)| TicketUpdate {
             id: a.ticket_id,
-            assignee_id: a.agent_id,
+            assignee_id: Some(a.agent_id),
             additional_tags: audit.tag.iter().cloned().collect(),
             custom_fields: audit
                 .field
@@ -335,7 +335,7 @@ fn edited(assignment: &Assignment, ticket: &TicketState) -> bool {
 
 /// Polls the job until it completes or fails, or the deadline passes (`None` on read
 /// errors: the tickets stay pending).
-async fn follow(
+pub(super) async fn follow(
     state: &AppState,
     auth: &ZendeskAuth,
     subdomain: &Subdomain,

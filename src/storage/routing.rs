@@ -18,7 +18,8 @@ use crate::crypto::{KeyRing, SealedFor};
 use crate::domain::Subdomain;
 use crate::routing::engine::Pointers;
 use crate::routing::settings::{
-    AccountSettings, AgentLimits, Hook, Model, QueueKind, QueueSettings, SameAgentSettings,
+    AccountSettings, AgentLimits, Hook, Model, QueueKind, QueueSettings, ReassignRules,
+    SameAgentSettings,
 };
 use crate::zendesk::SkillChange;
 
@@ -372,11 +373,15 @@ pub struct Queue {
     pub next_run_at: i64,
     pub last_run_at: Option<i64>,
     pub last_run_error: Option<String>,
+    /// Since when the reassignment rules are on (they never reach back before it).
+    pub reassign_since: Option<i64>,
 }
 
 const QUEUE_COLUMNS: &str = "id, subdomain, name, position, view_id, kind, model, interval_secs, \
      batch_size, use_sla, skills_timeout_minutes, audit_tag, audit_field_id, audit_field_value, \
-     enabled, rr_pointers, next_run_at, last_run_at, last_run_error";
+     enabled, reassign_unanswered_minutes, reassign_when_away, reassign_away_minutes, \
+     reassign_within_hours, reassign_max, reassign_tag, reassign_since, rr_pointers, next_run_at, \
+     last_run_at, last_run_error";
 
 fn queue_from(row: &sqlx::any::AnyRow) -> Result<Queue, StorageError> {
     let kind: String = row.try_get("kind")?;
@@ -400,16 +405,25 @@ fn queue_from(row: &sqlx::any::AnyRow) -> Result<Queue, StorageError> {
             audit_field_id: row.try_get("audit_field_id")?,
             audit_field_value: row.try_get("audit_field_value")?,
             enabled: row.try_get::<i64, _>("enabled")? != 0,
+            reassign: ReassignRules {
+                unanswered_minutes: row.try_get("reassign_unanswered_minutes")?,
+                when_away: row.try_get::<i64, _>("reassign_when_away")? != 0,
+                away_minutes: row.try_get("reassign_away_minutes")?,
+                within_hours: row.try_get("reassign_within_hours")?,
+                max_times: row.try_get("reassign_max")?,
+                tag: row.try_get("reassign_tag")?,
+            },
         },
         pointers: Pointers::parse(&row.try_get::<String, _>("rr_pointers")?),
         next_run_at: row.try_get("next_run_at")?,
         last_run_at: row.try_get("last_run_at")?,
         last_run_error: row.try_get("last_run_error")?,
+        reassign_since: row.try_get("reassign_since")?,
     })
 }
 
-/// The queue settings' columns, in the order [`bind_settings`] binds them ($1 to $13).
-const SETTINGS_COLUMNS: [&str; 13] = [
+/// The queue settings' columns, in the order [`bind_settings`] binds them ($1 to $19).
+const SETTINGS_COLUMNS: [&str; 19] = [
     "name",
     "position",
     "view_id",
@@ -423,11 +437,19 @@ const SETTINGS_COLUMNS: [&str; 13] = [
     "audit_field_id",
     "audit_field_value",
     "enabled",
+    "reassign_unanswered_minutes",
+    "reassign_when_away",
+    "reassign_away_minutes",
+    "reassign_within_hours",
+    "reassign_max",
+    "reassign_tag",
 ];
+/// The first placeholder after the settings' own.
+const AFTER_SETTINGS: usize = SETTINGS_COLUMNS.len() + 1;
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
-/// Binds a queue's settings as $1 to $13, in [`SETTINGS_COLUMNS`] order.
+/// Binds a queue's settings as $1 to $19, in [`SETTINGS_COLUMNS`] order.
 fn bind_settings<'q>(query: AnyQuery<'q>, q: &'q QueueSettings) -> AnyQuery<'q> {
     query
         .bind(&q.name)
@@ -443,6 +465,12 @@ fn bind_settings<'q>(query: AnyQuery<'q>, q: &'q QueueSettings) -> AnyQuery<'q> 
         .bind(q.audit_field_id)
         .bind(q.audit_field_value.as_deref())
         .bind(flag(q.enabled))
+        .bind(q.reassign.unanswered_minutes)
+        .bind(flag(q.reassign.when_away))
+        .bind(q.reassign.away_minutes)
+        .bind(q.reassign.within_hours)
+        .bind(q.reassign.max_times)
+        .bind(q.reassign.tag.as_deref())
 }
 
 pub async fn create_queue(
@@ -451,9 +479,10 @@ pub async fn create_queue(
     q: &QueueSettings,
     now: i64,
 ) -> Result<i64, StorageError> {
+    let (account, at) = (AFTER_SETTINGS, AFTER_SETTINGS + 1);
     let sql = format!(
-        "INSERT INTO routing_queues ({}, subdomain, created_at, updated_at) \
-         VALUES ({}, $14, $15, $15) RETURNING id",
+        "INSERT INTO routing_queues ({}, subdomain, created_at, updated_at, reassign_since) \
+         VALUES ({}, ${account}, ${at}, ${at}, ${at}) RETURNING id",
         SETTINGS_COLUMNS.join(", "),
         placeholders(0, SETTINGS_COLUMNS.len())
     );
@@ -479,9 +508,14 @@ pub async fn update_queue(
         .map(|(i, column)| format!("{column} = ${}", i + 1))
         .collect::<Vec<_>>()
         .join(", ");
+    let (at, account, id_at) = (AFTER_SETTINGS, AFTER_SETTINGS + 1, AFTER_SETTINGS + 2);
+    // The rules count from when they were switched on (SET sees the row before the
+    // update), so turning them on never reaches back to older assignments.
     let sql = format!(
-        "UPDATE routing_queues SET {assignments}, next_run_at = 0, updated_at = $14 \
-         WHERE subdomain = $15 AND id = $16"
+        "UPDATE routing_queues SET {assignments}, next_run_at = 0, updated_at = ${at}, \
+         reassign_since = CASE WHEN reassign_unanswered_minutes IS NULL \
+         AND reassign_when_away = 0 THEN ${at} ELSE reassign_since END \
+         WHERE subdomain = ${account} AND id = ${id_at}"
     );
     let done = bind_settings(sqlx::query(sqlx::AssertSqlSafe(sql)), q)
         .bind(now)
@@ -606,6 +640,48 @@ pub async fn due_queues(db: &Db, now: i64) -> Result<Vec<Queue>, StorageError> {
                 .ok()
         })
         .collect())
+}
+
+/// Enabled queues with a reassignment rule on whose watch is due, in run order
+/// (unreadable rows are logged and left out).
+pub async fn due_watches(db: &Db, now: i64) -> Result<Vec<Queue>, StorageError> {
+    let sql = format!(
+        "SELECT {QUEUE_COLUMNS} FROM routing_queues WHERE enabled = 1 AND watch_next_at <= $1 \
+         AND (reassign_unanswered_minutes IS NOT NULL OR reassign_when_away = 1) \
+         ORDER BY subdomain, position, id"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(now)
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| {
+            queue_from(row)
+                .map_err(|error| tracing::error!(error = %error, "a routing queue row cannot be read; skipped"))
+                .ok()
+        })
+        .collect())
+}
+
+/// Ends a watch pass: releases the lease and schedules the next pass (the queue's run
+/// schedule is left as it is).
+pub async fn finish_watch(
+    db: &Db,
+    id: i64,
+    owner: &str,
+    next_watch_at: i64,
+) -> Result<(), StorageError> {
+    sqlx::query(
+        "UPDATE routing_queues SET lease_owner = NULL, lease_until = NULL, watch_next_at = $3 \
+         WHERE id = $1 AND lease_owner = $2",
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(next_watch_at)
+    .execute(db.pool())
+    .await?;
+    Ok(())
 }
 
 /// Takes a queue's run lease; `due_only` (scheduled runs) also requires the next run to
@@ -949,6 +1025,9 @@ pub struct Assignment {
     pub state: String,
     pub detail: Option<String>,
     pub decided_at: i64,
+    /// What the reassignment watch made of it (null: watched or not watched), and why.
+    pub watch: Option<String>,
+    pub watch_detail: Option<String>,
 }
 
 /// Who claims: a queue run holding its lease, or the same-agent rule.
@@ -1050,6 +1129,8 @@ pub async fn claim_and_log(
             state: "pending".to_owned(),
             detail: None,
             decided_at: now,
+            watch: None,
+            watch_detail: None,
         });
     }
     db.commit(tx).await?;
@@ -1167,7 +1248,7 @@ pub async fn record_written(
 }
 
 const ASSIGNMENT_COLUMNS: &str = "id, subdomain, ticket_id, agent_id, queue_id, model, reason, \
-     decided_stamp, state, detail, decided_at";
+     decided_stamp, state, detail, decided_at, watch, watch_detail";
 
 fn assignment_from(row: &sqlx::any::AnyRow) -> Result<Assignment, StorageError> {
     let subdomain: String = row.try_get("subdomain")?;
@@ -1184,6 +1265,8 @@ fn assignment_from(row: &sqlx::any::AnyRow) -> Result<Assignment, StorageError> 
         state: row.try_get("state")?,
         detail: row.try_get("detail")?,
         decided_at: row.try_get("decided_at")?,
+        watch: row.try_get("watch")?,
+        watch_detail: row.try_get("watch_detail")?,
     })
 }
 

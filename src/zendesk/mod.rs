@@ -18,6 +18,7 @@ pub use rest::{
     BusinessInterval, BusinessSchedule, GroupMembership, Holiday, Me, RestError, ZendeskUser,
 };
 pub use tickets::{
-    CustomField, JobState, JobStatus, MAX_UPDATE_MANY, OpenTickets, SkillChange, SkillChanges,
+    CommentMeta, CustomField, JobState, JobStatus, MAX_UPDATE_MANY, OpenTickets, SkillChange,
+    SkillChanges,
     TicketChanges, TicketState, TicketUpdate,
 };

@@ -17,6 +17,61 @@ use crate::domain::Subdomain;
 pub const MAX_UPDATE_MANY: usize = 100;
 /// Pages of a requester's tickets read for the same-agent rule (100 each).
 pub const MAX_REQUESTED_PAGES: usize = 10;
+/// Pages of a ticket's comments read to find an agent's reply (100 each, newest first).
+pub const MAX_COMMENT_PAGES: usize = 3;
+
+/// Who wrote a comment, whether the requester could see it, and when: never its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommentMeta {
+    pub author_id: i64,
+    pub public: bool,
+    pub created_at: i64,
+}
+
+impl CommentMeta {
+    fn from_raw(raw: RawComment) -> Option<Self> {
+        Some(Self {
+            author_id: raw.author_id?,
+            public: raw.public.unwrap_or(false),
+            created_at: DateTime::parse_from_rfc3339(raw.created_at.as_deref()?)
+                .ok()?
+                .timestamp_millis(),
+        })
+    }
+}
+
+/// A comment as read: only these fields (serde skips the body, html_body, attachments).
+#[derive(Deserialize)]
+struct RawComment {
+    #[serde(default)]
+    author_id: Option<i64>,
+    #[serde(default)]
+    public: Option<bool>,
+    #[serde(default)]
+    created_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CommentsPage {
+    #[serde(default)]
+    comments: Vec<RawComment>,
+    #[serde(default)]
+    meta: Option<CommentsMeta>,
+    #[serde(default)]
+    links: Option<CommentLinks>,
+}
+
+#[derive(Deserialize)]
+struct CommentsMeta {
+    #[serde(default)]
+    has_more: bool,
+}
+
+#[derive(Deserialize)]
+struct CommentLinks {
+    #[serde(default)]
+    next: Option<String>,
+}
 
 /// What routing needs of a ticket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,7 +172,8 @@ struct TicketsPage {
 #[derive(Debug, Clone, Serialize)]
 pub struct TicketUpdate {
     pub id: i64,
-    pub assignee_id: i64,
+    /// `None` (sent as `null`) hands the ticket back unassigned.
+    pub assignee_id: Option<i64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub additional_tags: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -383,6 +439,42 @@ impl ZendeskClient {
             }
             match page.next_page {
                 Some(next) if !reached_window_start => url = same_account(&base, next)?,
+                _ => break,
+            }
+        }
+        Ok(all)
+    }
+
+    /// Who wrote the ticket's newest comments, newest first
+    /// (`GET /api/v2/tickets/{id}/comments.json?sort_order=desc`), back to `since_ms`, at
+    /// most [`MAX_COMMENT_PAGES`] pages of 100. Only author, visibility and time are read:
+    /// bodies and attachments are never deserialized.
+    pub async fn comments_since(
+        &self,
+        subdomain: &Subdomain,
+        auth: &ZendeskAuth,
+        ticket_id: i64,
+        since_ms: i64,
+    ) -> Result<Vec<CommentMeta>, RestError> {
+        let base = self.base_url(subdomain);
+        let mut url = format!(
+            "{base}/api/v2/tickets/{ticket_id}/comments.json?sort_order=desc&page[size]=100"
+        );
+        let mut all = Vec::new();
+        for _ in 0..MAX_COMMENT_PAGES {
+            let page: CommentsPage = self.get_json(&url, auth).await?;
+            let before = all.len();
+            all.extend(
+                page.comments
+                    .into_iter()
+                    .filter_map(CommentMeta::from_raw)
+                    .filter(|c| c.created_at >= since_ms),
+            );
+            let reached_since = all.len() - before < 100;
+            match (page.meta.and_then(|m| m.has_more.then_some(())), page.links) {
+                (Some(()), Some(CommentLinks { next: Some(next) })) if !reached_since => {
+                    url = same_account(&base, next)?;
+                }
                 _ => break,
             }
         }

@@ -23,7 +23,8 @@ use askama::Template;
 use super::api::{self, DryRunOut};
 use super::report::{self, Chart};
 use super::settings::{
-    AccountSettings, AgentLimits, Hook, Model, QueueKind, QueueSettings, SameAgentSettings,
+    AccountSettings, AgentLimits, Hook, Model, QueueKind, QueueSettings, ReassignRules,
+    SameAgentSettings,
 };
 use crate::domain::{Subdomain, ZendeskUserId};
 use crate::startup::AppState;

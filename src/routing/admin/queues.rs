@@ -32,6 +32,12 @@ struct QueueForm {
     audit_field_id: String,
     audit_field_value: String,
     enabled: bool,
+    reassign_unanswered_minutes: String,
+    reassign_when_away: bool,
+    reassign_away_minutes: String,
+    reassign_within_hours: String,
+    reassign_max: String,
+    reassign_tag: String,
 }
 
 impl QueueForm {
@@ -45,6 +51,17 @@ impl QueueForm {
             enabled: true,
             ..Self::default()
         }
+        .with_reassign(&ReassignRules::default())
+    }
+
+    fn with_reassign(mut self, rules: &ReassignRules) -> Self {
+        self.reassign_unanswered_minutes = text_of(rules.unanswered_minutes);
+        self.reassign_when_away = rules.when_away;
+        self.reassign_away_minutes = rules.away_minutes.to_string();
+        self.reassign_within_hours = text_of(rules.within_hours);
+        self.reassign_max = rules.max_times.to_string();
+        self.reassign_tag = rules.tag.clone().unwrap_or_default();
+        self
     }
 
     fn of(settings: &QueueSettings) -> Self {
@@ -62,7 +79,9 @@ impl QueueForm {
             audit_field_id: text_of(settings.audit_field_id),
             audit_field_value: settings.audit_field_value.clone().unwrap_or_default(),
             enabled: settings.enabled,
+            ..Self::default()
         }
+        .with_reassign(&settings.reassign)
     }
 
     fn posted(form: &Form) -> Result<Self, ApiError> {
@@ -83,6 +102,12 @@ impl QueueForm {
             audit_field_id: text("audit_field_id")?,
             audit_field_value: text("audit_field_value")?,
             enabled: form.optional("enabled")?.is_some(),
+            reassign_unanswered_minutes: text("reassign_unanswered_minutes")?,
+            reassign_when_away: form.optional("reassign_when_away")?.is_some(),
+            reassign_away_minutes: text("reassign_away_minutes")?,
+            reassign_within_hours: text("reassign_within_hours")?,
+            reassign_max: text("reassign_max")?,
+            reassign_tag: text("reassign_tag")?,
         })
     }
 
@@ -108,8 +133,32 @@ impl QueueForm {
             audit_field_id: optional_number("audit_field_id", &self.audit_field_id)?,
             audit_field_value: non_blank(&self.audit_field_value),
             enabled: self.enabled,
+            reassign: self.reassign()?,
         }
         .validate()
+    }
+
+    /// The reassignment rules; a blank count keeps its default, as a new form shows it.
+    fn reassign(&self) -> Result<ReassignRules, ApiError> {
+        let defaults = ReassignRules::default();
+        let or_default = |field: &str, text: &str, default: i64| -> Result<i64, ApiError> {
+            Ok(optional_number(field, text)?.unwrap_or(default))
+        };
+        Ok(ReassignRules {
+            unanswered_minutes: optional_number(
+                "reassign.unanswered_minutes",
+                &self.reassign_unanswered_minutes,
+            )?,
+            when_away: self.reassign_when_away,
+            away_minutes: or_default(
+                "reassign.away_minutes",
+                &self.reassign_away_minutes,
+                defaults.away_minutes,
+            )?,
+            within_hours: optional_number("reassign.within_hours", &self.reassign_within_hours)?,
+            max_times: or_default("reassign.max_times", &self.reassign_max, defaults.max_times)?,
+            tag: non_blank(&self.reassign_tag),
+        })
     }
 
     fn kinds(&self) -> Vec<Choice> {

@@ -174,6 +174,8 @@ pub struct DryRunOut {
     pub considered: usize,
     pub assignments: Vec<DecisionOut>,
     pub waiting: Vec<WaitingOut>,
+    /// Tickets the queue assigned that its reassignment rules would hand back now.
+    pub handbacks: Vec<DecisionOut>,
 }
 
 #[derive(Debug, Serialize)]
@@ -187,6 +189,9 @@ struct AssignmentOut<'a> {
     state: &'a str,
     detail: Option<&'a str>,
     decided_at: String,
+    /// What the reassignment watch made of it, and why (null: not settled by it).
+    watch: Option<&'a str>,
+    watch_detail: Option<&'a str>,
 }
 
 impl<'a> From<&'a Assignment> for AssignmentOut<'a> {
@@ -201,6 +206,8 @@ impl<'a> From<&'a Assignment> for AssignmentOut<'a> {
             state: &a.state,
             detail: a.detail.as_deref(),
             decided_at: iso_ms(a.decided_at),
+            watch: a.watch.as_deref(),
+            watch_detail: a.watch_detail.as_deref(),
         }
     }
 }
@@ -283,6 +290,17 @@ pub fn dry_run_error(error: RunError) -> ApiError {
 /// The dry run of a queue as data (for the API and the page).
 pub async fn dry_run_of(state: &AppState, queue: &Queue) -> Result<DryRunOut, ApiError> {
     let preview = run::dry_run(state, queue).await.map_err(dry_run_error)?;
+    let handbacks = super::reassign::preview(state, queue)
+        .await
+        .map_err(dry_run_error)?
+        .into_iter()
+        .filter(|v| v.outcome == crate::storage::routing_watch::Watch::Released)
+        .map(|v| DecisionOut {
+            ticket_id: v.ticket_id,
+            agent_id: v.agent_id,
+            reason: v.reason,
+        })
+        .collect();
     Ok(DryRunOut {
         queue_id: queue.id,
         considered: preview.tickets.len(),
@@ -302,6 +320,7 @@ pub async fn dry_run_of(state: &AppState, queue: &Queue) -> Result<DryRunOut, Ap
             .into_iter()
             .map(|(ticket_id, reason)| WaitingOut { ticket_id, reason })
             .collect(),
+        handbacks,
     })
 }
 

@@ -212,7 +212,8 @@ pub fn openapi_schemas() -> Value {
                            "description": "Set together with audit_field_value, or neither"},
         "audit_field_value": {"type": "string", "nullable": true,
                               "description": "1 to 255 bytes; set together with audit_field_id"},
-        "enabled": {"type": "boolean", "default": true}
+        "enabled": {"type": "boolean", "default": true},
+        "reassign": {"$ref": "#/components/schemas/ReassignRules"}
     });
     let mut queue_out = queue_properties.clone();
     queue_out["id"] = id.clone();
@@ -247,9 +248,25 @@ pub fn openapi_schemas() -> Value {
             "type": "object",
             "required": ["id", "name", "position", "view_id", "kind", "model", "interval_secs",
                          "batch_size", "use_sla", "skills_timeout_minutes", "audit_tag",
-                         "audit_field_id", "audit_field_value", "enabled", "last_run_at",
-                         "last_run_error"],
+                         "audit_field_id", "audit_field_value", "enabled", "reassign",
+                         "last_run_at", "last_run_error"],
             "properties": queue_out
+        },
+        "ReassignRules": {
+            "type": "object", "additionalProperties": false,
+            "description": "When a ticket this queue assigned goes back to routing (to another eligible agent when there is one): no public agent reply within unanswered_minutes, or its agent away or offline (or outside their schedule) for away_minutes. Both rules are off by default and never reach back before they were switched on.",
+            "properties": {
+                "unanswered_minutes": {"type": "integer", "minimum": 1, "maximum": 10_080, "nullable": true, "default": null,
+                                       "description": "Minutes without a public agent reply before the ticket moves on; null: off"},
+                "when_away": {"type": "boolean", "default": false},
+                "away_minutes": {"type": "integer", "minimum": 0, "maximum": 1_440, "default": 5},
+                "within_hours": {"type": "integer", "minimum": 1, "maximum": 168, "nullable": true, "default": null,
+                                 "description": "Only tickets assigned less than this many hours ago; null: the last week"},
+                "max_times": {"type": "integer", "minimum": 1, "maximum": 10, "default": 2,
+                              "description": "The most times one ticket moves on"},
+                "tag": {"type": "string", "nullable": true, "default": "reassigned_by_slackdesk",
+                        "description": "Added each time a ticket moves on. A Zendesk tag: up to 80 letters, digits or _ - : / ."}
+            }
         },
         "QueueEnvelope": {
             "type": "object", "required": ["queue"],
@@ -260,7 +277,7 @@ pub fn openapi_schemas() -> Value {
             "properties": {"queues": {"type": "array", "items": {"$ref": "#/components/schemas/Queue"}}}
         },
         "DryRun": {
-            "type": "object", "required": ["queue_id", "considered", "assignments", "waiting"],
+            "type": "object", "required": ["queue_id", "considered", "assignments", "waiting", "handbacks"],
             "properties": {
                 "queue_id": id,
                 "considered": {"type": "integer", "minimum": 0},
@@ -271,6 +288,12 @@ pub fn openapi_schemas() -> Value {
                 "waiting": {"type": "array", "items": {
                     "type": "object", "required": ["ticket_id", "reason"],
                     "properties": {"ticket_id": id, "reason": {"type": "string"}}
+                }},
+                "handbacks": {"type": "array",
+                    "description": "Tickets this queue assigned that its reassignment rules would hand back now, with why",
+                    "items": {
+                    "type": "object", "required": ["ticket_id", "agent_id", "reason"],
+                    "properties": {"ticket_id": id, "agent_id": id, "reason": {"type": "string"}}
                 }}
             }
         },
@@ -316,7 +339,7 @@ pub fn openapi_schemas() -> Value {
         },
         "Assignment": {
             "type": "object",
-            "required": ["id", "ticket_id", "agent_id", "queue_id", "model", "reason", "state", "detail", "decided_at"],
+            "required": ["id", "ticket_id", "agent_id", "queue_id", "model", "reason", "state", "detail", "decided_at", "watch", "watch_detail"],
             "properties": {
                 "id": id, "ticket_id": id, "agent_id": id,
                 "queue_id": {"type": "integer", "format": "int64", "nullable": true,
@@ -325,7 +348,12 @@ pub fn openapi_schemas() -> Value {
                 "reason": {"type": "string"},
                 "state": {"type": "string", "enum": ["pending", "assigned", "skipped", "failed"]},
                 "detail": {"type": "string", "nullable": true},
-                "decided_at": {"type": "string", "format": "date-time"}
+                "decided_at": {"type": "string", "format": "date-time"},
+                "watch": {"type": "string", "nullable": true,
+                          "enum": ["answered", "ended", "releasing", "released", "kept", "expired", null],
+                          "description": "What the queue's reassignment rules made of it: answered (an agent replied), ended (reassigned by someone else, solved or pending), releasing/released (handed back to routing), kept (moved on the most times already), expired (out of the rules' reach); null: not settled by them"},
+                "watch_detail": {"type": "string", "nullable": true,
+                                 "description": "Why, in words with ids (e.g. no reply in 15 min from agent 123; reassigned)"}
             }
         },
         "AssignmentPage": {
