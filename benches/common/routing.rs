@@ -230,6 +230,7 @@ pub async fn call_figures(database_url: &str) -> anyhow::Result<CallFigures> {
         audit_field_id: None,
         audit_field_value: None,
         enabled: true,
+        reassign: Default::default(),
     };
     store::create_queue(&state.db, &acme, &queue, 0).await?;
     let start = Instant::now();

@@ -251,7 +251,7 @@ pub fn decide(plan: &Plan, tickets: &[Waiting], agents: &[Agent], now: i64) -> O
             } else {
                 ""
             };
-            reason = format!("reassigned ({why}){back}; {reason}");
+            reason = format!("{why}; reassigned{back}; {reason}");
         }
         let load = &mut loads[chosen];
         load.open += 1;
@@ -600,12 +600,17 @@ mod tests {
         let mut t = ticket(1);
         t.avoid = vec![10];
         t.handed_back = Some("no reply in 15 min from agent 10".into());
-        let outcome = decide(&plan(Model::LeastActive), &[t.clone()], &[agent(10), agent(20)], 0);
+        let outcome = decide(
+            &plan(Model::LeastActive),
+            &[t.clone()],
+            &[agent(10), agent(20)],
+            0,
+        );
         assert_eq!(winners(&outcome), vec![(1, 20)]);
         assert!(
             outcome.assigned[0]
                 .reason
-                .starts_with("reassigned (no reply in 15 min from agent 10); least active"),
+                .starts_with("no reply in 15 min from agent 10; reassigned; least active"),
             "{}",
             outcome.assigned[0].reason
         );

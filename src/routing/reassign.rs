@@ -154,8 +154,15 @@ async fn watch_queue(
         let done: HashSet<i64> = run.done_tickets.iter().copied().collect();
         let now = state.clock.now_ms();
         for ticket in released.iter().filter(|t| !done.contains(t)) {
-            store::enqueue_request(&state.db, &queue.subdomain, "route", *ticket, Some(queue.id), now)
-                .await?;
+            store::enqueue_request(
+                &state.db,
+                &queue.subdomain,
+                "route",
+                *ticket,
+                Some(queue.id),
+                now,
+            )
+            .await?;
         }
     }
     tracing::info!(
@@ -177,7 +184,10 @@ pub async fn preview(state: &AppState, queue: &Queue) -> Result<Vec<Verdict>, Ru
     let auth = state.connections.open(&queue.subdomain).await?;
     let mut report = WatchReport::default();
     let verdicts = assess(state, queue, &auth, Commit::No, &mut report).await?;
-    Ok(verdicts.into_iter().map(|(verdict, _, _)| verdict).collect())
+    Ok(verdicts
+        .into_iter()
+        .map(|(verdict, _, _)| verdict)
+        .collect())
 }
 
 /// The earliest time an assignment may be watched by this queue's rules.
@@ -279,7 +289,7 @@ async fn assess(
                             ticket_id: watched.ticket_id,
                             agent_id: watched.agent_id,
                             outcome: Watch::Released,
-                            reason: format!("{why}; reassigned"),
+                            reason: why.clone(),
                         };
                         out.push((verdict, t.updated_stamp.clone(), watched.id));
                         continue;
@@ -313,8 +323,15 @@ async fn record(
 ) -> Result<(), StorageError> {
     let now = state.clock.now_ms();
     let from = watched.releasing.then_some(Watch::Releasing);
-    if !watch_store::settle(&state.db, watched.id, from, verdict.outcome, Some(&verdict.reason), now)
-        .await?
+    if !watch_store::settle(
+        &state.db,
+        watched.id,
+        from,
+        verdict.outcome,
+        Some(&verdict.reason),
+        now,
+    )
+    .await?
     {
         return Ok(());
     }
@@ -338,16 +355,30 @@ async fn settle_release(
     let db = &state.db;
     match ticket.assignee_id {
         None => {
-            watch_store::settle(db, watched.id, Some(Watch::Releasing), Watch::Released, None, now)
-                .await?;
+            watch_store::settle(
+                db,
+                watched.id,
+                Some(Watch::Releasing),
+                Watch::Released,
+                None,
+                now,
+            )
+            .await?;
         }
         Some(agent) if agent == watched.agent_id => {
             watch_store::rewatch(db, watched.id).await?;
         }
         Some(_) => {
             let why = Some("assigned to someone else since");
-            watch_store::settle(db, watched.id, Some(Watch::Releasing), Watch::Ended, why, now)
-                .await?;
+            watch_store::settle(
+                db,
+                watched.id,
+                Some(Watch::Releasing),
+                Watch::Ended,
+                why,
+                now,
+            )
+            .await?;
         }
     }
     Ok(())
@@ -389,8 +420,15 @@ async fn hand_back(
     let now = state.clock.now_ms();
     let mut going = Vec::new();
     for (verdict, stamp, assignment) in verdicts {
-        if watch_store::settle(db, *assignment, None, Watch::Releasing, Some(&verdict.reason), now)
-            .await?
+        if watch_store::settle(
+            db,
+            *assignment,
+            None,
+            Watch::Releasing,
+            Some(&verdict.reason),
+            now,
+        )
+        .await?
         {
             going.push((verdict, stamp, *assignment));
         }
@@ -425,8 +463,15 @@ async fn hand_back(
     for (verdict, _, assignment) in going {
         match ok.get(&verdict.ticket_id) {
             Some(true) => {
-                watch_store::settle(db, assignment, Some(Watch::Releasing), Watch::Released, None, now)
-                    .await?;
+                watch_store::settle(
+                    db,
+                    assignment,
+                    Some(Watch::Releasing),
+                    Watch::Released,
+                    None,
+                    now,
+                )
+                .await?;
                 watch_store::free_hold(db, subdomain, verdict.ticket_id, assignment).await?;
                 tracing::info!(subdomain = %subdomain, queue_id = queue.id, ticket_id = verdict.ticket_id, agent_id = verdict.agent_id, reason = %verdict.reason, "ticket handed back to routing");
                 released.push(verdict.ticket_id);

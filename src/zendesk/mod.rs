@@ -19,6 +19,5 @@ pub use rest::{
 };
 pub use tickets::{
     CommentMeta, CustomField, JobState, JobStatus, MAX_UPDATE_MANY, OpenTickets, SkillChange,
-    SkillChanges,
-    TicketChanges, TicketState, TicketUpdate,
+    SkillChanges, TicketChanges, TicketState, TicketUpdate,
 };

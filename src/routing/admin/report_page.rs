@@ -13,6 +13,8 @@ struct LogRow {
     model: String,
     state: String,
     reason: String,
+    /// What the reassignment rules made of it afterwards, in words (empty: nothing).
+    afterwards: String,
 }
 
 impl LogRow {
@@ -31,6 +33,10 @@ impl LogRow {
             model: a.model.clone(),
             state: a.state.clone(),
             reason: a.reason.clone(),
+            afterwards: match (&a.watch, &a.watch_detail) {
+                (Some(watch), Some(why)) if watch != "expired" => format!("{watch}: {why}"),
+                _ => String::new(),
+            },
         }
     }
 }

@@ -26,6 +26,8 @@ pub struct Ticket {
     pub skills: Vec<String>,
     pub sla_breach_at: Option<i64>,
     pub custom_fields: Vec<(i64, String)>,
+    /// Comments after the description: (author, public, created_at ms).
+    pub comments: Vec<(i64, bool, i64)>,
 }
 
 fn iso(ms: i64) -> String {
@@ -359,6 +361,31 @@ impl Respond for FakeZendesk {
                     .map(|v| json!({"id": v, "name": "Language", "attribute_id": "a1"}))
                     .collect();
                 ok(json!({"attribute_values": values}))
+            }
+            ("GET", ["tickets", id, "comments"]) => {
+                count("comments");
+                assert_eq!(query(request, "sort_order").as_deref(), Some("desc"));
+                let id: i64 = id.parse().unwrap();
+                let Some(ticket) = state.tickets.get(&id) else {
+                    return ResponseTemplate::new(404)
+                        .set_body_json(json!({"error": "RecordNotFound"}));
+                };
+                let mut comments: Vec<Value> =
+                    std::iter::once((ticket.requester_id, true, ticket.created_at))
+                        .chain(ticket.comments.iter().copied())
+                        .enumerate()
+                        .map(|(n, (author, public, at))| {
+                            json!({"id": 500_000 + n as i64, "type": "Comment", "author_id": author,
+                            "body": "private words", "html_body": "<p>private words</p>",
+                            "plain_body": "private words", "public": public,
+                            "attachments": [], "audit_id": 700_000 + n as i64,
+                            "via": {"channel": "web"}, "created_at": iso(at)})
+                        })
+                        .collect();
+                comments.reverse();
+                ok(json!({"comments": comments,
+                    "meta": {"has_more": false, "after_cursor": null, "before_cursor": null},
+                    "links": {"prev": null, "next": null}}))
             }
             ("GET", ["users", id, "tickets", "requested"]) => {
                 count("requested");

@@ -3,6 +3,7 @@
 //! one round at a time on a manual clock.
 
 pub mod fake;
+mod reassign;
 mod scenarios;
 
 use serde_json::{Value, json};
@@ -154,6 +155,7 @@ impl Desk {
             audit_field_id: None,
             audit_field_value: None,
             enabled: true,
+            reassign: Default::default(),
         };
         tweak(&mut settings);
         let settings = settings.validate().unwrap();
