@@ -102,7 +102,12 @@ async fn queues_round_trip_through_the_api(backend: Backend) {
     changed["skills_timeout_minutes"] = json!(30);
     changed["audit_field_id"] = json!(360_001);
     changed["audit_field_value"] = json!("routed");
+    changed["reassign"] = json!({"max_times": 0});
     let one = format!("{QUEUES}/{id}");
+    let (status, refused) = call(&app, &key, Method::PUT, &one, Some(changed.clone())).await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(error_field(&refused), "reassign.max_times");
+    changed["reassign"] = json!({"unanswered_minutes": 30});
     let (status, replaced) = call(&app, &key, Method::PUT, &one, Some(changed)).await;
     assert_eq!(status, 200, "{replaced}");
     let (status, fetched) = call(&app, &key, Method::GET, &one, None).await;
@@ -111,6 +116,12 @@ async fn queues_round_trip_through_the_api(backend: Backend) {
     assert_eq!(fetched["queue"]["model"], "round_robin");
     assert_eq!(fetched["queue"]["enabled"], false);
     assert_eq!(fetched["queue"]["audit_field_id"], 360_001);
+    assert_eq!(
+        fetched["queue"]["reassign"],
+        json!({"unanswered_minutes": 30, "when_away": false, "away_minutes": 5,
+               "within_hours": null, "max_times": 2, "tag": "reassigned_by_slackdesk"}),
+        "unset rules keep their defaults"
+    );
 
     let secret = "zd-signing-secret-QmFzZTY0U2VjcmV0";
     let (status, settings) = call(
@@ -440,6 +451,12 @@ fn queue_form<'a>(csrf: &'a str, view_id: &'a str) -> Vec<(&'a str, &'a str)> {
         ("audit_field_value", ""),
         ("enabled", "on"),
         ("position", "1"),
+        ("reassign_unanswered_minutes", "20"),
+        ("reassign_when_away", "on"),
+        ("reassign_away_minutes", "10"),
+        ("reassign_within_hours", ""),
+        ("reassign_max", "3"),
+        ("reassign_tag", "moved_on"),
     ]
 }
 
@@ -539,6 +556,19 @@ async fn the_pages_need_a_session_and_every_form_its_csrf_token(backend: Backend
             .unwrap()
             .is_empty()
     );
+    let mut too_often = queue_form(&csrf, "42");
+    too_often.retain(|(name, _)| *name != "reassign_max");
+    too_often.push(("reassign_max", "11"));
+    let (status, refused) = post_page(&app, &cookie, "/zendesk/routing/queues", &too_often).await;
+    assert_eq!(status, 400);
+    assert!(
+        refused.contains("reassign.max_times: must be 1 to 10"),
+        "{refused}"
+    );
+    assert!(
+        refused.contains("value=\"moved_on\""),
+        "the reassignment fields come back as typed"
+    );
 
     let (status, _) = post_page(
         &app,
@@ -551,6 +581,19 @@ async fn the_pages_need_a_session_and_every_form_its_csrf_token(backend: Backend
     let queues = store::list_queues(&app.state.db, &acme()).await.unwrap();
     assert_eq!(queues.len(), 1);
     assert_eq!(queues[0].settings.skills_timeout_minutes, Some(15));
+    let rules = &queues[0].settings.reassign;
+    assert_eq!(
+        (
+            rules.unanswered_minutes,
+            rules.when_away,
+            rules.away_minutes,
+            rules.within_hours,
+            rules.max_times,
+            rules.tag.as_deref()
+        ),
+        (Some(20), true, 10, None, 3, Some("moved_on")),
+        "the reassignment rules as the form set them"
+    );
     let (_, overview) = page(&app, &cookie, "/zendesk/routing").await;
     assert!(overview.contains("Priority &#60;VIP&#62;") && !overview.contains("<VIP>"));
     let id = queues[0].id;
