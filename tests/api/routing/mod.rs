@@ -2,6 +2,7 @@
 //! (views, tickets, `update_many` jobs, exports, skills), and the routing worker driven
 //! one round at a time on a manual clock.
 
+mod crash;
 pub mod fake;
 mod scenarios;
 
