@@ -191,7 +191,8 @@ impl Setup {
             view_id: 1,
             kind: QueueKind::Scheduled,
             model: Model::RoundRobin,
-            interval_secs: 60,
+            // Longer than the test: recovery must not wait for the schedule.
+            interval_secs: 300,
             batch_size: 100,
             use_sla: false,
             skills_timeout_minutes: None,
@@ -259,15 +260,18 @@ async fn kill_nine_mid_run_then_restart(backend: Backend) {
     setup.zendesk.state().stall_jobs = 1;
     setup.zendesk.state().stall_applies = APPLIED_BEFORE_KILL;
 
+    let started = Instant::now();
     let mut first = setup.start("first");
     // Mid-run: Zendesk took the first `update_many` and the process follows its job.
+    // The queue is due at start, as after a restart, so routing starts within the bound.
     first
         .until(
             "the first run to follow its update_many job",
-            Duration::from_secs(120),
+            RESUME_WITHIN,
             || async { (setup.zendesk.calls("job") > 0).then_some(()) },
         )
         .await;
+    let mid_run = started.elapsed();
     let killed_at = first.kill_nine();
 
     let log = setup.log().await;
@@ -310,7 +314,8 @@ async fn kill_nine_mid_run_then_restart(backend: Backend) {
         .expect("the restarted process wrote to Zendesk")
         - killed_at;
     eprintln!(
-        "{backend:?}: resumed {:.1} s after the kill; first write after {:.1} s",
+        "{backend:?}: mid-run {:.1} s after the start; resumed {:.1} s after the kill; first write after {:.1} s",
+        mid_run.as_secs_f64(),
         resumed.as_secs_f64(),
         first_write.as_secs_f64()
     );
