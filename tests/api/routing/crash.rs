@@ -247,11 +247,7 @@ impl Setup {
     }
 
     async fn count(&self, state: &str) -> usize {
-        self.log()
-            .await
-            .iter()
-            .filter(|a| a.state == state)
-            .count()
+        self.log().await.iter().filter(|a| a.state == state).count()
     }
 }
 
@@ -304,9 +300,16 @@ async fn kill_nine_mid_run_then_restart(backend: Backend) {
             },
         )
         .await;
-    let state = setup.zendesk.state();
-    let first_write = state
-        .applied
+    // What the fake Zendesk saw, copied out of its lock.
+    let (applied_log, bodies, tickets) = {
+        let state = setup.zendesk.state();
+        (
+            state.applied.clone(),
+            state.update_bodies.clone(),
+            state.tickets.clone(),
+        )
+    };
+    let first_write = applied_log
         .iter()
         .map(|(at, _, _)| *at)
         .filter(|at| *at > killed_at)
@@ -330,7 +333,7 @@ async fn kill_nine_mid_run_then_restart(backend: Backend) {
 
     // Zendesk: one assignee change per ticket, never to a second agent.
     let mut applied: BTreeMap<i64, Vec<Option<i64>>> = BTreeMap::new();
-    for (_, id, agent) in &state.applied {
+    for (_, id, agent) in &applied_log {
         applied.entry(*id).or_default().push(*agent);
     }
     assert_eq!(applied.len(), TICKETS as usize);
@@ -339,7 +342,7 @@ async fn kill_nine_mid_run_then_restart(backend: Backend) {
         assert!(agents[0].is_some_and(|a| AGENTS.contains(&a)), "{id}");
     }
     // After the kill, only tickets Zendesk did not have assigned were sent, each once.
-    let mut sent_after: Vec<i64> = state.update_bodies[1..]
+    let mut sent_after: Vec<i64> = bodies[1..]
         .iter()
         .flat_map(|body| body["tickets"].as_array().cloned().unwrap_or_default())
         .map(|t| t["id"].as_i64().unwrap())
@@ -349,8 +352,6 @@ async fn kill_nine_mid_run_then_restart(backend: Backend) {
         .filter(|id| !written_before.contains(id))
         .collect();
     assert_eq!(sent_after, unwritten);
-    let assignees = state.tickets.clone();
-    drop(state);
 
     // The log: one row per ticket, `assigned`, to the agent Zendesk shows.
     let log = setup.log().await;
@@ -364,7 +365,7 @@ async fn kill_nine_mid_run_then_restart(backend: Backend) {
             row.ticket_id
         );
         assert_eq!(
-            assignees[&row.ticket_id].assignee_id,
+            tickets[&row.ticket_id].assignee_id,
             Some(row.agent_id),
             "{row:?}"
         );
