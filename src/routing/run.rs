@@ -30,6 +30,9 @@ pub const LEASE_RENEW_EVERY: Duration = Duration::from_secs(10);
 pub const CLAIM_MS: i64 = 5 * 60_000;
 /// After a successful write, views may still list the ticket unassigned for a while.
 pub const HOLD_MS: i64 = 10 * 60_000;
+/// A run that waits for inbox counts (being read by the sync loop or another replica
+/// just then) looks again this soon, not a whole interval later.
+pub const COUNTS_RETRY_MS: i64 = 10_000;
 /// Most waits for Zendesk's `Retry-After` within one call.
 const MAX_RATE_LIMIT_WAITS: u32 = 3;
 
@@ -567,6 +570,10 @@ pub async fn run_if_leased(
     }
     let result = run_queue(state, &queue, None, owner).await;
     let finished = state.clock.now_ms();
+    let next = match &result {
+        Err(RunError::CountsNotRead) => next.min(finished + COUNTS_RETRY_MS),
+        _ => next,
+    };
     let error = match &result {
         Err(error) => Some(error.code()),
         Ok(report) if report.write.failed > 0 && report.write.assigned == 0 => {

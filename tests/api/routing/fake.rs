@@ -1,9 +1,10 @@
 //! A stateful fake Zendesk for routing: views, tickets by id, `update_many` with
 //! `safe_update` and job statuses, the incremental ticket export, skills, requested
-//! tickets, and injectable 429s and mid-run changes. It answers with the JSON shapes of
-//! Zendesk's API and records every call so tests can count reads and writes.
+//! tickets, and injectable 429s, mid-run changes and stalled jobs. It answers with the
+//! JSON shapes of Zendesk's API and records every call so tests can count reads and
+//! writes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -100,6 +101,14 @@ pub struct State {
     /// Entries the next incremental skills export returns (Zendesk's instance values).
     pub skill_changes: Vec<Value>,
     pending_polls: HashMap<String, usize>,
+    /// Stall this many `update_many` jobs: of each, only the first `stall_applies`
+    /// tickets are applied, and its status stays "working" for good (the process that
+    /// follows it is caught mid-job).
+    pub stall_jobs: usize,
+    pub stall_applies: usize,
+    stalled: HashSet<String>,
+    /// Every assignee change the fake applied (ticket id, assignee), with its time.
+    pub applied: Vec<(Instant, i64, Option<i64>)>,
 }
 
 #[derive(Clone, Default)]
@@ -232,8 +241,16 @@ impl Respond for FakeZendesk {
                     }
                 }
                 let body: Value = serde_json::from_slice(&request.body).unwrap();
+                let stalled = state.stall_jobs > 0;
+                state.stall_jobs = state.stall_jobs.saturating_sub(1);
+                let applies = if stalled {
+                    state.stall_applies
+                } else {
+                    usize::MAX
+                };
                 let mut results = Vec::new();
-                for update in body["tickets"].as_array().cloned().unwrap_or_default() {
+                let updates = body["tickets"].as_array().cloned().unwrap_or_default();
+                for update in updates.into_iter().take(applies) {
                     let id = update["id"].as_i64().unwrap();
                     let Some(ticket) = state.tickets.get_mut(&id) else {
                         results
@@ -249,6 +266,7 @@ impl Respond for FakeZendesk {
                         continue;
                     }
                     ticket.assignee_id = update["assignee_id"].as_i64();
+                    let assignee = ticket.assignee_id;
                     if ticket.status == "new" {
                         ticket.status = "open".into();
                     }
@@ -270,11 +288,15 @@ impl Respond for FakeZendesk {
                         ));
                     }
                     ticket.version += 1_000;
+                    state.applied.push((Instant::now(), id, assignee));
                     results.push(
                         json!({"id": id, "action": "update", "success": true, "status": "Updated"}),
                     );
                 }
                 let job_id = format!("job{}", state.jobs.len() + 1);
+                if stalled {
+                    state.stalled.insert(job_id.clone());
+                }
                 state.jobs.insert(job_id.clone(), results);
                 let polls = state.job_polls_before_done;
                 state.pending_polls.insert(job_id.clone(), polls);
@@ -289,6 +311,11 @@ impl Respond for FakeZendesk {
                 count("job");
                 let id = (*id).to_owned();
                 let left = state.pending_polls.get(&id).copied().unwrap_or(0);
+                if state.stalled.contains(&id) {
+                    return ok(
+                        json!({"job_status": {"id": id, "status": "working", "results": null}}),
+                    );
+                }
                 if left > 0 {
                     state.pending_polls.insert(id.clone(), left - 1);
                     return ok(

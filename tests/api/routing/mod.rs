@@ -1,7 +1,8 @@
 //! Ticket routing end to end: the real service and database, a stateful fake Zendesk
 //! (views, tickets, `update_many` jobs, exports, skills), and the routing worker driven
-//! one round at a time on a manual clock.
+//! one round at a time on a manual clock; `crash` runs the real binary and kills it.
 
+mod crash;
 pub mod fake;
 mod reassign;
 mod scenarios;

@@ -201,7 +201,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
 }
 
 /// A new, empty database on the test PostgreSQL server.
-async fn fresh_postgres_database() -> String {
+pub async fn fresh_postgres_database() -> String {
     let server = std::env::var("TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
     let name = format!("slackdesk_test_{}", uuid::Uuid::new_v4().simple());
