@@ -47,5 +47,27 @@ async fn main() -> anyhow::Result<()> {
         calls.exports_per_1000
     );
     println!("\nrun took {:.0} ms wall", calls.run_ms);
+    let w = &calls.watch;
+    println!(
+        "\n## Reassignment watch 16 minutes later: {} watched, {} moved (no reply in 15 min; half answered)\n",
+        w.watched, w.moved
+    );
+    println!("| Zendesk calls per 1,000 watched assignments | count |");
+    println!("|---|---|");
+    println!(
+        "| comment reads (who replied) | {:.0} |",
+        w.comment_reads_per_1000
+    );
+    println!(
+        "| tickets by id (`show_many`) | {:.0} |",
+        w.show_many_per_1000
+    );
+    println!(
+        "| writes (`update_many`: hand back, assign again) | {:.0} |",
+        w.update_many_per_1000
+    );
+    println!("| job status polls | {:.0} |", w.job_polls_per_1000);
+    println!("| all | {:.0} |", w.total_per_1000);
+    println!("\nwatch pass took {:.0} ms wall", w.pass_ms);
     Ok(())
 }

@@ -1302,6 +1302,13 @@ fn markdown(
             )
         },
     );
+    row(
+        "reassignment watch, Zendesk calls per 1,000 watched assignments (half moved): comment reads / all",
+        &|r| {
+            let w = &r.routing.calls.watch;
+            format!("{:.0} / {:.0}", w.comment_reads_per_1000, w.total_per_1000)
+        },
+    );
     row("peak RSS after this database (MiB)", &|r| {
         r.peak_rss_mib_so_far
             .map_or("?".into(), |m| format!("{m:.0}"))

@@ -32,8 +32,10 @@ use crate::zendesk::{JobState, TicketState, TicketUpdate, ZendeskAuth};
 pub const REACH_MS: i64 = 7 * 86_400_000;
 /// How often a queue's watch runs.
 pub const WATCH_EVERY_MS: i64 = 60_000;
-/// Due tickets looked at per pass: one `show_many` and one `update_many` at most.
+/// Due tickets looked at per batch: one `show_many` and one `update_many` at most.
 const PER_PASS: usize = write::BATCH;
+/// Batches per pass (a pass that finds more due tickets goes on, up to this).
+const BATCHES_PER_PASS: usize = 10;
 /// Watched assignments read per pass.
 const WATCHED_PER_PASS: i64 = 10_000;
 
@@ -65,7 +67,17 @@ pub struct WatchReport {
     pub answered: usize,
     pub kept: usize,
     pub ended: usize,
-    pub zendesk_calls: usize,
+}
+
+impl WatchReport {
+    fn add(&mut self, other: &WatchReport) {
+        self.looked_at += other.looked_at;
+        self.handed_back += other.handed_back;
+        self.reassigned += other.reassigned;
+        self.answered += other.answered;
+        self.kept += other.kept;
+        self.ended += other.ended;
+    }
 }
 
 /// Runs every due queue's watch once (each under its lease); failures are logged per
@@ -141,14 +153,42 @@ async fn watch_queue(
         return Ok(report);
     }
     let auth = state.connections.open(&queue.subdomain).await?;
-    let verdicts = assess(state, queue, &auth, Commit::Yes, &mut report).await?;
-    let released = hand_back(state, queue, &auth, &verdicts, &mut report).await?;
+    for _ in 0..BATCHES_PER_PASS {
+        let batch = watch_batch(state, queue, &auth, owner).await?;
+        let more = batch.looked_at == PER_PASS;
+        report.add(&batch);
+        if !more {
+            break;
+        }
+    }
+    if report.handed_back > 0 {
+        tracing::info!(
+            subdomain = %queue.subdomain,
+            queue_id = queue.id,
+            looked_at = report.looked_at,
+            handed_back = report.handed_back,
+            reassigned = report.reassigned,
+            "routing watch handed tickets back"
+        );
+    }
+    Ok(report)
+}
+
+/// Up to [`PER_PASS`] due tickets: settled, handed back, and routed again at once.
+async fn watch_batch(
+    state: &AppState,
+    queue: &Queue,
+    auth: &ZendeskAuth,
+    owner: &str,
+) -> Result<WatchReport, RunError> {
+    let mut report = WatchReport::default();
+    let verdicts = assess(state, queue, auth, Commit::Yes, &mut report).await?;
+    let released = hand_back(state, queue, auth, &verdicts, &mut report).await?;
     if released.is_empty() {
         return Ok(report);
     }
     let run = run::run_queue(state, queue, Some(&released), owner).await?;
     report.reassigned = run.write.assigned;
-    report.zendesk_calls += run.write.write_calls + run.write.read_calls + 1;
     if queue.settings.kind == QueueKind::Trigger {
         // A trigger queue has no scheduled run to pick the rest up: they wait as calls.
         let done: HashSet<i64> = run.done_tickets.iter().copied().collect();
@@ -165,14 +205,6 @@ async fn watch_queue(
             .await?;
         }
     }
-    tracing::info!(
-        subdomain = %queue.subdomain,
-        queue_id = queue.id,
-        looked_at = report.looked_at,
-        handed_back = report.handed_back,
-        reassigned = report.reassigned,
-        "routing watch handed tickets back"
-    );
     Ok(report)
 }
 
@@ -238,7 +270,6 @@ async fn assess(
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = due.iter().map(|(w, _)| w.ticket_id).collect();
-    report.zendesk_calls += 1;
     let fresh: HashMap<i64, TicketState> =
         patiently(|| state.zendesk.tickets_by_id(subdomain, auth, &ids))
             .await?
@@ -269,7 +300,6 @@ async fn assess(
                 settled(&watched, Watch::Ended, &format!("now {}", t.status))
             }
             (Due::Rule(why), Some(t)) => {
-                report.zendesk_calls += 1;
                 let replier = agent_reply(state, subdomain, auth, &watched, t, &agent_ids).await?;
                 let moved = times.get(&watched.ticket_id).map_or(0, |h| h.times);
                 match replier {
@@ -448,12 +478,10 @@ async fn hand_back(
             updated_stamp: (*stamp).clone(),
         })
         .collect();
-    report.zendesk_calls += 1;
     // An error here leaves them "releasing": the next pass reads them and settles.
     let job = patiently(|| state.zendesk.update_many(subdomain, auth, &updates)).await?;
     let mut follow_report = write::WriteReport::default();
     let job = write::follow(state, auth, subdomain, job, &mut follow_report).await;
-    report.zendesk_calls += follow_report.read_calls;
     let Some(job) = job.filter(|j| !matches!(j.state, JobState::Queued | JobState::Working)) else {
         return Ok(Vec::new());
     };
