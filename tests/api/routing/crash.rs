@@ -200,6 +200,7 @@ impl Setup {
             audit_field_id: None,
             audit_field_value: None,
             enabled: true,
+            reassign: Default::default(),
         }
         .validate()
         .unwrap();
