@@ -3,6 +3,7 @@
 //! one round at a time on a manual clock.
 
 pub mod fake;
+mod next_ticket;
 mod scenarios;
 
 use serde_json::{Value, json};
