@@ -449,6 +449,8 @@ async fn a_pull_left_pending_is_settled_by_a_run_only_after_its_claim(backend: B
     .unwrap();
     assert_eq!(logged.len(), 1);
 
+    // A run starts a second later, while the pull would still be writing.
+    desk.app.state.clock.advance(1_000);
     desk.round().await;
     assert_eq!(
         desk.zendesk.ticket(1).assignee_id,
@@ -477,9 +479,17 @@ async fn a_pull_left_pending_is_settled_by_a_run_only_after_its_claim(backend: B
 /// waiting ticket, round after round: each ticket goes to exactly one of them, once.
 async fn two_agents_pressing_at_once_on_two_replicas_never_share_a_ticket(backend: Backend) {
     let desk = desk(backend, &[online(ANN), online(BOB)]).await;
-    desk.queue(Model::LeastActive, |_| {}).await;
+    // A skills queue reads each new ticket's skills between leaving out claimed tickets
+    // and claiming; slowed down, both pulls are past that check before either claims,
+    // and past claiming before either writes: only the claim keeps them apart.
+    desk.queue(Model::Skills, |_| {}).await;
     let (replica, _) = desk.app.spawn_replica().await;
     read_counts(&desk).await;
+    {
+        let mut fake = desk.zendesk.state();
+        fake.ticket_skills_delay = Some(std::time::Duration::from_millis(300));
+        fake.show_many_delay = Some(std::time::Duration::from_millis(300));
+    }
     let ann = app_for(&desk, ANN).await;
     let mut bob = app_for(&desk, BOB).await;
     bob.address = replica;
