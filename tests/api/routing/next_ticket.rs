@@ -177,6 +177,30 @@ async fn an_agent_gets_the_most_urgent_ticket_of_their_groups(backend: Backend) 
         (PULL_MODEL, "assigned")
     );
     assert_eq!(log[0].reason, reason, "the log says why, as the app did");
+    let key = slackdesk::statuses::keys::create(
+        &desk.app.state.db,
+        &acme(),
+        ZendeskUserId::new(ANN).unwrap(),
+        desk.now(),
+    )
+    .await
+    .unwrap()
+    .key;
+    let page: Value = reqwest::Client::new()
+        .get(desk.app.url("/zendesk/routing/api/assignments"))
+        .header("X-API-Key", key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entry = &page["assignments"][0];
+    assert_eq!(
+        (&entry["model"], &entry["queue_id"], &entry["reason"]),
+        (&json!(PULL_MODEL), &json!(queue), &json!(reason)),
+        "the JSON API's log shows the pull: {page}"
+    );
 
     let (status, body) = ann.press(&desk).await;
     assert_eq!(status, 200, "{body}");
