@@ -1,5 +1,5 @@
-// slackdesk's Zendesk app: the agent's status in the top bar, and the admin pages from the
-// nav bar. Plain JS, no build step. slackdesk serves this page itself: Zendesk opened it
+// slackdesk's Zendesk app: the agent's status and "Next ticket" in the top bar, and the
+// admin pages from the nav bar. Plain JS, no build step. slackdesk serves this page itself: Zendesk opened it
 // with a signed ZAF JWT, and slackdesk put the agent session it made for the verified
 // agent into <body data-session>.
 //
@@ -123,6 +123,9 @@
     say('');
     show('authorize-view', false);
     show('status-view', true);
+    if (previous !== null && previous !== view.status) {
+      show('next-result', false); // an answer given for the old status
+    }
     if (noticeIfChanged && previous !== null && previous !== view.status) {
       notice('Your status was changed to ' + (view.status || 'not set') + '.');
     }
@@ -151,6 +154,38 @@
         refresh();
         notice('Your status was not changed: ' + (messageOf(error) || 'slackdesk did not answer') + '.');
       });
+  }
+
+  // "Next ticket": slackdesk assigns the agent their most urgent ticket, then Zendesk
+  // opens it (`routeTo`, available in every app location). A refusal says why in words.
+  function nextTicket() {
+    var button = byId('next-ticket');
+    var line = byId('next-result');
+    button.disabled = true;
+    line.hidden = false;
+    line.removeAttribute('data-ticket-id');
+    line.textContent = 'Finding your next ticket…';
+    return api('POST', '/app/v1/next_ticket', {})
+      .then(function (pulled) {
+        var id = String(pulled.ticket_id);
+        line.setAttribute('data-ticket-id', id);
+        line.textContent = 'Ticket #' + id + ' is yours.';
+        return Promise.resolve(client.invoke('routeTo', 'ticket', pulled.ticket_id)).catch(function () {
+          line.textContent = 'Ticket #' + id + ' is yours; Zendesk did not open it, find it in your views.';
+        });
+      })
+      .catch(function (error) {
+        var status = statusOf(error);
+        if (status === 401 || status === 403) {
+          line.hidden = true;
+          failed(error);
+          return;
+        }
+        var why = messageOf(error) ||
+          (status === 429 ? 'too many presses; wait a moment' : 'slackdesk did not answer');
+        line.textContent = 'No ticket for you now: ' + why + '.';
+      })
+      .then(function () { button.disabled = false; });
   }
 
   function openTab(path) {
@@ -226,10 +261,11 @@
   }
 
   function startTopBar() {
-    Promise.resolve(client.invoke('resize', { width: '320px', height: '240px' })).catch(ignore);
+    Promise.resolve(client.invoke('resize', { width: '320px', height: '300px' })).catch(ignore);
     Array.prototype.forEach.call(document.querySelectorAll('[data-status]'), function (button) {
       button.addEventListener('click', function () { setStatus(button.getAttribute('data-status')); });
     });
+    byId('next-ticket').addEventListener('click', nextTicket);
     client.on(STATUS_EVENT, function (body) {
       if (!body || String(body.user_id) !== String(ctx.userId)) {
         return;

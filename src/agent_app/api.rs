@@ -46,13 +46,13 @@ const CHOICES: [&str; 3] = ["online", "away", "offline"];
 
 #[derive(Deserialize)]
 pub(super) struct AgentBody {
-    user_id: Option<i64>,
+    pub(super) user_id: Option<i64>,
     status: Option<String>,
 }
 
 /// The account and the verified agent of a request. A `user_id` the app sent must be
 /// well formed and be the agent's own.
-async fn identify(
+pub(super) async fn identify(
     state: &AppState,
     req: &HttpRequest,
     claimed: Option<i64>,
@@ -78,7 +78,7 @@ async fn identify(
 
 /// The agent may use the app: an active agent of the account whom the settings allow
 /// (admins always may).
-async fn check_agent(
+pub(super) async fn check_agent(
     state: &AppState,
     caller: &AppCaller,
     user_id: ZendeskUserId,

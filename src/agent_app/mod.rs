@@ -1,8 +1,8 @@
 //! The agents' Zendesk app, server side: the app's pages (server-side locations Zendesk
 //! opens with a signed ZAF JWT, which names the agent), the account token and the agent
-//! session, the API the app reaches through Zendesk's proxy (`/app/v1/…`), authorizing the
-//! app and signing admins in through Zendesk OAuth (`/zendesk/app/…`), and the app's own
-//! settings page.
+//! session, the API the app reaches through Zendesk's proxy (`/app/v1/…`, including the
+//! agent's "Next ticket"), authorizing the app and signing admins in through Zendesk
+//! OAuth (`/zendesk/app/…`), and the app's own settings page.
 //!
 //! ```text
 //!  Zendesk ──POST token=<ZAF JWT, RS256>──▶ /zendesk/app/location/{top_bar,nav_bar}
@@ -20,6 +20,7 @@
 mod api;
 pub mod installation;
 pub mod location;
+mod next_ticket;
 pub mod session;
 mod settings;
 mod sign_in;
@@ -38,6 +39,7 @@ pub mod paths {
     pub const ME: &str = "/app/v1/me";
     pub const STATUS: &str = "/app/v1/status";
     pub const HEARTBEAT: &str = "/app/v1/heartbeat";
+    pub const NEXT_TICKET: &str = "/app/v1/next_ticket";
     pub const AUTHORIZE: &str = "/zendesk/app/authorize";
     pub const OPEN: &str = "/zendesk/app/open";
     pub const SETTINGS: &str = super::settings::PATH;
@@ -52,6 +54,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             paths::HEARTBEAT,
             "POST",
             web::post().to(api::heartbeat),
+        ))
+        .service(only(
+            paths::NEXT_TICKET,
+            "POST",
+            web::post().to(next_ticket::next_ticket),
         ))
         .service(only(
             "/zendesk/app/location/{name}",

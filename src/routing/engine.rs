@@ -424,6 +424,54 @@ fn pointer_label(pointer: i64, chosen: i64) -> String {
     }
 }
 
+/// How a ticket's skills counted for an agent who may take it (see [`eligible_alone`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkillsCheck {
+    /// Not a skills queue, or the ticket requires none.
+    None,
+    /// The agent holds every skill the ticket requires.
+    Held,
+    /// The skills timeout passed: anyone otherwise eligible may take it.
+    TimedOut,
+}
+
+/// Whether one agent may take one ticket by the static rules [`decide`] applies (online,
+/// in schedule, in the ticket's group, holding its skills until the skills timeout);
+/// limits are not checked. For an agent pulling their next ticket.
+pub fn eligible_alone(
+    plan: &Plan,
+    ticket: &Waiting,
+    agent: &Agent,
+    now: i64,
+) -> Option<SkillsCheck> {
+    if !agent.online || agent.in_schedule == Some(false) {
+        return None;
+    }
+    let timed_out = plan
+        .skills_timeout_ms
+        .is_some_and(|limit| now - ticket.created_at >= limit);
+    let skills_apply = plan.model == Model::Skills && !timed_out;
+    let shape = Shape {
+        group_id: ticket.group_id,
+        skills: if skills_apply {
+            ticket.skills.clone()
+        } else {
+            Vec::new()
+        },
+        // An agent choosing a ticket may take one that was handed back from them.
+        avoid: Vec::new(),
+    };
+    if fitting(&shape, &[0], std::slice::from_ref(agent)).is_empty() {
+        return None;
+    }
+    Some(match plan.model {
+        Model::Skills if ticket.skills.is_empty() => SkillsCheck::None,
+        Model::Skills if skills_apply => SkillsCheck::Held,
+        Model::Skills => SkillsCheck::TimedOut,
+        _ => SkillsCheck::None,
+    })
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

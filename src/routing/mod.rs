@@ -1,6 +1,7 @@
 //! Ticket routing (SPEC 5): queues over Zendesk views that hand unassigned tickets to
 //! eligible agents by round robin, least active or skills, the same-agent rule for a
-//! requester's new ticket, and the write-back to Zendesk with an audit trail.
+//! requester's new ticket, an agent pulling their next ticket, and the write-back to
+//! Zendesk with an audit trail.
 //!
 //! ```text
 //!  scheduled worker ─┐                     ┌─ engine (pure decision + reasons)
@@ -9,6 +10,8 @@
 //!  sync worker: incremental tickets (inbox counts) and skills
 //!  watch (reassign): tickets a queue assigned that nobody answered, or whose agent
 //!  left, go back to routing
+//!  agents' app "next ticket" ─▶ next_ticket: one agent pulls one ticket (claims, log
+//!                               and write as above; no queue lease)
 //! ```
 //!
 //! Everything routing stores is ids, counts, settings and reasons in words.
@@ -16,6 +19,7 @@
 pub mod admin;
 pub mod api;
 pub mod engine;
+pub mod next_ticket;
 pub mod reassign;
 pub mod report;
 pub mod run;

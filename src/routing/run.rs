@@ -181,7 +181,7 @@ fn local_midnight(time_zone: Option<&str>, now: i64) -> i64 {
 
 /// Turns Zendesk tickets into the engine's waiting list, reading the required skills
 /// of those never seen before when the queue routes by skills.
-async fn waiting_list(
+pub(crate) async fn waiting_list(
     state: &AppState,
     subdomain: &Subdomain,
     auth: &ZendeskAuth,
@@ -229,7 +229,7 @@ async fn waiting_list(
     Ok(waiting)
 }
 
-fn plan_for(queue: &Queue) -> Plan {
+pub(crate) fn plan_for(queue: &Queue) -> Plan {
     Plan {
         model: queue.settings.model,
         batch_size: queue.settings.batch_size,

@@ -1030,7 +1030,8 @@ pub struct Assignment {
     pub watch_detail: Option<String>,
 }
 
-/// Who claims: a queue run holding its lease, or the same-agent rule.
+/// Who claims: a queue run holding its lease, the same-agent rule, or an agent pulling
+/// their next ticket from a queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Claimer<'a> {
     Queue {
@@ -1039,7 +1040,16 @@ pub enum Claimer<'a> {
         lease_ms: i64,
     },
     SameAgent,
+    /// "Next ticket" in the agents' app: logged under the queue (model [`PULL_MODEL`]),
+    /// without its lease (a pull never waits for a run); the claims alone keep it from
+    /// taking a ticket a run or another pull holds.
+    Pull {
+        queue_id: i64,
+    },
 }
+
+/// The model logged for a ticket an agent pulled ("next ticket").
+pub const PULL_MODEL: &str = "next_ticket";
 
 /// In one transaction: renews the queue's lease (and gives up, `None`, if the run no
 /// longer holds it), claims each ticket not claimed by another live run, and logs the
@@ -1075,6 +1085,7 @@ pub async fn claim_and_log(
             Some(id)
         }
         Claimer::SameAgent => None,
+        Claimer::Pull { queue_id } => Some(queue_id),
     };
     let mut sorted: Vec<&NewAssignment> = decisions.iter().collect();
     sorted.sort_by_key(|d| d.ticket_id);
@@ -1282,7 +1293,9 @@ pub async fn pending_for(
         "SELECT {ASSIGNMENT_COLUMNS} FROM routing_assignments WHERE subdomain = $1 \
          AND state = 'pending' AND decided_at < $2 AND {} ORDER BY id LIMIT 1000",
         if queue_id.is_some() {
-            "queue_id = $3"
+            // A pull is decided outside the queue's lease: a run settles it only once its
+            // claim has run out, never while the pull may still be writing it.
+            "queue_id = $3 AND (model <> $4 OR decided_at < $5)"
         } else {
             "queue_id IS NULL"
         }
@@ -1291,7 +1304,10 @@ pub async fn pending_for(
         .bind(subdomain.as_str())
         .bind(decided_before);
     if let Some(queue) = queue_id {
-        query = query.bind(queue);
+        query = query
+            .bind(queue)
+            .bind(PULL_MODEL)
+            .bind(decided_before - crate::routing::run::CLAIM_MS);
     }
     let rows = query.fetch_all(db.pool()).await?;
     rows.iter().map(assignment_from).collect()

@@ -1230,6 +1230,8 @@ mod browser {
     use std::sync::{Arc, Mutex};
 
     use serde_json::{Value, json};
+    use slackdesk::routing::settings::{Model, QueueKind, QueueSettings};
+    use slackdesk::storage::routing as routing_store;
     use slackdesk::storage::{app_settings, statuses};
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, Request, Respond, ResponseTemplate};
@@ -1237,6 +1239,7 @@ mod browser {
     use super::{
         ADMIN, AGENT, INSTALLATION, ZAF_PRIVATE_KEY, acme, last_active, new_key, ready_with,
     };
+    use crate::routing::fake::{FakeZendesk, Ticket};
     use crate::support::{Backend, PUBLIC_URL};
 
     struct ApproveAtOnce {
@@ -1315,6 +1318,7 @@ mod browser {
             .mount(&app.zendesk)
             .await;
         let key = new_key(&app, "acme").await;
+        let routing = waiting_ticket_for_next(&app).await;
 
         let key_file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(key_file.path(), ZAF_PRIVATE_KEY).unwrap();
@@ -1342,6 +1346,28 @@ mod browser {
         assert_eq!(
             texts["notice_after_heartbeat"],
             "Your status was changed to online."
+        );
+        assert_eq!(
+            texts["next_while_away"],
+            "No ticket for you now: you are away; set yourself online to take a ticket."
+        );
+        assert_eq!(texts["next_ticket"], "Ticket #31 is yours.");
+        assert_eq!(texts["next_ticket_id"], "31");
+        assert_eq!(texts["next_button_enabled"], true);
+        assert_eq!(
+            routing.ticket(31).assignee_id,
+            Some(AGENT),
+            "assigned in Zendesk"
+        );
+        assert!(
+            result["calls"]["agent_top"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["kind"] == "invoke"
+                    && c["detail"]["name"] == "routeTo"
+                    && c["detail"]["args"] == json!(["ticket", 31])),
+            "Zendesk was asked to open the ticket"
         );
         assert_eq!(texts["board_title"], "Status board: acme");
         assert!(
@@ -1468,6 +1494,41 @@ mod browser {
         );
         let access = app_settings::find(&app.state.db, &acme()).await.unwrap();
         assert!(access.roles.contains(&"agent".to_owned()));
+    }
+
+    /// A routing queue over the stateful fake Zendesk with one waiting ticket in the
+    /// agent's group (77), and the open tickets read, for "Next ticket".
+    async fn waiting_ticket_for_next(app: &crate::support::TestApp) -> FakeZendesk {
+        let fake = FakeZendesk::mount(&app.zendesk, "acme").await;
+        let now = app.state.clock.now_ms();
+        let mut waiting = Ticket::new(31, now - 60_000);
+        waiting.group_id = Some(77);
+        fake.add(waiting);
+        let queue = QueueSettings {
+            name: "Next ticket queue".into(),
+            position: 0,
+            view_id: 1,
+            kind: QueueKind::Scheduled,
+            model: Model::LeastActive,
+            interval_secs: 60,
+            batch_size: 5,
+            use_sla: false,
+            skills_timeout_minutes: None,
+            audit_tag: None,
+            audit_field_id: None,
+            audit_field_value: None,
+            enabled: true,
+            reassign: Default::default(),
+        }
+        .validate()
+        .unwrap();
+        routing_store::create_queue(&app.state.db, &acme(), &queue, now)
+            .await
+            .unwrap();
+        slackdesk::routing::sync::sync_account(&app.state, &acme(), "browser-test")
+            .await
+            .unwrap();
+        fake
     }
 
     async fn run_harness(

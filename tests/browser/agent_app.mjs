@@ -10,9 +10,10 @@
 // the request to slackdesk.
 //
 // Steps: an admin opens the top bar and authorizes (a new tab runs the OAuth round trip);
-// an agent changes their status; a change made through the status API arrives as a
-// notification; an admin opens the status board, routing and the app settings from the
-// nav bar and saves the settings.
+// an agent changes their status and presses "Next ticket" while away (told why); a change
+// made through the status API arrives as a notification; back online, the agent presses
+// "Next ticket" and Zendesk is asked to open the ticket; an admin opens the status board,
+// routing and the app settings from the nav bar and saves the settings.
 //
 // Usage:
 //   node agent_app.mjs --service-url <slackdesk> --zendesk-base <fake Zendesk account URL>
@@ -213,6 +214,24 @@ async function main() {
     }
   };
 
+  // Presses "Next ticket" and returns the answer the page shows. This script clicks
+  // faster than a person: an answer "too many requests" (the app's per-agent rate) is
+  // pressed again until the deadline.
+  const pressNext = async (page) => {
+    const deadline = Date.now() + opts.timeoutMs;
+    for (;;) {
+      await page.click('#next-ticket');
+      await page.waitForFunction(() => {
+        const line = document.getElementById('next-result');
+        return !document.getElementById('next-ticket').disabled && !line.hidden && !line.textContent.startsWith('Finding');
+      }, null, { timeout: opts.timeoutMs });
+      const text = await textOf(page, '#next-result');
+      if (!text.includes('too many requests')) return text;
+      if (Date.now() > deadline) throw new Error('"Next ticket" stayed over the rate limit');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+
   try {
     await mkdir(opts.screenshotDir, { recursive: true });
     userDataDir = await mkdtemp(path.join(tmpdir(), 'slackdesk-app-chromium-'));
@@ -249,6 +268,9 @@ async function main() {
     texts.away_pressed = await agentTop.getAttribute('[data-status="away"]', 'aria-pressed');
     await shoot(agentTop, '04-agent-away.png');
 
+    // 2b. Away, "Next ticket" gives nothing and says why.
+    texts.next_while_away = await pressNext(agentTop);
+
     // 3. A script sets the agent offline through the status API with notify_app; Zendesk
     //    then delivers the app notification, which the stand-in fires.
     const changed = await fetch(`${opts.serviceUrl}/zendesk/user_statuses/create_many`, {
@@ -279,6 +301,12 @@ async function main() {
     await agentTop.waitForFunction(() => document.getElementById('current-status').textContent === 'online', null, { timeout: opts.timeoutMs });
     texts.notice_after_heartbeat = await textOf(agentTop, '#notice');
     await shoot(agentTop, '05b-change-seen-at-heartbeat.png');
+
+    // 3c. Online again: "Next ticket" assigns one and asks Zendesk to open it.
+    texts.next_ticket = await pressNext(agentTop);
+    texts.next_ticket_id = await agentTop.getAttribute('#next-result', 'data-ticket-id');
+    texts.next_button_enabled = await agentTop.isEnabled('#next-ticket');
+    await shoot(agentTop, '05c-next-ticket.png');
 
     // 4. An admin opens the admin pages from the nav bar.
     const nav = await openApp('admin nav_bar', 'nav_bar', admin);

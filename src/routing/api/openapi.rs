@@ -343,8 +343,9 @@ pub fn openapi_schemas() -> Value {
             "properties": {
                 "id": id, "ticket_id": id, "agent_id": id,
                 "queue_id": {"type": "integer", "format": "int64", "nullable": true,
-                             "description": "null: assigned by the same-agent rule"},
-                "model": {"type": "string"},
+                             "description": "The queue the ticket came from; null: assigned by the same-agent rule"},
+                "model": {"type": "string",
+                          "description": "How it was decided: round_robin, least_active or skills (a queue's run), same_agent (the same-agent rule), next_ticket (the agent pulled it with \"Next ticket\" in the agents' app, from queue_id); reason says why in words"},
                 "reason": {"type": "string"},
                 "state": {"type": "string", "enum": ["pending", "assigned", "skipped", "failed"]},
                 "detail": {"type": "string", "nullable": true},

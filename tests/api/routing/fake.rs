@@ -100,6 +100,12 @@ pub struct State {
     pub view_lags: Vec<i64>,
     /// Entries the next incremental skills export returns (Zendesk's instance values).
     pub skill_changes: Vec<Value>,
+    /// Answer `show_many` (the fresh read just before a write) this much later, so that
+    /// writers racing each other are all between claiming and writing at once.
+    pub show_many_delay: Option<std::time::Duration>,
+    /// Answer a ticket's skills this much later: a skills queue reads them after leaving
+    /// out claimed tickets and before claiming, so racing deciders are all in between.
+    pub ticket_skills_delay: Option<std::time::Duration>,
     pending_polls: HashMap<String, usize>,
     /// Stall this many `update_many` jobs: of each, only the first `stall_applies`
     /// tickets are applied, and its status stays "working" for good (the process that
@@ -221,7 +227,11 @@ impl Respond for FakeZendesk {
                     .filter_map(|id| state.tickets.get(id))
                     .map(Ticket::json)
                     .collect();
-                ok(json!({"tickets": tickets}))
+                let answer = ok(json!({"tickets": tickets}));
+                match state.show_many_delay {
+                    Some(delay) => answer.set_delay(delay),
+                    None => answer,
+                }
             }
             ("PUT", ["tickets", "update_many"]) => {
                 count("update_many");
@@ -387,7 +397,11 @@ impl Respond for FakeZendesk {
                     .into_iter()
                     .map(|v| json!({"id": v, "name": "Language", "attribute_id": "a1"}))
                     .collect();
-                ok(json!({"attribute_values": values}))
+                let answer = ok(json!({"attribute_values": values}));
+                match state.ticket_skills_delay {
+                    Some(delay) => answer.set_delay(delay),
+                    None => answer,
+                }
             }
             ("GET", ["tickets", id, "comments"]) => {
                 count("comments");
