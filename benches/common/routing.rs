@@ -123,6 +123,8 @@ fn tickets(rng: &mut impl rand::Rng) -> Vec<Waiting> {
                 sla_breach_at: None,
                 avoid: Vec::new(),
                 handed_back: None,
+                requester_id: None,
+                organization_id: None,
             }
         })
         .collect();
@@ -144,6 +146,8 @@ pub fn engine_figures() -> Vec<EngineFigures> {
                 use_sla: false,
                 skills_timeout_ms: None,
                 pointers: Default::default(),
+                split: Default::default(),
+                dedicated: Default::default(),
             };
             let mut times = Vec::new();
             let mut assigned = 0;
@@ -251,6 +255,7 @@ pub async fn call_figures(database_url: &str) -> anyhow::Result<CallFigures> {
             unanswered_minutes: Some(15),
             ..Default::default()
         },
+        split: Vec::new(),
     };
     store::create_queue(&state.db, &acme, &queue, 0).await?;
     let start = Instant::now();

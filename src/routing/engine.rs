@@ -39,6 +39,8 @@ pub struct Waiting {
     pub avoid: Vec<i64>,
     /// Why it is back in routing (the reassignment rule that handed it back), if it is.
     pub handed_back: Option<String>,
+    pub requester_id: Option<i64>,
+    pub organization_id: Option<i64>,
 }
 
 /// An agent of the account, with what routing knows of them right now.
@@ -114,14 +116,173 @@ pub struct Plan {
     pub skills_timeout_ms: Option<i64>,
     /// Round robin: who got each pool's previous ticket.
     pub pointers: Pointers,
+    /// The queue's split between groups (empty: none).
+    pub split: Split,
+    /// The account's dedicated agents.
+    pub dedicated: Dedicated,
+}
+
+/// A queue's split of its tickets between groups by weight, with how many tickets each
+/// group got so far, so the ratio holds over time. Applies to tickets without a group
+/// or already in one of the split's groups.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Split {
+    /// (group id, weight), in the admin's order.
+    pub weights: Vec<(i64, i64)>,
+    /// Tickets each group got under the split so far.
+    pub counts: BTreeMap<i64, i64>,
+}
+
+impl Split {
+    pub fn is_on(&self) -> bool {
+        !self.weights.is_empty()
+    }
+
+    fn applies_to(&self, group: Option<i64>) -> bool {
+        self.is_on() && group.is_none_or(|g| self.weights.iter().any(|(id, _)| *id == g))
+    }
+
+    /// The groups, the one furthest behind its share first (ties: the admin's order).
+    /// Behind = weight × (total + 1) − count × total weight, in integers.
+    fn order(&self, counts: &BTreeMap<i64, i64>) -> Vec<i64> {
+        let total: i64 = self
+            .weights
+            .iter()
+            .map(|(g, _)| counts.get(g).copied().unwrap_or(0))
+            .sum();
+        let weight_sum: i64 = self.weights.iter().map(|(_, w)| *w).sum();
+        let mut order: Vec<(i64, usize, i64)> = self
+            .weights
+            .iter()
+            .enumerate()
+            .map(|(at, (g, w))| {
+                let got = counts.get(g).copied().unwrap_or(0);
+                (w * (total + 1) - got * weight_sum, at, *g)
+            })
+            .collect();
+        order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        order.into_iter().map(|(_, _, g)| g).collect()
+    }
+
+    /// The words for the log: the ratio and where the chosen group stands.
+    fn note(&self, group: i64, counts: &BTreeMap<i64, i64>) -> String {
+        let ratio = self
+            .weights
+            .iter()
+            .map(|(_, w)| w.to_string())
+            .collect::<Vec<_>>()
+            .join("/");
+        let total: i64 = self
+            .weights
+            .iter()
+            .map(|(g, _)| counts.get(g).copied().unwrap_or(0))
+            .sum();
+        let got = counts.get(&group).copied().unwrap_or(0);
+        format!("split {ratio}: group {group}'s turn ({got} of {total} so far)")
+    }
+
+    /// Reads the stored counts `"group:count,..."`; bad parts are dropped.
+    pub fn parse_counts(stored: &str) -> BTreeMap<i64, i64> {
+        stored
+            .split(',')
+            .filter_map(|pair| {
+                let (g, n) = pair.split_once(':')?;
+                Some((g.parse().ok()?, n.parse().ok()?))
+            })
+            .collect()
+    }
+
+    pub fn counts_to_stored(counts: &BTreeMap<i64, i64>) -> String {
+        counts
+            .iter()
+            .map(|(g, n)| format!("{g}:{n}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// Who a dedicated agent is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DedicatedTo {
+    Organization,
+    Requester,
+}
+
+impl DedicatedTo {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Organization => "organization",
+            Self::Requester => "requester",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "organization" => Some(Self::Organization),
+            "requester" => Some(Self::Requester),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for DedicatedTo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One dedication: the organization's or requester's agent, and who takes over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dedication {
+    pub kind: DedicatedTo,
+    pub key: i64,
+    pub agent: i64,
+    pub fallback: Option<i64>,
+}
+
+/// The account's dedicated agents, by requester and by organization.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dedicated {
+    pub by_requester: HashMap<i64, Dedication>,
+    pub by_organization: HashMap<i64, Dedication>,
+}
+
+impl Dedicated {
+    pub fn from_list(list: impl IntoIterator<Item = Dedication>) -> Self {
+        let mut dedicated = Self::default();
+        for d in list {
+            match d.kind {
+                DedicatedTo::Requester => dedicated.by_requester.insert(d.key, d),
+                DedicatedTo::Organization => dedicated.by_organization.insert(d.key, d),
+            };
+        }
+        dedicated
+    }
+
+    /// The requester's dedication, else the organization's.
+    fn for_ticket(&self, ticket: &Waiting) -> Option<Dedication> {
+        ticket
+            .requester_id
+            .and_then(|r| self.by_requester.get(&r))
+            .or_else(|| {
+                ticket
+                    .organization_id
+                    .and_then(|o| self.by_organization.get(&o))
+            })
+            .copied()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     pub ticket_id: i64,
     pub agent_id: i64,
-    /// The round-robin pool the ticket was in (its group).
+    /// The round-robin pool the ticket was in (its group, or the split's).
     pub pool: Option<i64>,
+    /// The group the split counted it for, when the queue splits between groups.
+    pub split_group: Option<i64>,
+    /// The group to write with the assignee (the split moved it there).
+    pub set_group: Option<i64>,
     pub reason: String,
 }
 
@@ -132,6 +293,8 @@ pub struct Outcome {
     pub waiting: Vec<(i64, String)>,
     /// Round robin: the pointers if every decision is written.
     pub pointers: Pointers,
+    /// The split's counts per group if every decision is written.
+    pub split_counts: BTreeMap<i64, i64>,
 }
 
 /// Orders tickets: next SLA breach first when `use_sla` (tickets without an SLA after),
@@ -179,28 +342,61 @@ pub fn decide(plan: &Plan, tickets: &[Waiting], agents: &[Agent], now: i64) -> O
         .into_iter()
         .filter(|&i| agents[i].online && agents[i].in_schedule != Some(false))
         .collect();
-    let mut loads: Vec<Load> = agents
-        .iter()
-        .map(|a| Load {
-            open: a.open_tickets,
-            today: a.assigned_today,
-            this_run: 0,
-            last_at: a.last_assigned_at,
-        })
-        .collect();
-    let mut shapes: HashMap<Shape, Vec<usize>> = HashMap::new();
-    let mut outcome = Outcome {
-        assigned: Vec::new(),
-        waiting: Vec::new(),
-        pointers: plan.pointers.clone(),
+    let mut run = Run {
+        plan,
+        agents,
+        available,
+        loads: agents
+            .iter()
+            .map(|a| Load {
+                open: a.open_tickets,
+                today: a.assigned_today,
+                this_run: 0,
+                last_at: a.last_assigned_at,
+            })
+            .collect(),
+        shapes: HashMap::new(),
+        outcome: Outcome {
+            assigned: Vec::new(),
+            waiting: Vec::new(),
+            pointers: plan.pointers.clone(),
+            split_counts: plan.split.counts.clone(),
+        },
     };
     for ticket in tickets {
-        let timed_out = plan
-            .skills_timeout_ms
-            .is_some_and(|limit| now - ticket.created_at >= limit);
-        let skills_apply = plan.model == Model::Skills && !timed_out;
+        match run.pick(ticket, now) {
+            Ok(pick) => run.take(ticket, pick, now),
+            Err(why) => run.outcome.waiting.push((ticket.ticket_id, why)),
+        }
+    }
+    run.outcome
+}
+
+/// One decision's working state: the loads and pools as tickets are handed out.
+struct Run<'a> {
+    plan: &'a Plan,
+    agents: &'a [Agent],
+    /// Online and in schedule, by id.
+    available: Vec<usize>,
+    loads: Vec<Load>,
+    shapes: HashMap<Shape, Vec<usize>>,
+    outcome: Outcome,
+}
+
+/// The agent chosen for a ticket, and the words for why.
+struct Pick {
+    chosen: usize,
+    /// The group the ticket is routed in (its own, or the split's).
+    group: Option<i64>,
+    /// The split's group, when the split decided it.
+    split_group: Option<i64>,
+    reason: String,
+}
+
+impl Run<'_> {
+    fn pool(&mut self, ticket: &Waiting, group: Option<i64>, skills_apply: bool) -> Vec<usize> {
         let shape = Shape {
-            group_id: ticket.group_id,
+            group_id: group,
             skills: if skills_apply {
                 ticket.skills.clone()
             } else {
@@ -208,44 +404,176 @@ pub fn decide(plan: &Plan, tickets: &[Waiting], agents: &[Agent], now: i64) -> O
             },
             avoid: ticket.avoid.clone(),
         };
-        let pool = shapes
+        let (available, agents) = (&self.available, self.agents);
+        self.shapes
             .entry(shape)
-            .or_insert_with_key(|shape| statically_eligible(shape, &available, agents));
-        if pool.is_empty() {
-            outcome
-                .waiting
-                .push((ticket.ticket_id, no_agent_reason(ticket, skills_apply)));
-            continue;
+            .or_insert_with_key(|shape| statically_eligible(shape, available, agents))
+            .clone()
+    }
+
+    fn pick(&mut self, ticket: &Waiting, now: i64) -> Result<Pick, String> {
+        let plan = self.plan;
+        let timed_out = plan
+            .skills_timeout_ms
+            .is_some_and(|limit| now - ticket.created_at >= limit);
+        let skills_apply = plan.model == Model::Skills && !timed_out;
+        let skills = (skills_apply, timed_out);
+        let mut passed_over = None;
+        if let Some(dedication) = plan.dedicated.for_ticket(ticket) {
+            let pool = self.pool(ticket, ticket.group_id, skills_apply);
+            match self.dedicated_pick(&dedication, &pool) {
+                Ok((chosen, lead)) => {
+                    let reason = self.explain(ticket, chosen, &pool, skills, Some(lead));
+                    return Ok(Pick {
+                        chosen,
+                        group: ticket.group_id,
+                        split_group: None,
+                        reason,
+                    });
+                }
+                Err(why) => passed_over = Some(why),
+            }
         }
-        let pick = match plan.model {
-            Model::RoundRobin => pick_round_robin(
-                plan,
-                pool,
-                agents,
-                &loads,
-                outcome.pointers.get(ticket.group_id),
-            ),
-            Model::LeastActive | Model::Skills => pick_least_active(plan, pool, agents, &loads),
+        let groups: Vec<Option<i64>> = if plan.split.applies_to(ticket.group_id) {
+            self.outcome
+                .split_counts_order(&plan.split)
+                .into_iter()
+                .map(Some)
+                .collect()
+        } else {
+            vec![ticket.group_id]
         };
-        let Some(chosen) = pick else {
-            outcome.waiting.push((
-                ticket.ticket_id,
-                "every eligible agent is at a limit (inbox, daily or batch)".to_owned(),
+        let mut why_not = None;
+        for group in groups {
+            let pool = self.pool(ticket, group, skills_apply);
+            if pool.is_empty() {
+                why_not.get_or_insert_with(|| no_agent_reason(ticket, group, skills_apply));
+                continue;
+            }
+            let pick = match plan.model {
+                Model::RoundRobin => pick_round_robin(
+                    plan,
+                    &pool,
+                    self.agents,
+                    &self.loads,
+                    self.outcome.pointers.get(group),
+                ),
+                Model::LeastActive | Model::Skills => {
+                    pick_least_active(plan, &pool, self.agents, &self.loads)
+                }
+            };
+            let Some(chosen) = pick else {
+                why_not =
+                    Some("every eligible agent is at a limit (inbox, daily or batch)".to_owned());
+                continue;
+            };
+            let split_group = group.filter(|_| plan.split.applies_to(ticket.group_id));
+            let mut reason = self.explain_in(ticket, chosen, &pool, skills, group);
+            if let Some(g) = split_group {
+                reason = format!(
+                    "{}; {reason}",
+                    plan.split.note(g, &self.outcome.split_counts)
+                );
+            }
+            if let Some(why) = &passed_over {
+                reason = format!("{why}; {reason}");
+            }
+            return Ok(Pick {
+                chosen,
+                group,
+                split_group,
+                reason,
+            });
+        }
+        Err(why_not.unwrap_or_else(|| no_agent_reason(ticket, ticket.group_id, skills_apply)))
+    }
+
+    /// The dedicated agent, else their fallback, if eligible and under their limits;
+    /// otherwise why they were passed over.
+    fn dedicated_pick(
+        &self,
+        dedication: &Dedication,
+        pool: &[usize],
+    ) -> Result<(usize, String), String> {
+        let eligible = |agent: i64| {
+            pool.iter().copied().find(|&i| {
+                self.agents[i].user_id == agent
+                    && under_limits(self.plan, &self.agents[i], &self.loads[i])
+            })
+        };
+        let whose = format!("{} {}", dedication.kind, dedication.key);
+        if let Some(i) = eligible(dedication.agent) {
+            return Ok((i, format!("dedicated agent of {whose}")));
+        }
+        if let Some(i) = dedication.fallback.and_then(eligible) {
+            return Ok((
+                i,
+                format!(
+                    "fallback for {whose}: dedicated agent {} is not eligible",
+                    dedication.agent
+                ),
             ));
-            continue;
-        };
-        let mut reason = explain(
-            plan,
+        }
+        Err(format!(
+            "dedicated agent {} of {whose} is not eligible{}",
+            dedication.agent,
+            if dedication.fallback.is_some() {
+                ", nor the fallback"
+            } else {
+                ""
+            }
+        ))
+    }
+
+    fn explain(
+        &self,
+        ticket: &Waiting,
+        chosen: usize,
+        pool: &[usize],
+        skills: (bool, bool),
+        lead: Option<String>,
+    ) -> String {
+        explain(
+            self.plan,
             ticket,
             chosen,
             pool,
-            agents,
-            &loads,
-            (skills_apply, timed_out),
-            outcome.pointers.get(ticket.group_id),
-        );
+            self.agents,
+            &self.loads,
+            skills,
+            (ticket.group_id, self.outcome.pointers.get(ticket.group_id)),
+            lead,
+        )
+    }
+
+    fn explain_in(
+        &self,
+        ticket: &Waiting,
+        chosen: usize,
+        pool: &[usize],
+        skills: (bool, bool),
+        group: Option<i64>,
+    ) -> String {
+        explain(
+            self.plan,
+            ticket,
+            chosen,
+            pool,
+            self.agents,
+            &self.loads,
+            skills,
+            (group, self.outcome.pointers.get(group)),
+            None,
+        )
+    }
+
+    fn take(&mut self, ticket: &Waiting, pick: Pick, now: i64) {
+        let mut reason = pick.reason;
         if let Some(why) = &ticket.handed_back {
-            let again = ticket.avoid.binary_search(&agents[chosen].user_id).is_ok();
+            let again = ticket
+                .avoid
+                .binary_search(&self.agents[pick.chosen].user_id)
+                .is_ok();
             let back = if again {
                 "; back to an agent it was taken from: nobody else is eligible"
             } else {
@@ -253,23 +581,33 @@ pub fn decide(plan: &Plan, tickets: &[Waiting], agents: &[Agent], now: i64) -> O
             };
             reason = format!("{why}; reassigned{back}; {reason}");
         }
-        let load = &mut loads[chosen];
+        let load = &mut self.loads[pick.chosen];
         load.open += 1;
         load.today += 1;
         load.this_run += 1;
         load.last_at = now;
-        let agent_id = agents[chosen].user_id;
-        if plan.model == Model::RoundRobin {
-            outcome.pointers.set(ticket.group_id, agent_id);
+        let agent_id = self.agents[pick.chosen].user_id;
+        if self.plan.model == Model::RoundRobin {
+            self.outcome.pointers.set(pick.group, agent_id);
         }
-        outcome.assigned.push(Decision {
+        if let Some(group) = pick.split_group {
+            *self.outcome.split_counts.entry(group).or_default() += 1;
+        }
+        self.outcome.assigned.push(Decision {
             ticket_id: ticket.ticket_id,
             agent_id,
-            pool: ticket.group_id,
+            pool: pick.group,
+            split_group: pick.split_group,
+            set_group: pick.split_group.filter(|g| Some(*g) != ticket.group_id),
             reason,
         });
     }
-    outcome
+}
+
+impl Outcome {
+    fn split_counts_order(&self, split: &Split) -> Vec<i64> {
+        split.order(&self.split_counts)
+    }
 }
 
 /// The agents who may take a ticket of this shape; those it was handed back from only
@@ -337,9 +675,9 @@ fn pick_least_active(
         .min_by_key(|&i| (loads[i].open, loads[i].last_at, agents[i].user_id))
 }
 
-fn no_agent_reason(ticket: &Waiting, skills_apply: bool) -> String {
+fn no_agent_reason(ticket: &Waiting, group: Option<i64>, skills_apply: bool) -> String {
     let mut why = String::from("no agent is online and in schedule");
-    if let Some(group) = ticket.group_id {
+    if let Some(group) = group {
         let _ = write!(why, " in group {group}");
     }
     if skills_apply && !ticket.skills.is_empty() {
@@ -358,19 +696,21 @@ fn explain(
     agents: &[Agent],
     loads: &[Load],
     (skills_apply, timed_out): (bool, bool),
-    pointer: i64,
+    (group, pointer): (Option<i64>, i64),
+    lead: Option<String>,
 ) -> String {
     let agent = &agents[chosen];
     let load = &loads[chosen];
-    let mut reason = match plan.model {
-        Model::RoundRobin => {
+    let mut reason = match (lead, plan.model) {
+        (Some(lead), _) => lead,
+        (None, Model::RoundRobin) => {
             format!(
                 "round robin: next in rotation after agent {} among {} eligible",
                 pointer_label(pointer, agents[chosen].user_id),
                 pool.len()
             )
         }
-        Model::LeastActive | Model::Skills => {
+        (None, Model::LeastActive | Model::Skills) => {
             let mut others: Vec<i64> = pool
                 .iter()
                 .filter(|&&i| i != chosen && under_limits(plan, &agents[i], &loads[i]))
@@ -399,7 +739,7 @@ fn explain(
     if agent.in_schedule == Some(true) {
         reason.push_str("; in schedule");
     }
-    if let Some(group) = ticket.group_id {
+    if let Some(group) = group {
         let _ = write!(reason, "; member of group {group}");
     }
     if skills_apply && !ticket.skills.is_empty() {
@@ -502,6 +842,8 @@ mod tests {
             sla_breach_at: None,
             avoid: vec![],
             handed_back: None,
+            requester_id: None,
+            organization_id: None,
         }
     }
 
@@ -512,6 +854,8 @@ mod tests {
             use_sla: false,
             skills_timeout_ms: None,
             pointers: Pointers::default(),
+            split: Split::default(),
+            dedicated: Dedicated::default(),
         }
     }
 
@@ -665,6 +1009,102 @@ mod tests {
         let alone = decide(&plan(Model::LeastActive), &[t], &[agent(10)], 0);
         assert_eq!(winners(&alone), vec![(1, 10)]);
         assert!(alone.assigned[0].reason.contains("nobody else is eligible"));
+    }
+
+    #[test]
+    fn a_split_keeps_its_ratio_over_runs_and_moves_tickets_to_the_group() {
+        let member = |id: i64, group: i64| Agent {
+            groups: vec![group],
+            ..agent(id)
+        };
+        let agents = [member(1, 10), member(2, 20)];
+        let mut p = plan(Model::RoundRobin);
+        p.split.weights = vec![(10, 75), (20, 25)];
+        let mut per_group = BTreeMap::new();
+        for run in 0..4 {
+            let tickets: Vec<Waiting> = (1..=10).map(|i| ticket(run * 10 + i)).collect();
+            let outcome = decide(&p, &tickets, &agents, 0);
+            for d in &outcome.assigned {
+                assert_eq!(d.set_group, d.split_group, "moved to the split's group");
+                *per_group.entry(d.split_group.unwrap()).or_insert(0) += 1;
+            }
+            p.split.counts = outcome.split_counts;
+        }
+        assert_eq!(
+            per_group,
+            BTreeMap::from([(10, 30), (20, 10)]),
+            "75/25 over 40 tickets"
+        );
+        let one = decide(&p, &[ticket(99)], &agents, 0);
+        assert!(
+            one.assigned[0]
+                .reason
+                .starts_with("split 75/25: group 10's turn (30 of 40 so far); round robin"),
+            "{}",
+            one.assigned[0].reason
+        );
+    }
+
+    #[test]
+    fn a_split_group_with_nobody_eligible_gives_its_turn_to_the_next() {
+        let member = |id: i64, group: i64| Agent {
+            groups: vec![group],
+            ..agent(id)
+        };
+        let mut away = member(1, 10);
+        away.online = false;
+        let mut p = plan(Model::LeastActive);
+        p.split.weights = vec![(10, 75), (20, 25)];
+        let outcome = decide(&p, &[ticket(1), ticket(2)], &[away, member(2, 20)], 0);
+        assert_eq!(winners(&outcome), vec![(1, 2), (2, 2)]);
+        // A ticket in a group outside the split is routed in its own group, unmoved.
+        let mut other = ticket(3);
+        other.group_id = Some(30);
+        let outcome = decide(&p, &[other], &[member(3, 30)], 0);
+        assert_eq!(winners(&outcome), vec![(3, 3)]);
+        assert_eq!(outcome.assigned[0].set_group, None);
+    }
+
+    #[test]
+    fn a_dedicated_agent_comes_first_then_the_fallback_then_the_model() {
+        let mut t = ticket(1);
+        t.requester_id = Some(500);
+        t.organization_id = Some(77);
+        let mut p = plan(Model::LeastActive);
+        p.dedicated = Dedicated::from_list([Dedication {
+            kind: DedicatedTo::Organization,
+            key: 77,
+            agent: 3,
+            fallback: Some(2),
+        }]);
+        let mut busy = agent(3);
+        busy.open_tickets = 9;
+        let outcome = decide(&p, &[t.clone()], &[agent(1), agent(2), busy.clone()], 0);
+        assert_eq!(winners(&outcome), vec![(1, 3)]);
+        assert!(
+            outcome.assigned[0]
+                .reason
+                .starts_with("dedicated agent of organization 77; online"),
+            "{}",
+            outcome.assigned[0].reason
+        );
+        busy.online = false;
+        let outcome = decide(&p, &[t.clone()], &[agent(1), agent(2), busy.clone()], 0);
+        assert_eq!(winners(&outcome), vec![(1, 2)]);
+        assert!(
+            outcome.assigned[0]
+                .reason
+                .starts_with("fallback for organization 77: dedicated agent 3 is not eligible")
+        );
+        let outcome = decide(&p, &[t], &[agent(1), busy], 0);
+        assert_eq!(winners(&outcome), vec![(1, 1)]);
+        assert!(
+            outcome.assigned[0].reason.starts_with(
+                "dedicated agent 3 of organization 77 is not eligible, nor the fallback; least active"
+            ),
+            "{}",
+            outcome.assigned[0].reason
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod dedicated;
 pub mod engine;
 pub mod next_ticket;
 pub mod reassign;

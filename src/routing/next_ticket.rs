@@ -279,7 +279,7 @@ async fn candidates(
         .map(|t| (t.id, t.updated_stamp.clone()))
         .collect();
     let waiting = run::waiting_list(state, subdomain, auth, queue, free, now).await?;
-    let plan = run::plan_for(queue);
+    let plan = run::plan_for(queue, Default::default());
     Ok(waiting
         .into_iter()
         .filter_map(|ticket| {
@@ -354,6 +354,7 @@ async fn claim_and_write(
         agent_id: agent.user_id,
         reason: reason.to_owned(),
         stamp: candidate.stamp.clone(),
+        set_group_id: None,
     };
     let logged = store::claim_and_log(
         &state.db,
@@ -413,6 +414,8 @@ mod tests {
                 sla_breach_at: None,
                 avoid: vec![],
                 handed_back: None,
+                requester_id: None,
+                organization_id: None,
             },
             skills,
             stamp: String::new(),
@@ -454,6 +457,8 @@ mod tests {
             use_sla: false,
             skills_timeout_ms: Some(60_000),
             pointers: engine::Pointers::default(),
+            split: engine::Split::default(),
+            dedicated: engine::Dedicated::default(),
         };
         let mut ticket = candidate(SkillsCheck::Held).ticket;
         ticket.skills = vec!["fr".into()];

@@ -472,6 +472,7 @@ async fn hand_back(
         .map(|(verdict, stamp, _)| TicketUpdate {
             id: verdict.ticket_id,
             assignee_id: None,
+            group_id: None,
             additional_tags: tag.iter().cloned().collect(),
             custom_fields: Vec::new(),
             safe_update: true,

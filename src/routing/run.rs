@@ -6,10 +6,10 @@
 //! once; ticket claims keep a trigger run and a scheduled run (or two queues sharing a
 //! view) from taking the same ticket.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
-use super::engine::{self, Agent, Decision, Outcome, Plan, Pointers, Waiting};
+use super::engine::{self, Agent, Decision, Dedicated, Outcome, Plan, Pointers, Split, Waiting};
 use super::settings::{AccountSettings, Model, QueueKind};
 use super::write::{self, WriteReport};
 use crate::domain::Subdomain;
@@ -222,6 +222,8 @@ pub(crate) async fn waiting_list(
                 sla_breach_at: t.sla_breach_at,
                 avoid: back.from_agents,
                 handed_back: back.last_reason,
+                requester_id: t.requester_id,
+                organization_id: t.organization_id,
             }
         })
         .collect();
@@ -229,14 +231,35 @@ pub(crate) async fn waiting_list(
     Ok(waiting)
 }
 
-pub(crate) fn plan_for(queue: &Queue) -> Plan {
+/// How the queue decides, with the account's dedicated agents.
+pub(crate) fn plan_for(queue: &Queue, dedicated: Dedicated) -> Plan {
     Plan {
         model: queue.settings.model,
         batch_size: queue.settings.batch_size,
         use_sla: queue.settings.use_sla,
         skills_timeout_ms: queue.settings.skills_timeout_minutes.map(|m| m * 60_000),
         pointers: queue.pointers.clone(),
+        split: Split {
+            weights: queue
+                .settings
+                .split
+                .iter()
+                .map(|s| (s.group_id, s.weight))
+                .collect(),
+            counts: queue.split_counts.clone(),
+        },
+        dedicated,
     }
+}
+
+/// The account's dedicated agents, as the engine reads them.
+pub(crate) async fn dedicated_of(
+    state: &AppState,
+    subdomain: &Subdomain,
+) -> Result<Dedicated, StorageError> {
+    Ok(Dedicated::from_list(
+        crate::storage::routing_dedicated::list(&state.db, subdomain).await?,
+    ))
 }
 
 /// What a run would do right now, without claiming or writing anything.
@@ -292,7 +315,8 @@ async fn decide_queue(
         routable.into_iter().partition(|t| claimed.contains(&t.id));
     let agents = gather_agents(state, subdomain, &settings, now).await?;
     let waiting = waiting_list(state, subdomain, auth, queue, tickets.clone(), now).await?;
-    let outcome = engine::decide(&plan_for(queue), &waiting, &agents, now);
+    let plan = plan_for(queue, dedicated_of(state, subdomain).await?);
+    let outcome = engine::decide(&plan, &waiting, &agents, now);
     Ok(Preview {
         outcome,
         tickets,
@@ -447,14 +471,14 @@ async fn run_queue_leased(
         report
             .write
             .add(&write::write_back(state, &auth, &logged, &audit).await?);
-        if queue.settings.model == Model::RoundRobin {
+        if queue.settings.model == Model::RoundRobin || !queue.settings.split.is_empty() {
             // Saved after every batch, so a run that stops later keeps the turns taken.
-            let pointers = advance_pointers(
-                &queue.pointers,
+            let (pointers, split_counts) = advance_turns(
+                queue,
                 &preview.outcome.assigned,
                 &report.write.assigned_tickets,
             );
-            store::save_pointers(&state.db, queue.id, owner, &pointers).await?;
+            store::save_turns(&state.db, queue.id, owner, &pointers, &split_counts).await?;
         }
     }
     report.done_tickets = done_tickets(only, &preview, &report.write);
@@ -499,6 +523,7 @@ fn new_assignments(preview: &Preview) -> Vec<NewAssignment> {
                 .get(&d.ticket_id)
                 .map(|s| (*s).to_owned())
                 .unwrap_or_default(),
+            set_group_id: d.set_group,
         })
         .collect()
 }
@@ -529,16 +554,26 @@ fn done_tickets(only: Option<&[i64]>, preview: &Preview, write: &WriteReport) ->
         .collect()
 }
 
-/// The round-robin pointers after a run: each pool's pointer moves to the agent of its
-/// last ticket that was actually assigned, so an agent whose ticket was skipped keeps
-/// their turn.
-fn advance_pointers(start: &Pointers, decided: &[Decision], assigned: &[i64]) -> Pointers {
+/// The turns after a run: each round-robin pool's pointer moves to the agent of its
+/// last ticket that was actually assigned (so an agent whose ticket was skipped keeps
+/// their turn), and the split counts only the tickets actually assigned.
+fn advance_turns(
+    queue: &Queue,
+    decided: &[Decision],
+    assigned: &[i64],
+) -> (Pointers, BTreeMap<i64, i64>) {
     let assigned: HashSet<i64> = assigned.iter().copied().collect();
-    let mut pointers = start.clone();
+    let mut pointers = queue.pointers.clone();
+    let mut counts = queue.split_counts.clone();
     for decision in decided.iter().filter(|d| assigned.contains(&d.ticket_id)) {
-        pointers.set(decision.pool, decision.agent_id);
+        if queue.settings.model == Model::RoundRobin {
+            pointers.set(decision.pool, decision.agent_id);
+        }
+        if let Some(group) = decision.split_group {
+            *counts.entry(group).or_default() += 1;
+        }
     }
-    pointers
+    (pointers, counts)
 }
 
 /// Runs a scheduled queue if this worker wins its lease and the run is still due;

@@ -114,6 +114,7 @@ pub async fn handle(
         agent_id,
         reason,
         stamp: ticket.updated_stamp.clone(),
+        set_group_id: None,
     };
     let logged = store::claim_and_log(
         &state.db,
@@ -145,6 +146,7 @@ mod tests {
             assignee_id: assignee,
             group_id: None,
             requester_id: Some(5),
+            organization_id: None,
             created_at,
             updated_at: created_at,
             updated_stamp: String::new(),

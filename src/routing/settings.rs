@@ -124,6 +124,76 @@ pub struct QueueSettings {
     /// When a ticket this queue assigned goes back to routing.
     #[serde(default)]
     pub reassign: ReassignRules,
+    /// Split the queue's tickets between groups by weight (empty: no split). Applies to
+    /// tickets without a group or in one of these groups.
+    #[serde(default)]
+    pub split: Vec<GroupShare>,
+}
+
+/// One group's share of a queue's split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupShare {
+    pub group_id: i64,
+    /// 1 to 100: a group's share is its weight over the sum of the weights.
+    pub weight: i64,
+}
+
+/// Checks a split: none, or 2 to 10 distinct groups with weights of 1 to 100.
+fn valid_split(split: &[GroupShare]) -> Result<(), ApiError> {
+    if split.len() == 1 || split.len() > 10 {
+        return Err(ApiError::invalid(
+            "split",
+            "must list 2 to 10 groups, or none for no split",
+        ));
+    }
+    for (i, share) in split.iter().enumerate() {
+        if share.group_id <= 0 {
+            return Err(ApiError::invalid(
+                format!("split[{i}].group_id"),
+                "must be a Zendesk group id",
+            ));
+        }
+        if !(1..=100).contains(&share.weight) {
+            return Err(ApiError::invalid(
+                format!("split[{i}].weight"),
+                "must be 1 to 100",
+            ));
+        }
+        if split[..i].iter().any(|s| s.group_id == share.group_id) {
+            return Err(ApiError::invalid(
+                format!("split[{i}].group_id"),
+                "lists a group twice",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The stored form of a split: `"group:weight,..."`, in the admin's order.
+pub fn split_to_stored(split: &[GroupShare]) -> String {
+    split
+        .iter()
+        .map(|s| format!("{}:{}", s.group_id, s.weight))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Reads [`split_to_stored`]'s form; `None` if any part is bad.
+pub fn split_from_stored(stored: &str) -> Option<Vec<GroupShare>> {
+    if stored.is_empty() {
+        return Some(Vec::new());
+    }
+    stored
+        .split(',')
+        .map(|pair| {
+            let (group, weight) = pair.split_once(':')?;
+            Some(GroupShare {
+                group_id: group.parse().ok()?,
+                weight: weight.parse().ok()?,
+            })
+        })
+        .collect()
 }
 
 /// A queue's reassignment rules: a ticket it assigned that no agent answered publicly
@@ -268,6 +338,7 @@ impl QueueSettings {
             }
         }
         self.reassign = self.reassign.validate()?;
+        valid_split(&self.split)?;
         Ok(self)
     }
 }
@@ -404,6 +475,7 @@ mod tests {
             audit_field_value: None,
             enabled: true,
             reassign: ReassignRules::default(),
+            split: Vec::new(),
         }
     }
 
@@ -435,6 +507,20 @@ mod tests {
         let mut q = queue();
         q.reassign.max_times = 11;
         assert_eq!(field_of(q.validate()), "reassign.max_times");
+        let share = |group_id, weight| GroupShare { group_id, weight };
+        let mut q = queue();
+        q.split = vec![share(7, 75)];
+        assert_eq!(field_of(q.validate()), "split");
+        let mut q = queue();
+        q.split = vec![share(7, 75), share(7, 25)];
+        assert_eq!(field_of(q.validate()), "split[1].group_id");
+        let mut q = queue();
+        q.split = vec![share(7, 75), share(8, 0)];
+        assert_eq!(field_of(q.validate()), "split[1].weight");
+        assert_eq!(
+            split_from_stored(&split_to_stored(&[share(7, 75), share(8, 25)])),
+            Some(vec![share(7, 75), share(8, 25)])
+        );
     }
 
     #[test]

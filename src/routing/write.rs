@@ -258,6 +258,7 @@ async fn settle(
         .map(|(a, stamp)| TicketUpdate {
             id: a.ticket_id,
             assignee_id: Some(a.agent_id),
+            group_id: a.set_group_id,
             additional_tags: audit.tag.iter().cloned().collect(),
             custom_fields: audit
                 .field

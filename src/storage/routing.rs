@@ -16,10 +16,10 @@ use super::{Db, StorageError, Tx, placeholders};
 use crate::config::Secret;
 use crate::crypto::{KeyRing, SealedFor};
 use crate::domain::Subdomain;
-use crate::routing::engine::Pointers;
+use crate::routing::engine::{Pointers, Split};
 use crate::routing::settings::{
     AccountSettings, AgentLimits, Hook, Model, QueueKind, QueueSettings, ReassignRules,
-    SameAgentSettings,
+    SameAgentSettings, split_from_stored, split_to_stored,
 };
 use crate::zendesk::SkillChange;
 
@@ -375,13 +375,15 @@ pub struct Queue {
     pub last_run_error: Option<String>,
     /// Since when the reassignment rules are on (they never reach back before it).
     pub reassign_since: Option<i64>,
+    /// Tickets each group of the split got so far.
+    pub split_counts: std::collections::BTreeMap<i64, i64>,
 }
 
 const QUEUE_COLUMNS: &str = "id, subdomain, name, position, view_id, kind, model, interval_secs, \
      batch_size, use_sla, skills_timeout_minutes, audit_tag, audit_field_id, audit_field_value, \
      enabled, reassign_unanswered_minutes, reassign_when_away, reassign_away_minutes, \
-     reassign_within_hours, reassign_max, reassign_tag, reassign_since, rr_pointers, next_run_at, \
-     last_run_at, last_run_error";
+     reassign_within_hours, reassign_max, reassign_tag, reassign_since, split_groups, split_counts, \
+     rr_pointers, next_run_at, last_run_at, last_run_error";
 
 fn queue_from(row: &sqlx::any::AnyRow) -> Result<Queue, StorageError> {
     let kind: String = row.try_get("kind")?;
@@ -413,7 +415,10 @@ fn queue_from(row: &sqlx::any::AnyRow) -> Result<Queue, StorageError> {
                 max_times: row.try_get("reassign_max")?,
                 tag: row.try_get("reassign_tag")?,
             },
+            split: split_from_stored(&row.try_get::<String, _>("split_groups")?)
+                .ok_or(StorageError::Corrupt("queue split"))?,
         },
+        split_counts: Split::parse_counts(&row.try_get::<String, _>("split_counts")?),
         pointers: Pointers::parse(&row.try_get::<String, _>("rr_pointers")?),
         next_run_at: row.try_get("next_run_at")?,
         last_run_at: row.try_get("last_run_at")?,
@@ -422,8 +427,8 @@ fn queue_from(row: &sqlx::any::AnyRow) -> Result<Queue, StorageError> {
     })
 }
 
-/// The queue settings' columns, in the order [`bind_settings`] binds them ($1 to $19).
-const SETTINGS_COLUMNS: [&str; 19] = [
+/// The queue settings' columns, in the order [`bind_settings`] binds them ($1 to $20).
+const SETTINGS_COLUMNS: [&str; 20] = [
     "name",
     "position",
     "view_id",
@@ -443,13 +448,14 @@ const SETTINGS_COLUMNS: [&str; 19] = [
     "reassign_within_hours",
     "reassign_max",
     "reassign_tag",
+    "split_groups",
 ];
 /// The first placeholder after the settings' own.
 const AFTER_SETTINGS: usize = SETTINGS_COLUMNS.len() + 1;
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
-/// Binds a queue's settings as $1 to $19, in [`SETTINGS_COLUMNS`] order.
+/// Binds a queue's settings as $1 to $20, in [`SETTINGS_COLUMNS`] order.
 fn bind_settings<'q>(query: AnyQuery<'q>, q: &'q QueueSettings) -> AnyQuery<'q> {
     query
         .bind(&q.name)
@@ -471,6 +477,7 @@ fn bind_settings<'q>(query: AnyQuery<'q>, q: &'q QueueSettings) -> AnyQuery<'q> 
         .bind(q.reassign.within_hours)
         .bind(q.reassign.max_times)
         .bind(q.reassign.tag.as_deref())
+        .bind(split_to_stored(&q.split))
 }
 
 pub async fn create_queue(
@@ -718,19 +725,23 @@ pub async fn lease_queue(
     find_queue(db, subdomain, id).await
 }
 
-/// Saves round-robin pointers, only while `owner` still holds the queue's lease.
-pub async fn save_pointers(
+/// Saves the turns taken (round-robin pointers, the split's counts), only while `owner`
+/// still holds the queue's lease.
+pub async fn save_turns(
     db: &Db,
     id: i64,
     owner: &str,
     pointers: &Pointers,
+    split_counts: &std::collections::BTreeMap<i64, i64>,
 ) -> Result<bool, StorageError> {
     let done = sqlx::query(
-        "UPDATE routing_queues SET rr_pointers = $3 WHERE id = $1 AND lease_owner = $2",
+        "UPDATE routing_queues SET rr_pointers = $3, split_counts = $4 \
+         WHERE id = $1 AND lease_owner = $2",
     )
     .bind(id)
     .bind(owner)
     .bind(pointers.to_stored())
+    .bind(Split::counts_to_stored(split_counts))
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected() == 1)
@@ -1009,6 +1020,8 @@ pub struct NewAssignment {
     pub reason: String,
     /// The ticket's `updated_at` (Zendesk's text) the decision was made on.
     pub stamp: String,
+    /// The group to move the ticket to with the assignee (a queue's split).
+    pub set_group_id: Option<i64>,
 }
 
 /// A logged assignment that is being (or was) written to Zendesk.
@@ -1028,6 +1041,8 @@ pub struct Assignment {
     /// What the reassignment watch made of it (null: watched or not watched), and why.
     pub watch: Option<String>,
     pub watch_detail: Option<String>,
+    /// The group written with the assignee (a queue's split), if any.
+    pub set_group_id: Option<i64>,
 }
 
 /// Who claims: a queue run holding its lease, the same-agent rule, or an agent pulling
@@ -1107,8 +1122,8 @@ pub async fn claim_and_log(
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO routing_assignments (subdomain, ticket_id, agent_id, queue_id, model, \
-             reason, decided_stamp, state, decided_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8) RETURNING id",
+             reason, decided_stamp, state, decided_at, set_group_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9) RETURNING id",
         )
         .bind(subdomain.as_str())
         .bind(decision.ticket_id)
@@ -1118,6 +1133,7 @@ pub async fn claim_and_log(
         .bind(&decision.reason)
         .bind(&decision.stamp)
         .bind(now)
+        .bind(decision.set_group_id)
         .fetch_one(&mut *tx)
         .await?;
         sqlx::query(
@@ -1142,6 +1158,7 @@ pub async fn claim_and_log(
             decided_at: now,
             watch: None,
             watch_detail: None,
+            set_group_id: decision.set_group_id,
         });
     }
     db.commit(tx).await?;
@@ -1259,7 +1276,7 @@ pub async fn record_written(
 }
 
 const ASSIGNMENT_COLUMNS: &str = "id, subdomain, ticket_id, agent_id, queue_id, model, reason, \
-     decided_stamp, state, detail, decided_at, watch, watch_detail";
+     decided_stamp, state, detail, decided_at, watch, watch_detail, set_group_id";
 
 fn assignment_from(row: &sqlx::any::AnyRow) -> Result<Assignment, StorageError> {
     let subdomain: String = row.try_get("subdomain")?;
@@ -1278,6 +1295,7 @@ fn assignment_from(row: &sqlx::any::AnyRow) -> Result<Assignment, StorageError> 
         decided_at: row.try_get("decided_at")?,
         watch: row.try_get("watch")?,
         watch_detail: row.try_get("watch_detail")?,
+        set_group_id: row.try_get("set_group_id")?,
     })
 }
 

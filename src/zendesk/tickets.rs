@@ -82,6 +82,7 @@ pub struct TicketState {
     pub assignee_id: Option<i64>,
     pub group_id: Option<i64>,
     pub requester_id: Option<i64>,
+    pub organization_id: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
     /// Zendesk's `updated_at` text, sent back as `updated_stamp` for a safe update.
@@ -109,6 +110,8 @@ struct RawTicket {
     group_id: Option<i64>,
     #[serde(default)]
     requester_id: Option<i64>,
+    #[serde(default)]
+    organization_id: Option<i64>,
     #[serde(default)]
     created_at: Option<String>,
     #[serde(default)]
@@ -151,6 +154,7 @@ impl From<RawTicket> for TicketState {
             assignee_id: raw.assignee_id,
             group_id: raw.group_id,
             requester_id: raw.requester_id,
+            organization_id: raw.organization_id,
             created_at,
             updated_at: millis(raw.updated_at.as_deref()).unwrap_or(created_at),
             updated_stamp,
@@ -174,6 +178,9 @@ pub struct TicketUpdate {
     pub id: i64,
     /// `None` (sent as `null`) hands the ticket back unassigned.
     pub assignee_id: Option<i64>,
+    /// Moves the ticket to this group too (not sent when `None`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<i64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub additional_tags: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]

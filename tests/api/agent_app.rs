@@ -1519,6 +1519,7 @@ mod browser {
             audit_field_value: None,
             enabled: true,
             reassign: Default::default(),
+            split: Vec::new(),
         }
         .validate()
         .unwrap();

@@ -891,6 +891,7 @@ async fn the_report_charts_assignments_per_agent_day_and_queue_and_pages_the_log
         agent_id,
         reason: format!("least active: 0 open vs 2; online; ticket {ticket_id}"),
         stamp: String::new(),
+        set_group_id: None,
     };
     store::lease_queue(
         db,
@@ -1128,7 +1129,128 @@ async fn the_agents_page_falls_back_to_ids_when_zendesk_cannot_name_them(backend
     }
 }
 
+async fn dedicated_agents_are_set_listed_and_removed_through_the_api(backend: Backend) {
+    let (app, key) = ready(backend, unlimited()).await;
+    let one = "/zendesk/routing/api/dedicated/organization/77";
+    let (status, refused) = call(&app, &key, Method::PUT, one, Some(json!({"agent_id": 42}))).await;
+    assert_eq!(status, 404, "not an agent of the account: {refused}");
+    let (status, refused) = call(
+        &app,
+        &key,
+        Method::PUT,
+        "/zendesk/routing/api/dedicated/team/77",
+        Some(json!({"agent_id": AGENT})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(error_field(&refused), "kind");
+    let (status, refused) = call(
+        &app,
+        &key,
+        Method::PUT,
+        one,
+        Some(json!({"agent_id": AGENT, "fallback_agent_id": AGENT})),
+    )
+    .await;
+    assert_eq!(status, 200, "{refused}");
+    assert_eq!(
+        refused["dedicated"]["fallback_agent_id"],
+        json!(null),
+        "the agent as their own fallback is no fallback"
+    );
+    let (status, saved) = call(
+        &app,
+        &key,
+        Method::PUT,
+        one,
+        Some(json!({"agent_id": AGENT})),
+    )
+    .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(
+        saved["dedicated"],
+        json!({"kind": "organization", "id": 77, "agent_id": AGENT, "fallback_agent_id": null})
+    );
+    let (status, list) = call(
+        &app,
+        &key,
+        Method::GET,
+        "/zendesk/routing/api/dedicated",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(list["dedicated"].as_array().unwrap().len(), 1);
+    let other_key = new_key(&app, "globex").await;
+    let (_, theirs) = call(
+        &app,
+        &other_key,
+        Method::GET,
+        "/zendesk/routing/api/dedicated",
+        None,
+    )
+    .await;
+    assert_eq!(theirs["dedicated"], json!([]), "another account sees none");
+    assert_eq!(
+        call(&app, &other_key, Method::DELETE, one, None).await.0,
+        404
+    );
+    assert_eq!(call(&app, &key, Method::DELETE, one, None).await.0, 204);
+    assert_eq!(call(&app, &key, Method::DELETE, one, None).await.0, 404);
+}
+
+fn refs(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
+async fn the_dedicated_agents_page_sets_and_removes_them(backend: Backend) {
+    let (app, key) = ready(backend, unlimited()).await;
+    let cookie = sign_in(&app, &key).await;
+    let (status, shown) = page(&app, &cookie, "/zendesk/routing/dedicated").await;
+    assert_eq!(status, 200);
+    assert!(shown.contains("No dedicated agent yet"), "{shown}");
+    let csrf = hidden_value(&shown, "csrf").unwrap();
+    let agent = AGENT.to_string();
+    let form = |id: &'static str, fallback: String| {
+        vec![
+            ("csrf".to_owned(), csrf.clone()),
+            ("kind".to_owned(), "requester".to_owned()),
+            ("id".to_owned(), id.to_owned()),
+            ("agent_id".to_owned(), agent.clone()),
+            ("fallback_agent_id".to_owned(), fallback),
+        ]
+    };
+    let bad = form("abc", String::new());
+    let (status, refused) =
+        post_page(&app, &cookie, "/zendesk/routing/dedicated", &refs(&bad)).await;
+    assert_eq!(status, 400);
+    assert!(
+        refused.contains("id: must be a Zendesk organization or user id"),
+        "{refused}"
+    );
+    let good = form("9001", BIG.to_string());
+    let (status, _) = post_page(&app, &cookie, "/zendesk/routing/dedicated", &refs(&good)).await;
+    assert_eq!(status, 303);
+    let (_, listed) = page(&app, &cookie, "/zendesk/routing/dedicated?saved=1").await;
+    assert!(listed.contains("class=\"dedication\""), "{listed}");
+    assert!(listed.contains("<td>9001</td>"));
+    let remove = [
+        ("csrf", csrf.as_str()),
+        ("kind", "requester"),
+        ("id", "9001"),
+    ];
+    let (status, _) = post_page(&app, &cookie, "/zendesk/routing/dedicated/remove", &remove).await;
+    assert_eq!(status, 303);
+    let (_, after) = page(&app, &cookie, "/zendesk/routing/dedicated").await;
+    assert!(after.contains("No dedicated agent yet"));
+}
+
 on_both_databases!(
+    the_dedicated_agents_page_sets_and_removes_them,
+    dedicated_agents_are_set_listed_and_removed_through_the_api,
     the_queue_form_picks_a_view_by_its_title,
     the_agents_page_shows_names_read_live_and_never_stores_them,
     the_agents_page_falls_back_to_ids_when_zendesk_cannot_name_them,

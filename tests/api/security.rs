@@ -1660,6 +1660,24 @@ fn routing_and_app_probes(w: &World) -> Vec<Probe> {
         .expect(&[400]),
     );
     for injection in INJECTIONS {
+        let raw = form_body(&[("x", injection)]);
+        let part = raw.trim_start_matches("x=");
+        for path in [
+            format!("/zendesk/routing/api/dedicated/{part}/77"),
+            format!("/zendesk/routing/api/dedicated/organization/{part}"),
+        ] {
+            p.push(
+                Probe::new(
+                    format!("routing API: dedicated {path:?}"),
+                    Method::DELETE,
+                    path,
+                )
+                .header("X-API-Key", w.key_acme.clone())
+                .expect(&[400, 404]),
+            );
+        }
+    }
+    for injection in INJECTIONS {
         p.push(
             Probe::new(
                 format!("routing API: queue id {injection:?}"),
@@ -1677,6 +1695,8 @@ fn routing_and_app_probes(w: &World) -> Vec<Probe> {
         "/zendesk/routing/queues",
         "/zendesk/routing/settings",
         "/zendesk/routing/agents",
+        "/zendesk/routing/dedicated",
+        "/zendesk/routing/dedicated/remove",
         "/zendesk/routing/skills/resync",
         "/zendesk/keys",
         "/zendesk/keys/revoke",
@@ -2250,7 +2270,11 @@ async fn admin_pages_escape_input_set_csp_and_limit_framing(backend: Backend) {
         assert_eq!(response.status(), 200);
         assert_framed_by_zendesk_only(response.headers(), path);
     }
-    for path in ["/zendesk/routing", "/zendesk/routing/settings"] {
+    for path in [
+        "/zendesk/routing",
+        "/zendesk/routing/settings",
+        "/zendesk/routing/dedicated",
+    ] {
         let response = app
             .http
             .get(app.url(path))

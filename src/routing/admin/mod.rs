@@ -11,6 +11,7 @@
 
 mod account_settings;
 mod agent_limits;
+mod dedicated_page;
 mod dry_run;
 mod overview;
 mod queues;
@@ -23,7 +24,7 @@ use askama::Template;
 use super::api::{self, DryRunOut};
 use super::report::{self, Chart};
 use super::settings::{
-    AccountSettings, AgentLimits, Hook, Model, QueueKind, QueueSettings, ReassignRules,
+    AccountSettings, AgentLimits, GroupShare, Hook, Model, QueueKind, QueueSettings, ReassignRules,
     SameAgentSettings,
 };
 use crate::domain::{Subdomain, ZendeskUserId};
@@ -39,6 +40,7 @@ use crate::web::{ApiError, Form, html, read_body};
 
 use account_settings::{save_settings, show_settings};
 use agent_limits::{save_agents, show_agents};
+use dedicated_page::{remove_dedicated, save_dedicated, show_dedicated};
 use dry_run::dry_run;
 use overview::{overview, resync};
 use queues::{create_queue, delete_queue, edit_queue, new_queue, update_queue};
@@ -68,6 +70,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/zendesk/routing/settings", web::post().to(save_settings))
         .route("/zendesk/routing/agents", web::get().to(show_agents))
         .route("/zendesk/routing/agents", web::post().to(save_agents))
+        .route("/zendesk/routing/dedicated", web::get().to(show_dedicated))
+        .route("/zendesk/routing/dedicated", web::post().to(save_dedicated))
+        .route(
+            "/zendesk/routing/dedicated/remove",
+            web::post().to(remove_dedicated),
+        )
         .route("/zendesk/routing/skills/resync", web::post().to(resync))
         .route("/zendesk/routing/report", web::get().to(report_page))
         .route(
@@ -246,6 +254,7 @@ fn notice_of(req: &HttpRequest) -> Option<&'static str> {
     [
         ("saved=1", "Saved."),
         ("deleted=1", "Queue deleted."),
+        ("removed=1", "Removed."),
         (
             "resync=1",
             "A full skills resync will run on the next sync pass (within a minute).",

@@ -38,6 +38,8 @@ struct QueueForm {
     reassign_within_hours: String,
     reassign_max: String,
     reassign_tag: String,
+    /// `group:weight, group:weight`.
+    split: String,
 }
 
 impl QueueForm {
@@ -64,6 +66,37 @@ impl QueueForm {
         self
     }
 
+    fn with_split(mut self, split: &[GroupShare]) -> Self {
+        self.split = split
+            .iter()
+            .map(|s| format!("{}:{}", s.group_id, s.weight))
+            .collect::<Vec<_>>()
+            .join(", ");
+        self
+    }
+
+    /// The split as typed: `group:weight` pairs separated by commas (blank: none).
+    fn split(&self) -> Result<Vec<GroupShare>, ApiError> {
+        let refused = || {
+            ApiError::invalid(
+                "split",
+                "must be group id:weight pairs separated by commas, e.g. 360001:75, 360002:25",
+            )
+        };
+        self.split
+            .split(',')
+            .map(str::trim)
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let (group, weight) = pair.split_once(':').ok_or_else(refused)?;
+                Ok(GroupShare {
+                    group_id: group.trim().parse().map_err(|_| refused())?,
+                    weight: weight.trim().parse().map_err(|_| refused())?,
+                })
+            })
+            .collect()
+    }
+
     fn of(settings: &QueueSettings) -> Self {
         Self {
             name: settings.name.clone(),
@@ -82,6 +115,7 @@ impl QueueForm {
             ..Self::default()
         }
         .with_reassign(&settings.reassign)
+        .with_split(&settings.split)
     }
 
     fn posted(form: &Form) -> Result<Self, ApiError> {
@@ -108,6 +142,7 @@ impl QueueForm {
             reassign_within_hours: text("reassign_within_hours")?,
             reassign_max: text("reassign_max")?,
             reassign_tag: text("reassign_tag")?,
+            split: text("split")?,
         })
     }
 
@@ -134,6 +169,7 @@ impl QueueForm {
             audit_field_value: non_blank(&self.audit_field_value),
             enabled: self.enabled,
             reassign: self.reassign()?,
+            split: self.split()?,
         }
         .validate()
     }

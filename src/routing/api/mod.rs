@@ -11,6 +11,8 @@ mod openapi;
 
 pub use openapi::{openapi_paths, openapi_schemas};
 
+pub mod dedicated;
+
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -38,10 +40,12 @@ pub mod paths {
     pub const AGENT_LIMITS: &str = "/zendesk/routing/api/agents/{user_id}/limits";
     pub const ASSIGNMENTS: &str = "/zendesk/routing/api/assignments";
     pub const RESYNC: &str = "/zendesk/routing/api/skills/resync";
+    pub const DEDICATED: &str = "/zendesk/routing/api/dedicated";
+    pub const DEDICATION: &str = "/zendesk/routing/api/dedicated/{kind}/{id}";
 }
 
 /// Every operation `/openapi.json` lists for routing: (method, path).
-pub const OPERATIONS: [(&str, &str); 13] = [
+pub const OPERATIONS: [(&str, &str); 16] = [
     ("get", paths::QUEUES),
     ("post", paths::QUEUES),
     ("get", paths::QUEUE),
@@ -55,6 +59,9 @@ pub const OPERATIONS: [(&str, &str); 13] = [
     ("put", paths::AGENT_LIMITS),
     ("get", paths::ASSIGNMENTS),
     ("post", paths::RESYNC),
+    ("get", paths::DEDICATED),
+    ("put", paths::DEDICATION),
+    ("delete", paths::DEDICATION),
 ];
 
 /// Newest assignments per page when `limit` is not given, and the most one page holds.
@@ -89,7 +96,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::put().to(put_limits)),
     )
     .service(resource_allowing(paths::ASSIGNMENTS, "GET").route(web::get().to(assignments)))
-    .service(resource_allowing(paths::RESYNC, "POST").route(web::post().to(resync)));
+    .service(resource_allowing(paths::RESYNC, "POST").route(web::post().to(resync)))
+    .configure(dedicated::configure);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -324,11 +332,23 @@ pub async fn dry_run_of(state: &AppState, queue: &Queue) -> Result<DryRunOut, Ap
     })
 }
 
-/// The path of the first value in `value` that is not an object or a scalar. Serde
-/// would read an array as a struct's fields in order; these bodies have no lists, so an
-/// array anywhere is refused instead.
+/// The fields that are lists of objects (a queue's `split`).
+const LIST_FIELDS: [&str; 1] = ["split"];
+
+/// The path of the first value in `value` that is not an object or a scalar, outside
+/// [`LIST_FIELDS`] (whose items must be objects). Serde would read an array as a
+/// struct's fields in order; so an array anywhere else is refused instead.
 fn first_array(value: &Value, at: &str) -> Option<String> {
     match value {
+        Value::Array(items) if LIST_FIELDS.contains(&at) => {
+            items.iter().enumerate().find_map(|(i, item)| {
+                let path = format!("{at}[{i}]");
+                match item {
+                    Value::Object(_) => first_array(item, &path),
+                    _ => Some(path),
+                }
+            })
+        }
         Value::Array(_) => Some(if at.is_empty() {
             "body".to_owned()
         } else {
@@ -347,7 +367,10 @@ fn first_array(value: &Value, at: &str) -> Option<String> {
 }
 
 /// A JSON object body; an unknown field is named as the field at fault.
-fn body_of<T: serde::de::DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, ApiError> {
+pub(super) fn body_of<T: serde::de::DeserializeOwned>(
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<T, ApiError> {
     let shape: Value = read_json(req, body)?;
     if !shape.is_object() {
         return Err(ApiError::invalid("body", "must be a JSON object"));
@@ -713,6 +736,12 @@ mod tests {
             Some("same_agent".to_owned())
         );
         assert_eq!(first_array(&json!({"same_agent": {"tag": "x"}}), ""), None);
+        let split = json!({"split": [{"group_id": 1, "weight": 75}]});
+        assert_eq!(first_array(&split, ""), None);
+        assert_eq!(
+            first_array(&json!({"split": [[1, 75]]}), ""),
+            Some("split[0]".to_owned())
+        );
     }
 
     #[test]

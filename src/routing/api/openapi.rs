@@ -187,7 +187,38 @@ pub fn openapi_paths() -> Value {
             "operationId": "resyncRoutingSkills",
             "summary": "Ask for a full skills resync from Zendesk on the next sync pass",
             "responses": common(json!({"202": ok("Accepted", "ResyncRequested")}), "POST")
-        }}
+        }},
+        paths::DEDICATED: {"get": {
+            "operationId": "listRoutingDedicatedAgents",
+            "summary": "Organizations' and requesters' dedicated agents",
+            "responses": common(json!({"200": ok("OK", "DedicatedList")}), "GET")
+        }},
+        paths::DEDICATION: {
+            "parameters": [
+                {"name": "kind", "in": "path", "required": true,
+                 "schema": {"type": "string", "enum": ["organization", "requester"]}},
+                id_param()
+            ],
+            "put": {
+                "operationId": "putRoutingDedicatedAgent",
+                "summary": "Set the dedicated agent of an organization or a requester, and who takes over when that agent is not eligible",
+                "description": "Routing gives the organization's (or requester's; the requester's wins) tickets to this agent when they are eligible (online, in schedule, in the ticket's group and skills, under their limits), else to the fallback agent, else by the queue's model.",
+                "requestBody": body("DedicationRequest"),
+                "responses": common(with_body(json!({
+                    "200": ok("OK", "DedicationEnvelope"),
+                    "404": error("agent_id or fallback_agent_id is not an agent of the key's account")
+                })), "PUT, DELETE")
+            },
+            "delete": {
+                "operationId": "deleteRoutingDedicatedAgent",
+                "summary": "Remove a dedicated agent",
+                "responses": common(json!({
+                    "204": {"description": "Removed"},
+                    "400": error("The kind or id is not valid; error.field names it"),
+                    "404": error("No dedicated agent for this organization or requester")
+                }), "PUT, DELETE")
+            }
+        }
     })
 }
 
@@ -213,7 +244,10 @@ pub fn openapi_schemas() -> Value {
         "audit_field_value": {"type": "string", "nullable": true,
                               "description": "1 to 255 bytes; set together with audit_field_id"},
         "enabled": {"type": "boolean", "default": true},
-        "reassign": {"$ref": "#/components/schemas/ReassignRules"}
+        "reassign": {"$ref": "#/components/schemas/ReassignRules"},
+        "split": {"type": "array", "maxItems": 10, "default": [],
+                  "description": "Split the queue's tickets between 2 to 10 groups by weight, kept over time; tickets without a group or in one of these groups are moved to the group furthest behind its share that has an eligible agent. Empty: no split.",
+                  "items": {"$ref": "#/components/schemas/GroupShare"}}
     });
     let mut queue_out = queue_properties.clone();
     queue_out["id"] = id.clone();
@@ -249,7 +283,7 @@ pub fn openapi_schemas() -> Value {
             "required": ["id", "name", "position", "view_id", "kind", "model", "interval_secs",
                          "batch_size", "use_sla", "skills_timeout_minutes", "audit_tag",
                          "audit_field_id", "audit_field_value", "enabled", "reassign",
-                         "last_run_at", "last_run_error"],
+                         "split", "last_run_at", "last_run_error"],
             "properties": queue_out
         },
         "ReassignRules": {
@@ -267,6 +301,39 @@ pub fn openapi_schemas() -> Value {
                 "tag": {"type": "string", "nullable": true, "default": "reassigned_by_slackdesk",
                         "description": "Added each time a ticket moves on. A Zendesk tag: up to 80 letters, digits or _ - : / ."}
             }
+        },
+        "GroupShare": {
+            "type": "object", "additionalProperties": false, "required": ["group_id", "weight"],
+            "properties": {
+                "group_id": id,
+                "weight": {"type": "integer", "minimum": 1, "maximum": 100,
+                           "description": "The group's share is its weight over the sum of the weights"}
+            }
+        },
+        "DedicationRequest": {
+            "type": "object", "additionalProperties": false, "required": ["agent_id"],
+            "properties": {
+                "agent_id": id,
+                "fallback_agent_id": {"type": "integer", "format": "int64", "minimum": 1, "nullable": true,
+                                      "description": "Takes over when the dedicated agent is not eligible; the dedicated agent themselves means no fallback"}
+            }
+        },
+        "Dedication": {
+            "type": "object", "required": ["kind", "id", "agent_id", "fallback_agent_id"],
+            "properties": {
+                "kind": {"type": "string", "enum": ["organization", "requester"]},
+                "id": id,
+                "agent_id": id,
+                "fallback_agent_id": {"type": "integer", "format": "int64", "minimum": 1, "nullable": true}
+            }
+        },
+        "DedicationEnvelope": {
+            "type": "object", "required": ["dedicated"],
+            "properties": {"dedicated": {"$ref": "#/components/schemas/Dedication"}}
+        },
+        "DedicatedList": {
+            "type": "object", "required": ["dedicated"],
+            "properties": {"dedicated": {"type": "array", "items": {"$ref": "#/components/schemas/Dedication"}}}
         },
         "QueueEnvelope": {
             "type": "object", "required": ["queue"],

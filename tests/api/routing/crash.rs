@@ -201,6 +201,7 @@ impl Setup {
             audit_field_value: None,
             enabled: true,
             reassign: Default::default(),
+            split: Vec::new(),
         }
         .validate()
         .unwrap();

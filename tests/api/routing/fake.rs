@@ -29,6 +29,7 @@ pub struct Ticket {
     pub custom_fields: Vec<(i64, String)>,
     /// Comments after the description: (author, public, created_at ms).
     pub comments: Vec<(i64, bool, i64)>,
+    pub organization_id: Option<i64>,
 }
 
 fn iso(ms: i64) -> String {
@@ -62,7 +63,7 @@ impl Ticket {
             "status": self.status, "priority": self.priority, "assignee_id": self.assignee_id,
             "group_id": self.group_id, "requester_id": self.requester_id,
             "created_at": iso(self.created_at), "updated_at": self.updated_stamp(),
-            "tags": self.tags,
+            "tags": self.tags, "organization_id": self.organization_id,
         });
         if let Some(breach) = self.sla_breach_at {
             ticket["slas"] = json!({"policy_metrics": [
@@ -276,6 +277,9 @@ impl Respond for FakeZendesk {
                         continue;
                     }
                     ticket.assignee_id = update["assignee_id"].as_i64();
+                    if let Some(group) = update["group_id"].as_i64() {
+                        ticket.group_id = Some(group);
+                    }
                     let assignee = ticket.assignee_id;
                     if ticket.status == "new" {
                         ticket.status = "open".into();

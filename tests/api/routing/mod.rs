@@ -7,6 +7,7 @@ pub mod fake;
 mod next_ticket;
 mod reassign;
 mod scenarios;
+mod split;
 
 use serde_json::{Value, json};
 use slackdesk::clock::Clock;
@@ -158,6 +159,7 @@ impl Desk {
             audit_field_value: None,
             enabled: true,
             reassign: Default::default(),
+            split: Vec::new(),
         };
         tweak(&mut settings);
         let settings = settings.validate().unwrap();

@@ -470,6 +470,7 @@ async fn a_pull_left_pending_is_settled_by_a_run_only_after_its_claim(backend: B
             agent_id: BOB,
             reason: "next ticket: pulled by agent (test)".into(),
             stamp,
+            set_group_id: None,
         }],
         desk.now(),
         CLAIM_MS,
