@@ -48,10 +48,11 @@ const NONCE_COOKIE: &str = "sd_app_oauth";
 const AUTHORIZE: &str = "authorize";
 
 /// Pages an admin can open from the app, and where each lives.
-pub const PAGES: [(&str, &str); 3] = [
+pub const PAGES: [(&str, &str); 4] = [
     ("board", "/zendesk/board"),
     ("routing", "/zendesk/routing"),
     ("settings", super::settings::PATH),
+    ("setup", crate::setup::account::PATH),
 ];
 
 #[derive(Template)]
@@ -112,7 +113,9 @@ pub(super) async fn open(state: web::Data<AppState>, req: HttpRequest) -> HttpRe
         let (name, _) = PAGES
             .iter()
             .find(|(name, _)| *name == wanted)
-            .ok_or_else(|| ApiError::invalid("page", "must be board, routing or settings"))?;
+            .ok_or_else(|| {
+                ApiError::invalid("page", "must be board, routing, settings or setup")
+            })?;
         Ok::<_, ApiError>(PendingSignIn {
             browser_hash: String::new(),
             subdomain,

@@ -282,6 +282,24 @@ impl ZendeskUrlTemplate {
             .trim_end_matches('/')
             .to_owned()
     }
+
+    /// The CSP source matching every account's Zendesk, for a page whose form leads
+    /// there ("Sign in with Zendesk"): `https://*.zendesk.com` for the default template,
+    /// the origin with a wildcard host for a template whose host holds the subdomain,
+    /// else the template's fixed origin (a test or proxy).
+    pub fn csp_source(&self) -> String {
+        let Ok(url) = Url::parse(&self.0.replace("{subdomain}", "sub")) else {
+            return "'none'".to_owned();
+        };
+        let host = url.host_str().unwrap_or_default();
+        let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+        if self.0.contains("://{subdomain}.") {
+            let rest = host.strip_prefix("sub.").unwrap_or(host);
+            format!("{}://*.{rest}{port}", url.scheme())
+        } else {
+            format!("{}://{host}{port}", url.scheme())
+        }
+    }
 }
 
 fn parse_zendesk_template(raw: &str) -> Result<ZendeskUrlTemplate, String> {
@@ -353,6 +371,7 @@ fn parse_database_url(raw: &str) -> Result<Secret, String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -361,6 +380,23 @@ mod tests {
         assert!(parse_zendesk_template("https://zendesk.example").is_err());
         assert!(parse_zendesk_template("https://{subdomain}.{subdomain}.x").is_err());
         assert!(parse_zendesk_template("http://127.0.0.1:9/{subdomain}").is_ok());
+    }
+
+    #[test]
+    fn the_sign_in_forms_may_lead_to_every_accounts_zendesk_and_nowhere_else() {
+        let source = |raw: &str| parse_zendesk_template(raw).unwrap().csp_source();
+        assert_eq!(
+            source("https://{subdomain}.zendesk.com"),
+            "https://*.zendesk.com"
+        );
+        assert_eq!(
+            source("http://127.0.0.1:9/z/{subdomain}"),
+            "http://127.0.0.1:9"
+        );
+        assert_eq!(
+            source("https://{subdomain}.zd.example:8443"),
+            "https://*.zd.example:8443"
+        );
     }
 
     #[test]

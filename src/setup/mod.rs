@@ -3,10 +3,12 @@
 //! ([`slack_manifest`]), and `GET /setup/zendesk-app.zip`, the Zendesk app package built
 //! from files embedded in the binary ([`zendesk_package`]).
 //!
-//! Everything here is public: it shows counts and booleans, never account ids,
-//! subdomains, team ids or names. Account details are for admins signed in with Zendesk
-//! (a later piece; see the marked place in `templates/home.html`).
+//! The home page is public: it shows counts and booleans, never account ids,
+//! subdomains, team ids or names. An admin's own account's part of the checklist is at
+//! `/zendesk/setup` ([`account`]), after "Sign in with Zendesk" (Zendesk OAuth, admins
+//! only) or an API key.
 
+pub mod account;
 pub mod checklist;
 pub mod slack_manifest;
 mod web;

@@ -70,6 +70,8 @@ struct BoardRows {
 #[template(path = "board_sign_in.html")]
 struct SignInPage<'a> {
     error: Option<&'a str>,
+    /// Zendesk OAuth sign-in is offered (the server has a Zendesk OAuth client).
+    zendesk_sign_in: bool,
 }
 
 /// Online milliseconds per UTC day for the 7 days ending with `now`'s day, oldest first,
@@ -226,7 +228,28 @@ pub(crate) fn saved(path: &str, flag: &str) -> HttpResponse {
 }
 
 fn sign_in_page(state: &AppState, status: StatusCode, error: Option<&str>) -> HttpResponse {
-    admin_page(state, html(status, &SignInPage { error }))
+    let zendesk_sign_in = zendesk_sign_in_offered(state);
+    admin_page(
+        state,
+        html(
+            status,
+            &SignInPage {
+                error,
+                zendesk_sign_in,
+            },
+        ),
+    )
+}
+
+/// Whether the sign-in pages offer "Sign in with Zendesk" (`ZENDESK_CLIENT_ID` and
+/// `ZENDESK_CLIENT_SECRET` set): Zendesk OAuth, admins only, no key to copy.
+pub(crate) fn zendesk_sign_in_offered(state: &AppState) -> bool {
+    state
+        .settings
+        .zendesk_client_id
+        .as_deref()
+        .is_some_and(|id| !id.trim().is_empty())
+        && state.settings.zendesk_client_secret.is_some()
 }
 
 /// The headers of an admin page: it loads only its own script and style, fetches and
@@ -235,9 +258,11 @@ pub(crate) fn admin_page(state: &AppState, mut response: HttpResponse) -> HttpRe
     use actix_web::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, HeaderValue};
     let mut ancestors = vec!["https://*.zendesk.com".to_owned()];
     ancestors.extend(state.settings.frame_ancestors.iter().cloned());
+    // "Sign in with Zendesk" is a form whose answer redirects to the account's Zendesk.
     let policy = format!(
         "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; \
-         connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors {}",
+         connect-src 'self'; base-uri 'none'; form-action 'self' {}; frame-ancestors {}",
+        state.settings.zendesk_url_template.csp_source(),
         ancestors.join(" ")
     );
     if let Ok(value) = HeaderValue::from_str(&policy) {

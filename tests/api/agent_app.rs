@@ -1196,7 +1196,82 @@ async fn the_admin_view_says_when_the_zendesk_connection_needs_reconnecting(back
     );
 }
 
+/// "Sign in with Zendesk" from the sign-in pages and the home page: a form that starts
+/// the Zendesk OAuth round trip, allowed by the pages' CSP, ending on the account's own
+/// setup checklist.
+async fn an_admin_signs_in_with_zendesk_and_sees_their_accounts_setup(backend: Backend) {
+    let app = ready(backend).await;
+    let zendesk_origin = {
+        let base = url::Url::parse(&app.zendesk_base()).unwrap();
+        format!(
+            "http://{}:{}",
+            base.host_str().unwrap(),
+            base.port().unwrap()
+        )
+    };
+    for (path, page) in [
+        ("/zendesk/board", "board"),
+        ("/zendesk/routing", "routing"),
+        ("/", "setup"),
+    ] {
+        let response = app.get(path).await;
+        let csp = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            csp.contains(&format!("form-action 'self' {zendesk_origin};")),
+            "{path}: the form may lead to Zendesk: {csp}"
+        );
+        let shown = response.text().await.unwrap();
+        assert!(
+            shown.contains(
+                r#"<form method="get" action="/zendesk/app/open" class="zendesk-sign-in""#
+            ),
+            "{path}: {shown}"
+        );
+        assert!(
+            shown.contains(&format!(r#"name="page" value="{page}""#)),
+            "{path} comes back to {page}"
+        );
+    }
+
+    let (status, page, cookie) = round_trip(
+        &app,
+        "/zendesk/app/open?subdomain=acme&page=setup",
+        "admin-code",
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(r#"href="/zendesk/setup""#), "{page}");
+    let setup = app
+        .http
+        .get(app.url("/zendesk/setup"))
+        .header("Cookie", cookie.expect("session cookie"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(setup.status(), 200);
+    let setup = setup.text().await.unwrap();
+    assert!(setup.contains("<h1>Setup of acme</h1>"), "{setup}");
+    assert!(
+        setup.contains(r#"<li class="done" id="step-rest">"#),
+        "the REST connection works: {setup}"
+    );
+    assert!(
+        setup.contains(r#"<li class="done" id="step-agents">"#),
+        "agents synced: {setup}"
+    );
+    let anonymous = app.get("/zendesk/setup").await;
+    assert_eq!(
+        anonymous.status(),
+        303,
+        "not signed in: to the sign-in page"
+    );
+}
+
 on_both_databases!(
+    an_admin_signs_in_with_zendesk_and_sees_their_accounts_setup,
     the_admin_view_says_when_the_zendesk_connection_needs_reconnecting,
     an_admin_authorizes_the_app_and_the_token_goes_only_to_zendesk,
     an_agent_cannot_authorize_the_app,

@@ -118,6 +118,8 @@ type PageResult = Result<HttpResponse, Refusal>;
 #[template(path = "routing_sign_in.html")]
 struct SignInPage<'a> {
     error: Option<&'a str>,
+    /// Zendesk OAuth sign-in is offered.
+    zendesk_sign_in: bool,
 }
 
 #[derive(Template)]
@@ -132,9 +134,11 @@ struct MessagePage<'a> {
 fn protect(state: &AppState, mut response: HttpResponse) -> HttpResponse {
     let mut ancestors = vec!["'self'".to_owned(), "https://*.zendesk.com".to_owned()];
     ancestors.extend(state.settings.frame_ancestors.iter().cloned());
+    // "Sign in with Zendesk" is a form whose answer redirects to the account's Zendesk.
     let policy = format!(
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' {}; \
          base-uri 'none'; frame-ancestors {}",
+        state.settings.zendesk_url_template.csp_source(),
         ancestors.join(" ")
     );
     if let Ok(value) = header::HeaderValue::from_str(&policy) {
@@ -163,7 +167,15 @@ fn respond(state: &AppState, req: &HttpRequest, result: PageResult) -> HttpRespo
             } else {
                 StatusCode::UNAUTHORIZED
             };
-            page(state, status, &SignInPage { error: None })
+            let zendesk_sign_in = crate::statuses::board::zendesk_sign_in_offered(state);
+            page(
+                state,
+                status,
+                &SignInPage {
+                    error: None,
+                    zendesk_sign_in,
+                },
+            )
         }
         Err(Refusal::Error(error)) => {
             use actix_web::ResponseError;
@@ -222,6 +234,7 @@ async fn sign_in(
                 StatusCode::UNAUTHORIZED,
                 &SignInPage {
                     error: Some("That API key is not valid."),
+                    zendesk_sign_in: crate::statuses::board::zendesk_sign_in_offered(&state),
                 },
             ));
         };
