@@ -1,4 +1,4 @@
-//! `names`: agents' and views' names for the pages, read live from Zendesk by id and kept in memory
+//! `names`: agents', views' and groups' names for the pages, read live from Zendesk by id and kept in memory
 //! for at most ten minutes. Never stored and never logged: the database and the logs hold
 //! the ids only, and a page falls back to the id when Zendesk cannot say.
 
@@ -29,6 +29,8 @@ pub struct Names {
     names: Mutex<Expiring<Option<String>>>,
     /// Each subdomain's active views (id, title), by subdomain.
     views: Mutex<Expiring<Vec<(i64, String)>>>,
+    /// Each subdomain's groups (id, name), by subdomain.
+    groups: Mutex<Expiring<Vec<(i64, String)>>>,
 }
 
 /// Never shows the names it holds.
@@ -43,6 +45,7 @@ impl Default for Names {
         Self {
             names: Mutex::new(Expiring::new(NAME_TTL, NAME_CAPACITY)),
             views: Mutex::new(Expiring::new(NAME_TTL, VIEWS_CAPACITY)),
+            groups: Mutex::new(Expiring::new(NAME_TTL, VIEWS_CAPACITY)),
         }
     }
 }
@@ -51,21 +54,6 @@ impl Default for Names {
 struct UsersPage {
     #[serde(default)]
     users: Vec<UserCard>,
-}
-
-#[derive(Deserialize)]
-struct ViewsPage {
-    #[serde(default)]
-    views: Vec<ViewCard>,
-    #[serde(default)]
-    next_page: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ViewCard {
-    id: i64,
-    #[serde(default)]
-    title: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -129,27 +117,53 @@ impl Names {
         connections: &Connections,
         subdomain: &Subdomain,
     ) -> Vec<(i64, String)> {
-        if let Some(views) = self
-            .views
-            .lock()
-            .ok()
-            .and_then(|v| v.get(subdomain.as_str()))
-        {
-            return views;
+        self.listed(&self.views, Listing::VIEWS, zendesk, connections, subdomain)
+            .await
+    }
+
+    /// The subdomain's groups as (id, name), sorted by name, from memory or read from
+    /// Zendesk (`GET /api/v2/groups.json`, deleted ones left out); empty when Zendesk
+    /// cannot say.
+    pub async fn groups(
+        &self,
+        zendesk: &ZendeskClient,
+        connections: &Connections,
+        subdomain: &Subdomain,
+    ) -> Vec<(i64, String)> {
+        self.listed(
+            &self.groups,
+            Listing::GROUPS,
+            zendesk,
+            connections,
+            subdomain,
+        )
+        .await
+    }
+
+    async fn listed(
+        &self,
+        cache: &Mutex<Expiring<Vec<(i64, String)>>>,
+        listing: Listing,
+        zendesk: &ZendeskClient,
+        connections: &Connections,
+        subdomain: &Subdomain,
+    ) -> Vec<(i64, String)> {
+        if let Some(found) = cache.lock().ok().and_then(|v| v.get(subdomain.as_str())) {
+            return found;
         }
         let Ok(auth) = connections.open(subdomain).await else {
             return Vec::new();
         };
-        match fetch_views(zendesk, &auth, subdomain).await {
-            Ok(mut views) => {
-                views.sort_by_key(|view| view.1.to_lowercase());
-                if let Ok(mut cache) = self.views.lock() {
-                    cache.put(subdomain.to_string(), views.clone());
+        match fetch_listing(zendesk, &auth, subdomain, listing).await {
+            Ok(mut found) => {
+                found.sort_by_key(|item| item.1.to_lowercase());
+                if let Ok(mut cache) = cache.lock() {
+                    cache.put(subdomain.to_string(), found.clone());
                 }
-                views
+                found
             }
             Err(error) => {
-                tracing::info!(subdomain = %subdomain, code = %error.code(), "views unavailable; the form asks for an id");
+                tracing::info!(subdomain = %subdomain, list = listing.key, code = %error.code(), "list unavailable; the form asks for ids");
                 Vec::new()
             }
         }
@@ -191,26 +205,59 @@ async fn fetch(
     Ok(page.users)
 }
 
-async fn fetch_views(
+/// A Zendesk list read for a picker: where it is, its key in the answer, and which
+/// field names an item.
+#[derive(Debug, Clone, Copy)]
+struct Listing {
+    path: &'static str,
+    key: &'static str,
+    label: &'static str,
+    noun: &'static str,
+}
+
+impl Listing {
+    const VIEWS: Self = Self {
+        path: "/api/v2/views/active.json",
+        key: "views",
+        label: "title",
+        noun: "view",
+    };
+    const GROUPS: Self = Self {
+        path: "/api/v2/groups.json",
+        key: "groups",
+        label: "name",
+        noun: "group",
+    };
+}
+
+async fn fetch_listing(
     zendesk: &ZendeskClient,
     auth: &super::ZendeskAuth,
     subdomain: &Subdomain,
+    listing: Listing,
 ) -> Result<Vec<(i64, String)>, super::RestError> {
     let base = zendesk.base_url(subdomain);
-    let mut url = format!("{base}/api/v2/views/active.json?per_page=100");
-    let mut views = Vec::new();
+    let mut url = format!("{base}{}?per_page=100", listing.path);
+    let mut items = Vec::new();
     for _ in 0..VIEW_PAGES {
-        let page: ViewsPage = zendesk.get_json(&url, auth).await?;
-        views.extend(
-            page.views
-                .into_iter()
-                .map(|v| (v.id, v.title.unwrap_or_else(|| format!("view {}", v.id)))),
-        );
-        match page.next_page {
+        let page: serde_json::Value = zendesk.get_json(&url, auth).await?;
+        let listed = page[listing.key].as_array().cloned().unwrap_or_default();
+        items.extend(listed.iter().filter_map(|item| {
+            let id = item["id"].as_i64()?;
+            if item["deleted"].as_bool() == Some(true) {
+                return None;
+            }
+            let label = item[listing.label]
+                .as_str()
+                .filter(|l| !l.trim().is_empty())
+                .map_or_else(|| format!("{} {id}", listing.noun), str::to_owned);
+            Some((id, label))
+        }));
+        match page["next_page"].as_str() {
             // Only pages of the same account are followed.
-            Some(next) if next.starts_with(&base) => url = next,
+            Some(next) if next.starts_with(&base) => url = next.to_owned(),
             _ => break,
         }
     }
-    Ok(views)
+    Ok(items)
 }

@@ -1061,6 +1061,77 @@ async fn the_agents_page_shows_names_read_live_and_never_stores_them(backend: Ba
     }
 }
 
+/// The split is picked by group name (read live, deleted groups left out): weights per
+/// group, blanks left out; typed as text when Zendesk cannot list the groups.
+async fn the_queue_form_splits_between_groups_picked_by_name(backend: Backend) {
+    let (app, key) = ready(backend, unlimited()).await;
+    let cookie = sign_in(&app, &key).await;
+    let (_, unreadable) = page(&app, &cookie, "/zendesk/routing/queues/new").await;
+    assert!(
+        unreadable.contains("id=\"groups-unavailable\""),
+        "{unreadable}"
+    );
+    Mock::given(method("GET"))
+        .and(path("/z/acme/api/v2/groups.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "groups": [{"id": 360_010, "name": "In-house <team>", "deleted": false},
+                       {"id": 360_020, "name": "Outsourced", "deleted": false},
+                       {"id": 360_030, "name": "Gone", "deleted": true}],
+            "next_page": null, "count": 3
+        })))
+        .mount(&app.zendesk)
+        .await;
+    let (_, form) = page(&app, &cookie, "/zendesk/routing/queues/new").await;
+    assert!(
+        form.contains("In-house &#60;team&#62;") || form.contains("In-house &lt;team&gt;"),
+        "names shown, escaped: {form}"
+    );
+    assert!(!form.contains("Gone"), "deleted groups are not offered");
+    let csrf = hidden_value(&form, "csrf").unwrap();
+    let mut fields = queue_form(&csrf, "42");
+    fields.extend([
+        ("split_group", "360010"),
+        ("split_weight", "75"),
+        ("split_group", "360020"),
+        ("split_weight", "25"),
+    ]);
+    let (status, _) = post_page(&app, &cookie, "/zendesk/routing/queues", &fields).await;
+    assert_eq!(status, 303);
+    let queue = store::list_queues(&app.state.db, &acme()).await.unwrap()[0].clone();
+    assert_eq!(
+        queue
+            .settings
+            .split
+            .iter()
+            .map(|s| (s.group_id, s.weight))
+            .collect::<Vec<_>>(),
+        [(360_010, 75), (360_020, 25)]
+    );
+    let (_, edit) = page(
+        &app,
+        &cookie,
+        &format!("/zendesk/routing/queues/{}", queue.id),
+    )
+    .await;
+    assert!(
+        edit.contains("name=\"split_weight\" value=\"75\""),
+        "the weights come back on the form"
+    );
+    let mut alone = queue_form(&csrf, "42");
+    alone.extend([
+        ("split_group", "360010"),
+        ("split_weight", "75"),
+        ("split_group", "360020"),
+        ("split_weight", ""),
+    ]);
+    let (status, refused) = post_page(&app, &cookie, "/zendesk/routing/queues", &alone).await;
+    assert_eq!(status, 400);
+    assert!(
+        refused.contains("split: must list 2 to 10 groups"),
+        "{refused}"
+    );
+}
+
 /// The queue form offers the account's active views by title (read live), keeps a
 /// queue's view that is no longer active, and asks for an id when Zendesk cannot say.
 async fn the_queue_form_picks_a_view_by_its_title(backend: Backend) {
@@ -1249,6 +1320,7 @@ async fn the_dedicated_agents_page_sets_and_removes_them(backend: Backend) {
 }
 
 on_both_databases!(
+    the_queue_form_splits_between_groups_picked_by_name,
     the_dedicated_agents_page_sets_and_removes_them,
     dedicated_agents_are_set_listed_and_removed_through_the_api,
     the_queue_form_picks_a_view_by_its_title,

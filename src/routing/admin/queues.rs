@@ -16,6 +16,74 @@ struct Choice {
     selected: bool,
 }
 
+/// The split as the form sent it: the group picker's rows (`split_group` with its
+/// `split_weight`; a blank weight leaves the group out) when the groups could be listed,
+/// else the typed `split` text; either way as `group:weight, ...`.
+fn posted_split(form: &Form) -> Result<String, ApiError> {
+    let groups = form.all("split_group");
+    if groups.is_empty() {
+        return Ok(form.optional("split")?.unwrap_or_default().to_owned());
+    }
+    let weights = form.all("split_weight");
+    if weights.len() != groups.len() {
+        return Err(ApiError::invalid(
+            "split",
+            "each group row needs its weight",
+        ));
+    }
+    Ok(groups
+        .iter()
+        .zip(weights)
+        .filter(|(_, weight)| !weight.trim().is_empty())
+        .map(|(group, weight)| format!("{}:{}", group.trim(), weight.trim()))
+        .collect::<Vec<_>>()
+        .join(", "))
+}
+
+/// One group of the split picker: its name (read live, never stored) and weight as typed.
+struct SplitRow {
+    id: i64,
+    name: String,
+    weight: String,
+}
+
+/// The picker's rows: every group of the account, then any group of the split Zendesk
+/// did not list; weights from the form's split text.
+fn split_rows(groups: Vec<(i64, String)>, split: &str) -> Vec<SplitRow> {
+    let weights: Vec<(i64, String)> = split
+        .split(',')
+        .filter_map(|pair| {
+            let (group, weight) = pair.split_once(':')?;
+            Some((group.trim().parse().ok()?, weight.trim().to_owned()))
+        })
+        .collect();
+    let weight_of = |id: i64| {
+        weights
+            .iter()
+            .find(|(g, _)| *g == id)
+            .map(|(_, w)| w.clone())
+            .unwrap_or_default()
+    };
+    let mut rows: Vec<SplitRow> = groups
+        .iter()
+        .map(|(id, name)| SplitRow {
+            id: *id,
+            name: name.clone(),
+            weight: weight_of(*id),
+        })
+        .collect();
+    for (id, weight) in &weights {
+        if !groups.iter().any(|(g, _)| g == id) {
+            rows.push(SplitRow {
+                id: *id,
+                name: format!("group {id} (not among the account's groups)"),
+                weight: weight.clone(),
+            });
+        }
+    }
+    rows
+}
+
 /// The queue form's fields as text, so a refused form comes back as it was typed.
 #[derive(Default)]
 struct QueueForm {
@@ -142,7 +210,7 @@ impl QueueForm {
             reassign_within_hours: text("reassign_within_hours")?,
             reassign_max: text("reassign_max")?,
             reassign_tag: text("reassign_tag")?,
-            split: text("split")?,
+            split: posted_split(form)?,
         })
     }
 
@@ -229,6 +297,8 @@ struct QueuePage<'a> {
     csrf: &'a str,
     /// The account's active views to pick from (read live); empty: type the id.
     views: Vec<ViewChoice>,
+    /// The account's groups for the split (read live); empty: type `group:weight`.
+    split_rows: Vec<SplitRow>,
     /// `None` for a new queue.
     id: Option<i64>,
     form: &'a QueueForm,
@@ -272,11 +342,21 @@ async fn queue_page(
             },
         );
     }
+    let groups = state
+        .names
+        .groups(&state.zendesk, &state.connections, subdomain)
+        .await;
+    let split_rows = if groups.is_empty() {
+        Vec::new()
+    } else {
+        split_rows(groups, &form.split)
+    };
     html(
         status,
         &QueuePage {
             csrf,
             views,
+            split_rows,
             id,
             form,
             kinds: form.kinds(),
