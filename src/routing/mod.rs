@@ -19,6 +19,7 @@
 pub mod admin;
 pub mod api;
 pub mod engine;
+pub mod hooks;
 pub mod next_ticket;
 pub mod reassign;
 pub mod report;
