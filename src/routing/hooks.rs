@@ -74,6 +74,16 @@ pub enum State {
     Busy,
 }
 
+/// What a sync changed in Zendesk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// It made a webhook or trigger (or made one again).
+    Made,
+    /// It removed what it had made, and made nothing.
+    Removed,
+}
+
 /// One part (the webhook, or one trigger) as Zendesk last answered for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -94,6 +104,28 @@ pub struct TriggerStatus {
     pub wanted: bool,
 }
 
+impl TriggerStatus {
+    /// For the page: the trigger's id, or empty when it is not made.
+    pub fn id_text(&self) -> String {
+        self.trigger_id.map(|id| id.to_string()).unwrap_or_default()
+    }
+
+    /// For the page: the trigger queue's id, or empty for the same-agent trigger.
+    pub fn queue_text(&self) -> String {
+        self.queue_id.map(|id| id.to_string()).unwrap_or_default()
+    }
+
+    pub fn state_text(&self) -> &'static str {
+        match (self.wanted, self.state) {
+            (false, _) => "no longer needed, not removed yet",
+            (true, Part::Present) => "present in Zendesk",
+            (true, Part::Missing) => "missing in Zendesk (deleted there)",
+            (true, Part::NotMade) => "not made yet",
+            (true, Part::Unknown) => "could not be checked just now",
+        }
+    }
+}
+
 /// One webhook kind's status: what is wanted, what slackdesk made, what Zendesk has.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HookStatus {
@@ -112,6 +144,8 @@ pub struct HookStatus {
     pub secret_stored: bool,
     /// The code of the last failure making, removing or checking them (null: none).
     pub error: Option<String>,
+    /// What the sync that answered this changed in Zendesk (null: nothing, or no sync).
+    pub change: Option<Change>,
 }
 
 impl HookStatus {
@@ -154,6 +188,25 @@ impl HookStatus {
 
     pub fn title(&self) -> &'static str {
         title(self.hook)
+    }
+
+    /// The state's name as the API spells it (also the page's `data-state`).
+    pub fn state_code(&self) -> &'static str {
+        match self.state {
+            State::NotNeeded => "not_needed",
+            State::Present => "present",
+            State::Missing => "missing",
+            State::NotMade => "not_made",
+            State::ByHand => "by_hand",
+            State::Leftover => "leftover",
+            State::Unknown => "unknown",
+            State::Busy => "busy",
+        }
+    }
+
+    /// The webhook slackdesk made, for the page (empty: none).
+    pub fn webhook_text(&self) -> &str {
+        self.webhook_id.as_deref().unwrap_or_default()
     }
 
     /// Its path segment for the Recreate form and the API.
@@ -332,6 +385,7 @@ pub async fn sync(
     if !store::take_lease(&state.db, subdomain, hook, now, now + LEASE_MS).await? {
         return status(state, subdomain, hook, i64::MAX).await;
     }
+    let before = made_ids(&rows);
     let outcome = apply(state, subdomain, hook, &wanted, repair).await;
     let error = outcome.as_ref().err().map(HookError::code);
     let now = state.clock.now_ms();
@@ -346,18 +400,43 @@ pub async fn sync(
     }
     recorded?;
     released?;
-    status(state, subdomain, hook, i64::MAX).await
+    let after = made_ids(&store::rows(&state.db, subdomain, hook).await?);
+    let mut status = status(state, subdomain, hook, i64::MAX).await?;
+    status.change = if !after.is_subset(&before) {
+        Some(Change::Made)
+    } else if after.is_empty() && !before.is_empty() {
+        Some(Change::Removed)
+    } else {
+        None
+    };
+    Ok(status)
 }
 
-/// [`sync`] for both kinds (after a change that may touch either).
-pub async fn sync_all(
+/// The ids of everything made, to tell what a sync changed.
+fn made_ids(rows: &[HookRow]) -> std::collections::BTreeSet<String> {
+    rows.iter()
+        .flat_map(|r| {
+            let webhook = r.webhook_id.as_ref().map(|w| format!("webhook {w}"));
+            let trigger = r.trigger_id.map(|t| format!("trigger {t}"));
+            webhook.into_iter().chain(trigger)
+        })
+        .collect()
+}
+
+/// After a setting that `hook` depends on was saved: [`sync`] it (nothing deleted in
+/// Zendesk is made again), and answer both kinds' status, the other one as last checked.
+pub async fn after_change(
     state: &AppState,
     subdomain: &Subdomain,
-    repair: Repair,
+    hook: Hook,
 ) -> Result<Vec<HookStatus>, StorageError> {
     let mut all = Vec::new();
-    for hook in Hook::ALL {
-        all.push(sync(state, subdomain, hook, repair).await?);
+    for kind in Hook::ALL {
+        all.push(if kind == hook {
+            sync(state, subdomain, kind, Repair::No).await?
+        } else {
+            status(state, subdomain, kind, i64::MAX).await?
+        });
     }
     Ok(all)
 }
@@ -662,6 +741,7 @@ pub async fn status(
         triggers,
         secret_stored,
         error: row0.last_error.or(check_error),
+        change: None,
     })
 }
 
