@@ -129,6 +129,9 @@ pub struct State {
     pub fail_hooks: Vec<u16>,
     injected: Option<u16>,
     hooks_made: i64,
+    /// Answer webhook creation this much later, so that two syncs racing each other are
+    /// both under way at once.
+    pub webhook_create_delay: Option<std::time::Duration>,
 }
 
 impl State {
@@ -526,7 +529,11 @@ impl Respond for FakeZendesk {
                 state
                     .webhook_secrets
                     .insert(id, format!("fake-zd-signing-secret-{n}-c0ffee"));
-                ResponseTemplate::new(201).set_body_json(json!({"webhook": webhook}))
+                let answer = ResponseTemplate::new(201).set_body_json(json!({"webhook": webhook}));
+                match state.webhook_create_delay {
+                    Some(delay) => answer.set_delay(delay),
+                    None => answer,
+                }
             }
             ("GET", ["webhooks", id]) => {
                 *state.calls.entry("webhook_show").or_default() += 1;

@@ -284,16 +284,11 @@ async fn a_webhook_deleted_in_zendesk_shows_missing_and_recreate_makes_it_once(b
     let page = desk.page(&cookie, "/zendesk/routing/settings").await;
     assert_eq!(state_on_page(&page, "same_agent"), "present");
 
-    // Idempotent: asking again, and two asking at once, make nothing more.
-    let state = &desk.app.state;
-    let again = hooks::sync(state, &acme(), Hook::SameAgent, Repair::Yes).await.unwrap();
+    // Idempotent: asking again makes nothing more.
+    let again = hooks::sync(&desk.app.state, &acme(), Hook::SameAgent, Repair::Yes)
+        .await
+        .unwrap();
     assert_eq!(again.change, None);
-    let account = acme();
-    let (a, b) = tokio::join!(
-        hooks::sync(state, &account, Hook::SameAgent, Repair::Yes),
-        hooks::sync(state, &account, Hook::SameAgent, Repair::Yes)
-    );
-    assert!(a.unwrap().change.is_none() && b.unwrap().change.is_none());
     assert_eq!((desk.zendesk.webhooks().len(), desk.zendesk.triggers().len()), (1, 1));
     assert_eq!(desk.zendesk.calls("webhook_create"), 2);
 
@@ -307,6 +302,26 @@ async fn a_webhook_deleted_in_zendesk_shows_missing_and_recreate_makes_it_once(b
     assert_eq!(desk.zendesk.webhooks()[0]["id"], second.as_str(), "the webhook is kept");
     assert_eq!(desk.zendesk.triggers().len(), 1);
     assert_eq!(desk.zendesk.calls("webhook_create"), 2);
+}
+
+async fn two_saves_at_once_make_one_webhook(backend: Backend) {
+    let (desk, _) = fresh(backend).await;
+    desk.settings(|s| s.same_agent.enabled = true).await;
+    desk.zendesk.state().webhook_create_delay = Some(std::time::Duration::from_millis(300));
+
+    let account = acme();
+    let state = &desk.app.state;
+    let (a, b) = tokio::join!(
+        hooks::sync(state, &account, Hook::SameAgent, Repair::No),
+        hooks::sync(state, &account, Hook::SameAgent, Repair::No)
+    );
+
+    let mut states = [a.unwrap().state, b.unwrap().state];
+    states.sort_by_key(|s| format!("{s:?}"));
+    assert_eq!(states, [hooks::State::Busy, hooks::State::Present]);
+    assert_eq!((desk.zendesk.webhooks().len(), desk.zendesk.triggers().len()), (1, 1));
+    let status = hooks::status(state, &account, Hook::SameAgent, 0).await.unwrap();
+    assert_eq!(status.state, hooks::State::Present, "the lease is released");
 }
 
 async fn each_trigger_queue_gets_its_trigger_on_one_route_webhook(backend: Backend) {
@@ -541,6 +556,7 @@ on_both_databases!(
     turning_same_agent_on_makes_the_webhook_and_trigger_with_zendesks_secret,
     turning_same_agent_off_removes_the_webhook_the_trigger_and_the_secret,
     a_webhook_deleted_in_zendesk_shows_missing_and_recreate_makes_it_once,
+    two_saves_at_once_make_one_webhook,
     each_trigger_queue_gets_its_trigger_on_one_route_webhook,
     a_zendesk_failure_leaves_the_settings_saved_and_says_why,
     a_secret_typed_by_hand_is_left_alone_until_slackdesk_is_asked,
