@@ -187,7 +187,10 @@ impl FakeZendesk {
 
     /// Someone deletes this trigger in Zendesk's Admin Center.
     pub fn delete_trigger_in_zendesk(&self, id: i64) {
-        assert!(self.state().triggers.remove(&id).is_some(), "trigger {id} exists");
+        assert!(
+            self.state().triggers.remove(&id).is_some(),
+            "trigger {id} exists"
+        );
     }
 
     /// The webhooks Zendesk has now.
@@ -509,7 +512,9 @@ impl Respond for FakeZendesk {
                 let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
                 let w = &body["webhook"];
                 let valid = w["name"].as_str().is_some_and(|n| !n.is_empty())
-                    && w["endpoint"].as_str().is_some_and(|e| e.starts_with("https://"))
+                    && w["endpoint"]
+                        .as_str()
+                        .is_some_and(|e| e.starts_with("https://"))
                     && w["http_method"] == "POST"
                     && w["request_format"] == "json"
                     && matches!(w["status"].as_str(), Some("active" | "inactive"))
@@ -546,7 +551,9 @@ impl Respond for FakeZendesk {
             ("GET", ["webhooks", id, "signing_secret"]) => {
                 *state.calls.entry("webhook_secret").or_default() += 1;
                 match state.webhook_secrets.get(*id) {
-                    Some(secret) => ok(json!({"signing_secret": {"algorithm": "sha256", "secret": secret}})),
+                    Some(secret) => {
+                        ok(json!({"signing_secret": {"algorithm": "sha256", "secret": secret}}))
+                    }
                     None => ResponseTemplate::new(404).set_body_json(json!({"errors": [
                         {"code": "WebhookNotFound", "title": "Webhook not found"}]})),
                 }
@@ -573,7 +580,9 @@ impl Respond for FakeZendesk {
                     .filter(|a| a["field"] == "notification_webhook")
                     .collect::<Vec<_>>();
                 let webhook_ok = calls.iter().all(|a| {
-                    a["value"][0].as_str().is_some_and(|id| state.webhooks.contains_key(id))
+                    a["value"][0]
+                        .as_str()
+                        .is_some_and(|id| state.webhooks.contains_key(id))
                         && a["value"][1].as_str().is_some()
                 });
                 let category_ok = match t["category_id"].as_str() {
@@ -593,7 +602,9 @@ impl Respond for FakeZendesk {
                 let id = 360_000_000 + state.hooks_made;
                 let mut trigger = t.clone();
                 trigger["id"] = json!(id);
-                trigger["url"] = json!(format!("https://acme.zendesk.com/api/v2/triggers/{id}.json"));
+                trigger["url"] = json!(format!(
+                    "https://acme.zendesk.com/api/v2/triggers/{id}.json"
+                ));
                 trigger["position"] = json!(state.triggers.len() + 1);
                 trigger["default"] = json!(false);
                 state.triggers.insert(id, trigger.clone());
@@ -601,17 +612,27 @@ impl Respond for FakeZendesk {
             }
             ("GET", ["triggers", id]) => {
                 *state.calls.entry("trigger_show").or_default() += 1;
-                match id.parse::<i64>().ok().and_then(|id| state.triggers.get(&id)) {
+                match id
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(|id| state.triggers.get(&id))
+                {
                     Some(trigger) => ok(json!({"trigger": trigger})),
-                    None => ResponseTemplate::new(404).set_body_json(json!({"error": "RecordNotFound",
+                    None => ResponseTemplate::new(404)
+                        .set_body_json(json!({"error": "RecordNotFound",
                         "description": "Not found"})),
                 }
             }
             ("DELETE", ["triggers", id]) => {
                 *state.calls.entry("trigger_delete").or_default() += 1;
-                match id.parse::<i64>().ok().and_then(|id| state.triggers.remove(&id)) {
+                match id
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(|id| state.triggers.remove(&id))
+                {
                     Some(_) => ResponseTemplate::new(204),
-                    None => ResponseTemplate::new(404).set_body_json(json!({"error": "RecordNotFound",
+                    None => ResponseTemplate::new(404)
+                        .set_body_json(json!({"error": "RecordNotFound",
                         "description": "Not found"})),
                 }
             }

@@ -120,12 +120,16 @@ impl Desk {
 /// The data-state of a hook's block on a page.
 fn state_on_page(page: &str, hook: &str) -> String {
     let marker = format!("id=\"hook-{hook}\" data-state=\"");
-    let at = page.find(&marker).unwrap_or_else(|| panic!("hook {hook} on the page: {page}"))
+    let at = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("hook {hook} on the page: {page}"))
         + marker.len();
     page[at..].split('"').next().unwrap().to_owned()
 }
 
-async fn turning_same_agent_on_makes_the_webhook_and_trigger_with_zendesks_secret(backend: Backend) {
+async fn turning_same_agent_on_makes_the_webhook_and_trigger_with_zendesks_secret(
+    backend: Backend,
+) {
     let (desk, key) = fresh(backend).await;
 
     let answer = desk.same_agent(&key, true).await;
@@ -133,7 +137,10 @@ async fn turning_same_agent_on_makes_the_webhook_and_trigger_with_zendesks_secre
     let hook = &answer["hooks"]["same_agent"];
     assert_eq!(hook["state"], "present", "{answer}");
     assert_eq!(hook["change"], "made");
-    assert_eq!(answer["same_agent"]["enabled"], true, "the settings are saved");
+    assert_eq!(
+        answer["same_agent"]["enabled"], true,
+        "the settings are saved"
+    );
     assert_eq!(answer["same_agent_webhook_secret_set"], true);
     assert_eq!(answer["hooks"]["route"]["state"], "not_needed");
     let webhooks = desk.zendesk.webhooks();
@@ -145,8 +152,14 @@ async fn turning_same_agent_on_makes_the_webhook_and_trigger_with_zendesks_secre
         webhook["endpoint"],
         "https://slackdesk.example.com/zendesk/webhooks/same_agent?account=acme"
     );
-    assert_eq!(webhook["subscriptions"], json!(["conditional_ticket_events"]));
-    assert_eq!((&webhook["http_method"], &webhook["request_format"]), (&json!("POST"), &json!("json")));
+    assert_eq!(
+        webhook["subscriptions"],
+        json!(["conditional_ticket_events"])
+    );
+    assert_eq!(
+        (&webhook["http_method"], &webhook["request_format"]),
+        (&json!("POST"), &json!("json"))
+    );
     let triggers = desk.zendesk.triggers();
     assert_eq!(triggers.len(), 1, "{triggers:?}");
     let trigger = &triggers[0];
@@ -160,14 +173,25 @@ async fn turning_same_agent_on_makes_the_webhook_and_trigger_with_zendesks_secre
     assert_eq!(action["value"][0], id);
     let body: Value = serde_json::from_str(action["value"][1].as_str().unwrap()).unwrap();
     assert_eq!(body, json!({"ticket_id": "{{ticket.id}}"}));
-    assert!(trigger.get("category_id").is_none(), "the account has no trigger categories");
+    assert!(
+        trigger.get("category_id").is_none(),
+        "the account has no trigger categories"
+    );
 
     // The secret stored is Zendesk's: a call signed with it is accepted, one signed with
     // anything else is not.
     let secret = desk.secret_in_zendesk(id);
-    assert_eq!(desk.stored_secret(Hook::SameAgent).await.as_deref(), Some(secret.as_str()));
+    assert_eq!(
+        desk.stored_secret(Hook::SameAgent).await.as_deref(),
+        Some(secret.as_str())
+    );
     let (status, _) = desk
-        .webhook_signed("/zendesk/webhooks/same_agent", "acme", &json!({"ticket_id": "41"}), &secret)
+        .webhook_signed(
+            "/zendesk/webhooks/same_agent",
+            "acme",
+            &json!({"ticket_id": "41"}),
+            &secret,
+        )
         .await;
     assert_eq!(status, 200, "signed with the secret read from Zendesk");
     let (status, _) = desk
@@ -196,7 +220,10 @@ async fn turning_same_agent_on_makes_the_webhook_and_trigger_with_zendesks_secre
 async fn turning_same_agent_off_removes_the_webhook_the_trigger_and_the_secret(backend: Backend) {
     let (desk, key) = fresh(backend).await;
     desk.same_agent(&key, true).await;
-    assert_eq!((desk.zendesk.webhooks().len(), desk.zendesk.triggers().len()), (1, 1));
+    assert_eq!(
+        (desk.zendesk.webhooks().len(), desk.zendesk.triggers().len()),
+        (1, 1)
+    );
 
     let answer = desk.same_agent(&key, false).await;
 
@@ -204,12 +231,27 @@ async fn turning_same_agent_off_removes_the_webhook_the_trigger_and_the_secret(b
     let hook = &answer["hooks"]["same_agent"];
     assert_eq!(hook["state"], "not_needed", "{answer}");
     assert_eq!(hook["change"], "removed");
-    assert!(desk.zendesk.webhooks().is_empty(), "the webhook is deleted in Zendesk");
-    assert!(desk.zendesk.triggers().is_empty(), "the trigger is deleted in Zendesk");
-    assert_eq!(desk.stored_secret(Hook::SameAgent).await, None, "its secret is forgotten");
+    assert!(
+        desk.zendesk.webhooks().is_empty(),
+        "the webhook is deleted in Zendesk"
+    );
+    assert!(
+        desk.zendesk.triggers().is_empty(),
+        "the trigger is deleted in Zendesk"
+    );
+    assert_eq!(
+        desk.stored_secret(Hook::SameAgent).await,
+        None,
+        "its secret is forgotten"
+    );
     assert_eq!(answer["same_agent_webhook_secret_set"], false);
     assert!(
-        store::account_settings(&desk.app.state.db, &acme()).await.unwrap().0.same_agent.window_hours
+        store::account_settings(&desk.app.state.db, &acme())
+            .await
+            .unwrap()
+            .0
+            .same_agent
+            .window_hours
             == 48,
         "the other settings are kept"
     );
@@ -242,30 +284,51 @@ async fn a_webhook_deleted_in_zendesk_shows_missing_and_recreate_makes_it_once(b
     let on = settings(true);
     let on: Vec<(&str, &str)> = on.iter().map(|(k, v)| (*k, v.as_str())).collect();
 
-    let location = desk.post_page(&cookie, "/zendesk/routing/settings", &on).await;
+    let location = desk
+        .post_page(&cookie, "/zendesk/routing/settings", &on)
+        .await;
     assert_eq!(location, "/zendesk/routing/settings?saved=1&hooks=made");
     let page = desk.page(&cookie, &location).await;
-    assert!(page.contains("The webhook and trigger were made in Zendesk."), "{page}");
+    assert!(
+        page.contains("The webhook and trigger were made in Zendesk."),
+        "{page}"
+    );
     assert_eq!(state_on_page(&page, "same_agent"), "present");
     assert!(page.contains("made by slackdesk and present in Zendesk"));
-    let first = desk.zendesk.webhooks()[0]["id"].as_str().unwrap().to_owned();
+    let first = desk.zendesk.webhooks()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let old_trigger = desk.zendesk.triggers()[0]["id"].as_i64().unwrap();
 
     // Someone deletes the webhook in Zendesk's Admin Center.
     desk.zendesk.delete_webhook_in_zendesk(&first);
     let page = desk.page(&cookie, "/zendesk/routing/settings").await;
-    assert_eq!(state_on_page(&page, "same_agent"), "missing", "the page asks Zendesk");
-    assert!(page.contains("missing in Zendesk (deleted there)"), "{page}");
+    assert_eq!(
+        state_on_page(&page, "same_agent"),
+        "missing",
+        "the page asks Zendesk"
+    );
+    assert!(
+        page.contains("missing in Zendesk (deleted there)"),
+        "{page}"
+    );
     assert!(page.contains("action=\"/zendesk/routing/hooks/same_agent\""));
     assert!(page.contains("Recreate them in Zendesk"));
     // Saving the settings again does not make it again behind the admin's back.
-    let location = desk.post_page(&cookie, "/zendesk/routing/settings", &on).await;
+    let location = desk
+        .post_page(&cookie, "/zendesk/routing/settings", &on)
+        .await;
     assert_eq!(location, "/zendesk/routing/settings?saved=1");
     assert!(desk.zendesk.webhooks().is_empty());
     assert_eq!(desk.zendesk.calls("webhook_create"), 1);
 
     let location = desk
-        .post_page(&cookie, "/zendesk/routing/hooks/same_agent", &[("csrf", &csrf)])
+        .post_page(
+            &cookie,
+            "/zendesk/routing/hooks/same_agent",
+            &[("csrf", &csrf)],
+        )
         .await;
     assert_eq!(location, "/zendesk/routing/settings?remade=1&hooks=made");
     let webhooks = desk.zendesk.webhooks();
@@ -273,7 +336,11 @@ async fn a_webhook_deleted_in_zendesk_shows_missing_and_recreate_makes_it_once(b
     let second = webhooks[0]["id"].as_str().unwrap().to_owned();
     assert_ne!(second, first);
     let triggers = desk.zendesk.triggers();
-    assert_eq!(triggers.len(), 1, "the old trigger went with it: {triggers:?}");
+    assert_eq!(
+        triggers.len(),
+        1,
+        "the old trigger went with it: {triggers:?}"
+    );
     assert_ne!(triggers[0]["id"].as_i64().unwrap(), old_trigger);
     assert_eq!(triggers[0]["actions"][0]["value"][0], second.as_str());
     assert_eq!(
@@ -289,7 +356,10 @@ async fn a_webhook_deleted_in_zendesk_shows_missing_and_recreate_makes_it_once(b
         .await
         .unwrap();
     assert_eq!(again.change, None);
-    assert_eq!((desk.zendesk.webhooks().len(), desk.zendesk.triggers().len()), (1, 1));
+    assert_eq!(
+        (desk.zendesk.webhooks().len(), desk.zendesk.triggers().len()),
+        (1, 1)
+    );
     assert_eq!(desk.zendesk.calls("webhook_create"), 2);
 
     // The trigger alone deleted in Zendesk: Recreate makes only the trigger.
@@ -297,9 +367,17 @@ async fn a_webhook_deleted_in_zendesk_shows_missing_and_recreate_makes_it_once(b
     desk.zendesk.delete_trigger_in_zendesk(trigger);
     let page = desk.page(&cookie, "/zendesk/routing/settings").await;
     assert_eq!(state_on_page(&page, "same_agent"), "missing");
-    desk.post_page(&cookie, "/zendesk/routing/hooks/same_agent", &[("csrf", &csrf)])
-        .await;
-    assert_eq!(desk.zendesk.webhooks()[0]["id"], second.as_str(), "the webhook is kept");
+    desk.post_page(
+        &cookie,
+        "/zendesk/routing/hooks/same_agent",
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(
+        desk.zendesk.webhooks()[0]["id"],
+        second.as_str(),
+        "the webhook is kept"
+    );
     assert_eq!(desk.zendesk.triggers().len(), 1);
     assert_eq!(desk.zendesk.calls("webhook_create"), 2);
 }
@@ -319,8 +397,13 @@ async fn two_saves_at_once_make_one_webhook(backend: Backend) {
     let mut states = [a.unwrap().state, b.unwrap().state];
     states.sort_by_key(|s| format!("{s:?}"));
     assert_eq!(states, [hooks::State::Busy, hooks::State::Present]);
-    assert_eq!((desk.zendesk.webhooks().len(), desk.zendesk.triggers().len()), (1, 1));
-    let status = hooks::status(state, &account, Hook::SameAgent, 0).await.unwrap();
+    assert_eq!(
+        (desk.zendesk.webhooks().len(), desk.zendesk.triggers().len()),
+        (1, 1)
+    );
+    let status = hooks::status(state, &account, Hook::SameAgent, 0)
+        .await
+        .unwrap();
     assert_eq!(status.state, hooks::State::Present, "the lease is released");
 }
 
@@ -328,19 +411,30 @@ async fn each_trigger_queue_gets_its_trigger_on_one_route_webhook(backend: Backe
     let (desk, key) = fresh(backend).await;
     desk.zendesk.state().trigger_categories =
         vec![json!({"id": "10001", "name": "Escalations", "position": 1})];
-    let queue = |name: &str, kind: &str| {
-        json!({"name": name, "view_id": 42, "kind": kind, "model": "round_robin"})
-    };
+    let queue = |name: &str, kind: &str| json!({"name": name, "view_id": 42, "kind": kind, "model": "round_robin"});
 
     let (status, scheduled) = desk
-        .api(&key, Method::POST, QUEUES, Some(queue("Every minute", "scheduled")))
+        .api(
+            &key,
+            Method::POST,
+            QUEUES,
+            Some(queue("Every minute", "scheduled")),
+        )
         .await;
     assert_eq!(status, 201, "{scheduled}");
     assert_eq!(scheduled["hooks"]["route"]["state"], "not_needed");
-    assert!(desk.zendesk.webhooks().is_empty(), "a scheduled queue needs no webhook");
+    assert!(
+        desk.zendesk.webhooks().is_empty(),
+        "a scheduled queue needs no webhook"
+    );
 
     let (status, billing) = desk
-        .api(&key, Method::POST, QUEUES, Some(queue("Billing", "trigger")))
+        .api(
+            &key,
+            Method::POST,
+            QUEUES,
+            Some(queue("Billing", "trigger")),
+        )
         .await;
     assert_eq!(status, 201, "{billing}");
     let billing_id = billing["queue"]["id"].as_i64().unwrap();
@@ -351,7 +445,11 @@ async fn each_trigger_queue_gets_its_trigger_on_one_route_webhook(backend: Backe
     let vip_id = vip["queue"]["id"].as_i64().unwrap();
 
     let webhooks = desk.zendesk.webhooks();
-    assert_eq!(webhooks.len(), 1, "one route webhook for every trigger queue");
+    assert_eq!(
+        webhooks.len(),
+        1,
+        "one route webhook for every trigger queue"
+    );
     let webhook = webhooks[0]["id"].as_str().unwrap().to_owned();
     assert_eq!(
         webhooks[0]["endpoint"],
@@ -363,7 +461,10 @@ async fn each_trigger_queue_gets_its_trigger_on_one_route_webhook(backend: Backe
         .iter()
         .map(|t| {
             assert_eq!(t["actions"][0]["value"][0], webhook.as_str());
-            assert_eq!(t["category_id"], "10001", "in the account's trigger category");
+            assert_eq!(
+                t["category_id"], "10001",
+                "in the account's trigger category"
+            );
             serde_json::from_str(t["actions"][0]["value"][1].as_str().unwrap()).unwrap()
         })
         .collect();
@@ -374,7 +475,9 @@ async fn each_trigger_queue_gets_its_trigger_on_one_route_webhook(backend: Backe
             json!({"ticket_id": "{{ticket.id}}", "queue_id": vip_id})
         ]
     );
-    let (_, answer) = desk.api(&key, Method::GET, "/zendesk/routing/api/hooks", None).await;
+    let (_, answer) = desk
+        .api(&key, Method::GET, "/zendesk/routing/api/hooks", None)
+        .await;
     let listed: Vec<i64> = answer["hooks"]["route"]["triggers"]
         .as_array()
         .unwrap()
@@ -399,13 +502,23 @@ async fn each_trigger_queue_gets_its_trigger_on_one_route_webhook(backend: Backe
     let mut off = queue("Billing", "trigger");
     off["enabled"] = json!(false);
     let (status, replaced) = desk
-        .api(&key, Method::PUT, &format!("{QUEUES}/{billing_id}"), Some(off))
+        .api(
+            &key,
+            Method::PUT,
+            &format!("{QUEUES}/{billing_id}"),
+            Some(off),
+        )
         .await;
     assert_eq!(status, 200, "{replaced}");
     assert_eq!(replaced["hooks"]["route"]["state"], "present");
     let triggers = desk.zendesk.triggers();
     assert_eq!(triggers.len(), 1);
-    assert!(triggers[0]["actions"][0]["value"][1].as_str().unwrap().contains(&vip_id.to_string()));
+    assert!(
+        triggers[0]["actions"][0]["value"][1]
+            .as_str()
+            .unwrap()
+            .contains(&vip_id.to_string())
+    );
     let (status, _) = desk
         .api(&key, Method::DELETE, &format!("{QUEUES}/{vip_id}"), None)
         .await;
@@ -427,7 +540,12 @@ async fn a_zendesk_failure_leaves_the_settings_saved_and_says_why(backend: Backe
     assert_eq!(hook["error"], "http_503");
     assert!(desk.zendesk.webhooks().is_empty());
     assert!(
-        store::account_settings(&desk.app.state.db, &acme()).await.unwrap().0.same_agent.enabled
+        store::account_settings(&desk.app.state.db, &acme())
+            .await
+            .unwrap()
+            .0
+            .same_agent
+            .enabled
     );
 
     // Through the page: rate limited this time; the page says so and offers to retry.
@@ -435,7 +553,10 @@ async fn a_zendesk_failure_leaves_the_settings_saved_and_says_why(backend: Backe
     let form = desk.page(&cookie, "/zendesk/routing/settings").await;
     let csrf = hidden_value(&form, "csrf").unwrap();
     assert_eq!(state_on_page(&form, "same_agent"), "not_made");
-    assert!(form.contains("Zendesk was unavailable; try again in a minute (http_503)"), "{form}");
+    assert!(
+        form.contains("Zendesk was unavailable; try again in a minute (http_503)"),
+        "{form}"
+    );
     desk.zendesk.state().fail_hooks = vec![429];
     let location = desk
         .post_page(
@@ -452,18 +573,27 @@ async fn a_zendesk_failure_leaves_the_settings_saved_and_says_why(backend: Backe
     let page = desk.page(&cookie, &location).await;
     assert!(page.contains("Saved."), "{page}");
     assert!(page.contains("could not be brought in line in Zendesk"));
-    assert!(page.contains("Zendesk asked slackdesk to slow down; try again in a minute (rate_limited)"));
+    assert!(
+        page.contains("Zendesk asked slackdesk to slow down; try again in a minute (rate_limited)")
+    );
     assert!(page.contains("Make them now"));
     assert!(page.contains("value=\"24\""), "the new window is saved");
 
     let location = desk
-        .post_page(&cookie, "/zendesk/routing/hooks/same_agent", &[("csrf", &csrf)])
+        .post_page(
+            &cookie,
+            "/zendesk/routing/hooks/same_agent",
+            &[("csrf", &csrf)],
+        )
         .await;
     assert_eq!(location, "/zendesk/routing/settings?remade=1&hooks=made");
     let page = desk.page(&cookie, "/zendesk/routing/settings").await;
     assert_eq!(state_on_page(&page, "same_agent"), "present");
     assert!(!page.contains("did not work"), "the failure is cleared");
-    assert_eq!((desk.zendesk.webhooks().len(), desk.zendesk.triggers().len()), (1, 1));
+    assert_eq!(
+        (desk.zendesk.webhooks().len(), desk.zendesk.triggers().len()),
+        (1, 1)
+    );
 
     // A failure after the webhook was made (Zendesk refuses its trigger): the next try
     // makes the trigger only.
@@ -473,18 +603,40 @@ async fn a_zendesk_failure_leaves_the_settings_saved_and_says_why(backend: Backe
     desk.zendesk.state().fail_hooks = vec![0, 0, 0, 500];
     let answer = desk.same_agent(&key, true).await;
     let hook = &answer["hooks"]["same_agent"];
-    assert_eq!((&hook["state"], &hook["error"]), (&json!("not_made"), &json!("http_500")), "{answer}");
+    assert_eq!(
+        (&hook["state"], &hook["error"]),
+        (&json!("not_made"), &json!("http_500")),
+        "{answer}"
+    );
     assert_eq!(hook["webhook"], "present");
     assert_eq!(hook["triggers"][0]["state"], "not_made");
-    assert_eq!((desk.zendesk.webhooks().len(), desk.zendesk.triggers().len()), (1, 0));
+    assert_eq!(
+        (desk.zendesk.webhooks().len(), desk.zendesk.triggers().len()),
+        (1, 0)
+    );
     let creates = desk.zendesk.calls("webhook_create");
     let (status, answer) = desk
-        .api(&key, Method::POST, "/zendesk/routing/api/hooks/same_agent", None)
+        .api(
+            &key,
+            Method::POST,
+            "/zendesk/routing/api/hooks/same_agent",
+            None,
+        )
         .await;
     assert_eq!(status, 200);
-    assert_eq!(answer["hooks"]["same_agent"]["state"], "present", "{answer}");
-    assert_eq!(desk.zendesk.calls("webhook_create"), creates, "the webhook is not made twice");
-    assert_eq!((desk.zendesk.webhooks().len(), desk.zendesk.triggers().len()), (1, 1));
+    assert_eq!(
+        answer["hooks"]["same_agent"]["state"], "present",
+        "{answer}"
+    );
+    assert_eq!(
+        desk.zendesk.calls("webhook_create"),
+        creates,
+        "the webhook is not made twice"
+    );
+    assert_eq!(
+        (desk.zendesk.webhooks().len(), desk.zendesk.triggers().len()),
+        (1, 1)
+    );
 }
 
 async fn a_secret_typed_by_hand_is_left_alone_until_slackdesk_is_asked(backend: Backend) {
@@ -501,18 +653,38 @@ async fn a_secret_typed_by_hand_is_left_alone_until_slackdesk_is_asked(backend: 
 
     let answer = desk.same_agent(&key, true).await;
 
-    assert_eq!(answer["hooks"]["same_agent"]["state"], "by_hand", "{answer}");
-    assert!(desk.zendesk.webhooks().is_empty(), "the admin's own webhook is used");
-    assert_eq!(desk.stored_secret(Hook::SameAgent).await.as_deref(), Some("hand-typed-secret-8d2f"));
+    assert_eq!(
+        answer["hooks"]["same_agent"]["state"], "by_hand",
+        "{answer}"
+    );
+    assert!(
+        desk.zendesk.webhooks().is_empty(),
+        "the admin's own webhook is used"
+    );
+    assert_eq!(
+        desk.stored_secret(Hook::SameAgent).await.as_deref(),
+        Some("hand-typed-secret-8d2f")
+    );
 
     let (status, answer) = desk
-        .api(&key, Method::POST, "/zendesk/routing/api/hooks/same_agent", None)
+        .api(
+            &key,
+            Method::POST,
+            "/zendesk/routing/api/hooks/same_agent",
+            None,
+        )
         .await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["hooks"]["same_agent"]["state"], "present");
     assert_eq!(answer["hooks"]["same_agent"]["change"], "made");
-    let id = desk.zendesk.webhooks()[0]["id"].as_str().unwrap().to_owned();
-    assert_eq!(desk.stored_secret(Hook::SameAgent).await.unwrap(), desk.secret_in_zendesk(&id));
+    let id = desk.zendesk.webhooks()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        desk.stored_secret(Hook::SameAgent).await.unwrap(),
+        desk.secret_in_zendesk(&id)
+    );
     let (status, _) = desk
         .api(&key, Method::POST, "/zendesk/routing/api/hooks/nope", None)
         .await;
@@ -539,16 +711,29 @@ async fn the_home_checklist_follows_what_zendesk_has(backend: Backend) {
     assert!(done(&page), "{page}");
     assert_eq!(count(&page, "present"), "1");
 
-    let id = desk.zendesk.webhooks()[0]["id"].as_str().unwrap().to_owned();
+    let id = desk.zendesk.webhooks()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     desk.zendesk.delete_webhook_in_zendesk(&id);
     let shows = desk.zendesk.calls("webhook_show");
     let page = home().await;
     assert!(done(&page), "asked at most once a minute: not yet");
-    assert_eq!(desk.zendesk.calls("webhook_show"), shows, "visitors do not make Zendesk calls");
+    assert_eq!(
+        desk.zendesk.calls("webhook_show"),
+        shows,
+        "visitors do not make Zendesk calls"
+    );
     desk.app.state.clock.advance(hooks::HOME_MAX_AGE_MS);
     let page = home().await;
     assert!(!done(&page), "{page}");
-    assert_eq!((count(&page, "present").as_str(), count(&page, "missing").as_str()), ("0", "1"));
+    assert_eq!(
+        (
+            count(&page, "present").as_str(),
+            count(&page, "missing").as_str()
+        ),
+        ("0", "1")
+    );
     assert!(!page.contains(&id), "no Zendesk ids on the public page");
 }
 
