@@ -448,9 +448,17 @@ async fn apply(
     wanted: &[i64],
     repair: Repair,
 ) -> Result<(), HookError> {
+    let rows = store::rows(&state.db, subdomain, hook).await?;
+    let nothing_made = rows
+        .iter()
+        .all(|r| r.webhook_id.is_none() && r.trigger_id.is_none());
+    if wanted.is_empty() && nothing_made {
+        // Only the lease row of an attempt that made nothing: no need to ask Zendesk.
+        store::delete_all(&state.db, subdomain, hook).await?;
+        return Ok(());
+    }
     let auth = state.connections.open(subdomain).await?;
     let zendesk = &state.zendesk;
-    let rows = store::rows(&state.db, subdomain, hook).await?;
     let mut webhook = webhook_of(&rows);
     let kind = hook.as_str();
 
@@ -781,7 +789,12 @@ async fn refresh(
     let auth = match state.connections.open(subdomain).await {
         Ok(auth) => auth,
         Err(ConnectionError::Storage(e)) => return Err(e),
-        Err(error) => return Ok(Some(HookError::from(error).code())),
+        Err(error) => {
+            for row in rows.iter_mut().filter(|r| stale(r)) {
+                row.checked_at = None;
+            }
+            return Ok(Some(HookError::from(error).code()));
+        }
     };
     for row in rows.iter_mut().filter(|r| stale(r)) {
         let answer = if let Some(id) = row

@@ -639,6 +639,42 @@ async fn a_zendesk_failure_leaves_the_settings_saved_and_says_why(backend: Backe
     );
 }
 
+async fn without_a_zendesk_connection_the_page_says_to_connect_first(backend: Backend) {
+    let (desk, key) = fresh(backend).await;
+    sqlx::query("DELETE FROM zendesk_connections")
+        .execute(desk.app.state.db.pool())
+        .await
+        .unwrap();
+
+    let answer = desk.same_agent(&key, true).await;
+    let hook = &answer["hooks"]["same_agent"];
+    assert_eq!(
+        (&hook["state"], &hook["error"]),
+        (&json!("not_made"), &json!("zendesk_not_connected")),
+        "{answer}"
+    );
+    let cookie = desk.sign_in(&key).await;
+    let page = desk.page(&cookie, "/zendesk/routing/settings").await;
+    assert!(
+        page.contains("connect it first (zendesk_not_connected)"),
+        "{page}"
+    );
+
+    // Turning it off again leaves nothing behind, and no failure to show.
+    let answer = desk.same_agent(&key, false).await;
+    let hook = &answer["hooks"]["same_agent"];
+    assert_eq!(
+        (&hook["state"], &hook["error"]),
+        (&json!("not_needed"), &Value::Null),
+        "{answer}"
+    );
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM zendesk_hooks")
+        .fetch_one(desk.app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows, 0);
+}
+
 async fn a_secret_typed_by_hand_is_left_alone_until_slackdesk_is_asked(backend: Backend) {
     let (desk, key) = fresh(backend).await;
     let (status, _) = desk
@@ -744,6 +780,7 @@ on_both_databases!(
     two_saves_at_once_make_one_webhook,
     each_trigger_queue_gets_its_trigger_on_one_route_webhook,
     a_zendesk_failure_leaves_the_settings_saved_and_says_why,
+    without_a_zendesk_connection_the_page_says_to_connect_first,
     a_secret_typed_by_hand_is_left_alone_until_slackdesk_is_asked,
     the_home_checklist_follows_what_zendesk_has,
 );
