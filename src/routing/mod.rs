@@ -20,6 +20,7 @@ pub mod admin;
 pub mod api;
 pub mod dedicated;
 pub mod engine;
+pub mod hooks;
 pub mod next_ticket;
 pub mod reassign;
 pub mod report;

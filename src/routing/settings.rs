@@ -77,6 +77,12 @@ pub enum Hook {
 }
 
 impl Hook {
+    pub const ALL: [Hook; 2] = [Self::Route, Self::SameAgent];
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|h| h.as_str() == text)
+    }
+
     /// The kind stored with an accepted call.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -1,5 +1,6 @@
 //! The setup checklist of the home page, computed live for each request from the
-//! settings, the database and this process.
+//! settings, the database, this process and, for the webhooks, what Zendesk answers
+//! (asked at most once a minute per webhook; see `routing::hooks::HOME_MAX_AGE_MS`).
 
 use crate::config::Settings;
 use crate::startup::AppState;
@@ -22,6 +23,9 @@ pub struct Checklist {
     /// `slackdesk zendesk-app package`); otherwise why not.
     pub zendesk_package: Result<(), String>,
     pub counts: SetupCounts,
+    /// The Zendesk webhooks routing needs, as Zendesk has them (made by slackdesk and
+    /// still there, deleted there, not made) or set up by hand.
+    pub webhooks: crate::routing::hooks::Counts,
     /// This process runs the background workers (not started with `--no-workers`).
     pub workers_running: bool,
     pub database: Backend,
@@ -69,6 +73,7 @@ pub async fn checklist(state: &AppState) -> Result<Checklist, StorageError> {
             .map(|_| ())
             .map_err(|error| package_problem(&error)),
         counts,
+        webhooks: crate::routing::hooks::counts(state).await?,
         workers_running: !settings.no_workers,
         database: state.db.backend(),
     })

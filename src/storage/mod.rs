@@ -33,6 +33,7 @@ pub mod threads;
 pub mod ticket_links;
 pub mod workspace_grants;
 pub mod zendesk_connections;
+pub mod zendesk_hooks;
 
 mod fault;
 

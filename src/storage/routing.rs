@@ -148,6 +148,25 @@ pub async fn set_webhook_secret(
     Ok(())
 }
 
+/// Forgets a webhook's signing secret (the webhook it belonged to was removed).
+pub async fn clear_webhook_secret(
+    db: &Db,
+    subdomain: &Subdomain,
+    hook: Hook,
+    now: i64,
+) -> Result<(), StorageError> {
+    let sql = format!(
+        "UPDATE routing_settings SET {} = NULL, updated_at = $2 WHERE subdomain = $1",
+        hook.secret_column()
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(subdomain.as_str())
+        .bind(now)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
 pub async fn webhook_secret(
     db: &Db,
     keys: &KeyRing,

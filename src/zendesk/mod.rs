@@ -1,6 +1,7 @@
 //! The Zendesk client: Channel Framework payload types and the push API (SPEC 1.4, 1.5),
 //! the REST calls statuses and routing need (SPEC 3), and `connection`, the owner of
-//! each account's REST connection through which every one of those calls is authorized.
+//! each account's REST connection through which every one of those calls is authorized,
+//! and `webhooks`, the webhooks and triggers slackdesk makes in Zendesk.
 //!
 //! Nothing here logs content: only external ids, counts and status codes.
 
@@ -10,6 +11,7 @@ mod push;
 mod resources;
 mod rest;
 mod tickets;
+pub mod webhooks;
 
 pub use connection::{Connections, Credential, ZendeskAuth};
 pub use push::{MAX_PUSH_BATCH, PushError, PushOutcome, PushResultStatus, ZendeskClient};

@@ -1604,6 +1604,9 @@ fn routing_and_app_probes(w: &World) -> Vec<Probe> {
         (Method::PUT, "/zendesk/routing/api/agents/12345/limits"),
         (Method::GET, "/zendesk/routing/api/assignments"),
         (Method::POST, "/zendesk/routing/api/skills/resync"),
+        (Method::GET, "/zendesk/routing/api/hooks"),
+        (Method::POST, "/zendesk/routing/api/hooks/same_agent"),
+        (Method::POST, "/zendesk/routing/api/hooks/route"),
     ] {
         let body = json!({"name": INJECTIONS[4], "view_id": 1})
             .to_string()
@@ -1690,6 +1693,18 @@ fn routing_and_app_probes(w: &World) -> Vec<Probe> {
             .header("X-API-Key", w.key_acme.clone())
             .expect(&[400, 404]),
         );
+        p.push(
+            Probe::new(
+                format!("routing API: webhook name {injection:?}"),
+                Method::POST,
+                format!(
+                    "/zendesk/routing/api/hooks/{}",
+                    form_body(&[("x", injection)]).trim_start_matches("x=")
+                ),
+            )
+            .header("X-API-Key", w.key_acme.clone())
+            .expect(&[404, 405]),
+        );
     }
     for path in [
         "/zendesk/routing/queues",
@@ -1698,6 +1713,8 @@ fn routing_and_app_probes(w: &World) -> Vec<Probe> {
         "/zendesk/routing/dedicated",
         "/zendesk/routing/dedicated/remove",
         "/zendesk/routing/skills/resync",
+        "/zendesk/routing/hooks/route",
+        "/zendesk/routing/hooks/same_agent",
         "/zendesk/keys",
         "/zendesk/keys/revoke",
         "/zendesk/board/rules",

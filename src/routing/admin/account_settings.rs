@@ -1,7 +1,9 @@
-//! The account's routing settings: default limits, the same-agent rule and the two
-//! webhooks' signing secrets (write-only).
+//! The account's routing settings: default limits, the same-agent rule, the webhooks
+//! and triggers slackdesk makes in Zendesk for them, and the two webhooks' signing
+//! secrets for webhooks made by hand (write-only).
 
 use super::*;
+use crate::routing::hooks::{self, HookStatus};
 
 /// The settings form's fields as text.
 #[derive(Default)]
@@ -69,6 +71,8 @@ struct SettingsPage<'a> {
     max_window: i64,
     error: Option<String>,
     notice: Option<&'a str>,
+    hooks: Vec<HookStatus>,
+    hooks_notice: Option<&'a str>,
 }
 
 /// `GET /zendesk/routing/settings`.
@@ -76,6 +80,7 @@ pub(super) async fn show_settings(state: web::Data<AppState>, req: HttpRequest) 
     let result: PageResult = async {
         let (caller, id) = signed_in(&state, &req).await?;
         let (settings, secrets) = store::account_settings(&state.db, &caller.subdomain).await?;
+        let hooks = hooks::statuses(&state, &caller.subdomain, 0).await?;
         Ok(html(
             StatusCode::OK,
             &SettingsPage {
@@ -85,6 +90,8 @@ pub(super) async fn show_settings(state: web::Data<AppState>, req: HttpRequest) 
                 max_window: crate::routing::settings::MAX_WINDOW_HOURS,
                 error: None,
                 notice: notice_of(&req),
+                hooks,
+                hooks_notice: hooks_notice_of(&req),
             },
         ))
     }
@@ -116,6 +123,7 @@ pub(super) async fn save_settings(
             Ok(both) => both,
             Err(error) => {
                 let (_, stored) = store::account_settings(&state.db, &caller.subdomain).await?;
+                let hooks = hooks::statuses(&state, &caller.subdomain, i64::MAX).await?;
                 return Ok(html(
                     StatusCode::BAD_REQUEST,
                     &SettingsPage {
@@ -125,6 +133,8 @@ pub(super) async fn save_settings(
                         max_window: crate::routing::settings::MAX_WINDOW_HOURS,
                         error: Some(error.to_string()),
                         notice: None,
+                        hooks,
+                        hooks_notice: None,
                     },
                 ));
             }
@@ -136,7 +146,9 @@ pub(super) async fn save_settings(
         }
         let secret_changed = !secrets.is_empty();
         tracing::info!(subdomain = %caller.subdomain, key_prefix = %caller.key_prefix, secret_changed, "routing settings saved");
-        Ok(see_other("/zendesk/routing/settings?saved=1"))
+        let hooks = hooks::after_change(&state, &caller.subdomain, Hook::SameAgent).await?;
+        let flag = synced(&hooks, Hook::SameAgent).map_or("", flag_of);
+        Ok(see_other(&format!("/zendesk/routing/settings?saved=1{flag}")))
     }
     .await;
     respond(&state, &req, result)

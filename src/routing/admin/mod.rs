@@ -1,7 +1,8 @@
 //! The routing admin pages under `/zendesk/routing`: the queue list and its form, the
 //! account settings (limits, the same-agent rule, the webhooks' signing secrets), the
-//! per-agent limits table, a dry run per queue, "resync skills now", the webhook URLs to
-//! set up in Zendesk, and the report (charts and the assignment log).
+//! per-agent limits table, a dry run per queue, "resync skills now", the webhooks and
+//! triggers slackdesk makes in Zendesk (with a Recreate button) and the webhook URLs to
+//! set up by hand, and the report (charts and the assignment log).
 //!
 //! The pages share the status board's admin session (cookie `sd_board`, path
 //! `/zendesk`); without one they show a sign-in form. Every POST carries the session's
@@ -13,6 +14,7 @@ mod account_settings;
 mod agent_limits;
 mod dedicated_page;
 mod dry_run;
+mod hooks_page;
 mod overview;
 mod queues;
 mod report_page;
@@ -42,6 +44,7 @@ use account_settings::{save_settings, show_settings};
 use agent_limits::{save_agents, show_agents};
 use dedicated_page::{remove_dedicated, save_dedicated, show_dedicated};
 use dry_run::dry_run;
+use hooks_page::{flag_of, hooks_notice_of, remake_hooks, synced};
 use overview::{overview, resync};
 use queues::{create_queue, delete_queue, edit_queue, new_queue, update_queue};
 use report_page::report_page;
@@ -68,6 +71,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/zendesk/routing/settings", web::get().to(show_settings))
         .route("/zendesk/routing/settings", web::post().to(save_settings))
+        .route(
+            "/zendesk/routing/hooks/{hook}",
+            web::post().to(remake_hooks),
+        )
         .route("/zendesk/routing/agents", web::get().to(show_agents))
         .route("/zendesk/routing/agents", web::post().to(save_agents))
         .route("/zendesk/routing/dedicated", web::get().to(show_dedicated))

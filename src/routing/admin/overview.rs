@@ -1,7 +1,9 @@
-//! The routing overview page: the account's queues, the webhook set-up, the skills sync
-//! and its "resync now" button.
+//! The routing overview page: the account's queues, the webhooks and triggers
+//! slackdesk makes in Zendesk (and how to set them up by hand), the skills sync and its
+//! "resync now" button.
 
 use super::*;
+use crate::routing::hooks::{self, HookStatus};
 
 struct QueueRow {
     id: i64,
@@ -32,6 +34,8 @@ struct OverviewPage<'a> {
     sync_failure: Option<String>,
     /// The account's Zendesk connection: routing pauses while it needs a reconnect.
     connection: Option<crate::zendesk::connection::ConnectionNotice>,
+    hooks: Vec<HookStatus>,
+    hooks_notice: Option<&'a str>,
 }
 
 /// `GET /zendesk/routing`.
@@ -42,6 +46,7 @@ pub(super) async fn overview(state: web::Data<AppState>, req: HttpRequest) -> Ht
         let queues = store::list_queues(&state.db, sub).await?;
         let (_, secrets) = store::account_settings(&state.db, sub).await?;
         let sync = store::sync_state(&state.db, sub).await?;
+        let hooks = hooks::statuses(&state, sub, 0).await?;
         let account = url_encode(sub.as_str());
         Ok(html(
             StatusCode::OK,
@@ -80,6 +85,8 @@ pub(super) async fn overview(state: web::Data<AppState>, req: HttpRequest) -> Ht
                 resync_pending: sync.skills_resync_requested,
                 sync_failure: sync.sync_failure,
                 connection: state.connections.notice(sub).await.ok(),
+                hooks,
+                hooks_notice: hooks_notice_of(&req),
             },
         ))
     }

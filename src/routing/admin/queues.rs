@@ -1,6 +1,20 @@
-//! The queue form: create, edit and delete a queue.
+//! The queue form: create, edit and delete a queue (and, for trigger queues, bring the
+//! route webhook's triggers in Zendesk in line).
 
 use super::*;
+use crate::routing::hooks;
+
+/// After a queue was saved or deleted: the route webhook and triggers brought in line,
+/// and the overview's address saying how that went.
+async fn overview_after(
+    state: &AppState,
+    subdomain: &Subdomain,
+    flag: &str,
+) -> Result<HttpResponse, Refusal> {
+    let statuses = hooks::after_change(state, subdomain, Hook::Route).await?;
+    let hooks_flag = synced(&statuses, Hook::Route).map_or("", flag_of);
+    Ok(see_other(&format!("{PATH}?{flag}{hooks_flag}")))
+}
 
 /// A `<select>` option.
 /// A view in the queue form's picker.
@@ -436,7 +450,7 @@ pub(super) async fn create_queue(
         let queue_id =
             store::create_queue(&state.db, &caller.subdomain, &settings, state.clock.now_ms()).await?;
         tracing::info!(subdomain = %caller.subdomain, queue_id, key_prefix = %caller.key_prefix, "routing queue created");
-        Ok(see_other(&format!("{PATH}?saved=1")))
+        overview_after(&state, &caller.subdomain, "saved=1").await
     }
     .await;
     respond(&state, &req, result)
@@ -467,7 +481,7 @@ pub(super) async fn update_queue(
             return Err(ApiError::NotFound("queue").into());
         }
         tracing::info!(subdomain = %caller.subdomain, queue_id = queue.id, key_prefix = %caller.key_prefix, "routing queue saved");
-        Ok(see_other(&format!("{PATH}?saved=1")))
+        overview_after(&state, &caller.subdomain, "saved=1").await
     }
     .await;
     respond(&state, &req, result)
@@ -485,7 +499,7 @@ pub(super) async fn delete_queue(
         let queue = own_queue(&state, &caller.subdomain, &path).await?;
         store::delete_queue(&state.db, &caller.subdomain, queue.id).await?;
         tracing::info!(subdomain = %caller.subdomain, queue_id = queue.id, key_prefix = %caller.key_prefix, "routing queue deleted");
-        Ok(see_other(&format!("{PATH}?deleted=1")))
+        overview_after(&state, &caller.subdomain, "deleted=1").await
     }
     .await;
     respond(&state, &req, result)

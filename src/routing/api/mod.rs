@@ -1,5 +1,7 @@
 //! The routing settings JSON API (`/zendesk/routing/api/...`): queues, account settings,
-//! per-agent limits, the dry run, the assignment log and "resync skills now".
+//! per-agent limits, the dry run, the assignment log, "resync skills now", and the
+//! webhooks and triggers slackdesk makes in Zendesk (`hooks`: their status in every
+//! settings and queue answer, and a call to make them again).
 //!
 //! Every call authenticates with `X-API-Key` like the status API and is scoped to the
 //! key's account: another account's queue is a 404, never a 403. Bodies are parsed
@@ -18,6 +20,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::hooks::{self, HookStatus, Repair};
 use super::run::{self, RunError};
 use super::settings::{AccountSettings, AgentLimits, Hook, QueueSettings, SameAgentSettings};
 use crate::config::Secret;
@@ -42,10 +45,12 @@ pub mod paths {
     pub const RESYNC: &str = "/zendesk/routing/api/skills/resync";
     pub const DEDICATED: &str = "/zendesk/routing/api/dedicated";
     pub const DEDICATION: &str = "/zendesk/routing/api/dedicated/{kind}/{id}";
+    pub const HOOKS: &str = "/zendesk/routing/api/hooks";
+    pub const HOOK: &str = "/zendesk/routing/api/hooks/{hook}";
 }
 
 /// Every operation `/openapi.json` lists for routing: (method, path).
-pub const OPERATIONS: [(&str, &str); 16] = [
+pub const OPERATIONS: [(&str, &str); 18] = [
     ("get", paths::QUEUES),
     ("post", paths::QUEUES),
     ("get", paths::QUEUE),
@@ -62,6 +67,8 @@ pub const OPERATIONS: [(&str, &str); 16] = [
     ("get", paths::DEDICATED),
     ("put", paths::DEDICATION),
     ("delete", paths::DEDICATION),
+    ("get", paths::HOOKS),
+    ("post", paths::HOOK),
 ];
 
 /// Newest assignments per page when `limit` is not given, and the most one page holds.
@@ -97,6 +104,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(resource_allowing(paths::ASSIGNMENTS, "GET").route(web::get().to(assignments)))
     .service(resource_allowing(paths::RESYNC, "POST").route(web::post().to(resync)))
+    .service(resource_allowing(paths::HOOKS, "GET").route(web::get().to(get_hooks)))
+    .service(resource_allowing(paths::HOOK, "POST").route(web::post().to(remake_hook)))
     .configure(dedicated::configure);
 }
 
@@ -150,6 +159,8 @@ struct SettingsOut<'a> {
     /// Whether each webhook's signing secret is stored (secrets are never shown).
     route_webhook_secret_set: bool,
     same_agent_webhook_secret_set: bool,
+    /// The webhooks and triggers slackdesk makes in Zendesk, by webhook.
+    hooks: Value,
 }
 
 /// `PUT /agents/{user_id}/limits`: one agent's own limits (null: the account default).
@@ -398,6 +409,16 @@ pub(super) fn body_of<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// The `hooks` object of the answers: each webhook's status by its name.
+pub fn hooks_json(statuses: &[HookStatus]) -> Value {
+    Value::Object(
+        statuses
+            .iter()
+            .map(|s| (s.hook_name().to_owned(), json!(s)))
+            .collect(),
+    )
+}
+
 // ---------------------------------------------------------------------------------------
 // Handlers
 
@@ -422,10 +443,11 @@ async fn create_queue(
     let now = state.clock.now_ms();
     let id = store::create_queue(&state.db, &caller.subdomain, &settings, now).await?;
     tracing::info!(subdomain = %caller.subdomain, queue_id = id, key_prefix = %caller.key_prefix, "routing queue created");
+    let hooks = hooks::after_change(&state, &caller.subdomain, Hook::Route).await?;
     let queue = queue_of(&state, &caller.subdomain, id).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("{}/{id}", paths::QUEUES)))
-        .json(json!({ "queue": QueueOut::from(&queue) })))
+        .json(json!({ "queue": QueueOut::from(&queue), "hooks": hooks_json(&hooks) })))
 }
 
 async fn get_queue(
@@ -453,8 +475,10 @@ async fn replace_queue(
         return Err(ApiError::NotFound("queue"));
     }
     tracing::info!(subdomain = %caller.subdomain, queue_id = id, key_prefix = %caller.key_prefix, "routing queue replaced");
+    let hooks = hooks::after_change(&state, &caller.subdomain, Hook::Route).await?;
     let queue = queue_of(&state, &caller.subdomain, id).await?;
-    Ok(HttpResponse::Ok().json(json!({ "queue": QueueOut::from(&queue) })))
+    Ok(HttpResponse::Ok()
+        .json(json!({ "queue": QueueOut::from(&queue), "hooks": hooks_json(&hooks) })))
 }
 
 async fn delete_queue(
@@ -468,6 +492,7 @@ async fn delete_queue(
         return Err(ApiError::NotFound("queue"));
     }
     tracing::info!(subdomain = %caller.subdomain, queue_id = id, key_prefix = %caller.key_prefix, "routing queue deleted");
+    hooks::after_change(&state, &caller.subdomain, Hook::Route).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -484,12 +509,14 @@ async fn dry_run(
 async fn settings_response(
     state: &AppState,
     subdomain: &Subdomain,
+    hooks: &[HookStatus],
 ) -> Result<HttpResponse, ApiError> {
     let (settings, secrets) = store::account_settings(&state.db, subdomain).await?;
     Ok(HttpResponse::Ok().json(SettingsOut {
         settings: &settings,
         route_webhook_secret_set: secrets.route,
         same_agent_webhook_secret_set: secrets.same_agent,
+        hooks: hooks_json(hooks),
     }))
 }
 
@@ -498,7 +525,8 @@ async fn get_settings(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let caller = authenticate(&state, &req).await?;
-    settings_response(&state, &caller.subdomain).await
+    let hooks = hooks::statuses(&state, &caller.subdomain, 0).await?;
+    settings_response(&state, &caller.subdomain, &hooks).await
 }
 
 async fn put_settings(
@@ -539,7 +567,40 @@ async fn put_settings(
     }
     let secret_changed = !secrets.is_empty();
     tracing::info!(subdomain = %caller.subdomain, key_prefix = %caller.key_prefix, secret_changed, "routing settings saved");
-    settings_response(&state, &caller.subdomain).await
+    let hooks = hooks::after_change(&state, &caller.subdomain, Hook::SameAgent).await?;
+    settings_response(&state, &caller.subdomain, &hooks).await
+}
+
+/// `GET /hooks`: each webhook's status, Zendesk asked now.
+async fn get_hooks(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let caller = authenticate(&state, &req).await?;
+    let hooks = hooks::statuses(&state, &caller.subdomain, 0).await?;
+    Ok(HttpResponse::Ok().json(json!({ "hooks": hooks_json(&hooks) })))
+}
+
+/// `POST /hooks/{hook}`: make again what was deleted in Zendesk, make what is not made,
+/// remove what is left over (replacing a signing secret typed by hand).
+async fn remake_hook(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    hook: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = authenticate(&state, &req).await?;
+    let hook = Hook::parse(&hook).ok_or(ApiError::NotFound("webhook"))?;
+    let status = hooks::sync(&state, &caller.subdomain, hook, Repair::Yes).await?;
+    tracing::info!(subdomain = %caller.subdomain, key_prefix = %caller.key_prefix, hook = hook.as_str(), state = status.state_code(), "Zendesk webhook and trigger remade on request");
+    let hooks: Vec<HookStatus> = hooks::statuses(&state, &caller.subdomain, i64::MAX)
+        .await?
+        .into_iter()
+        .map(|other| {
+            if other.hook == hook {
+                status.clone()
+            } else {
+                other
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "hooks": hooks_json(&hooks) })))
 }
 
 async fn list_limits(

@@ -138,7 +138,7 @@ pub fn openapi_paths() -> Value {
             },
             "put": {
                 "operationId": "putRoutingSettings",
-                "summary": "Replace the account-wide routing settings (webhook_secret is write-only; absent keeps the stored one)",
+                "summary": "Replace the account-wide routing settings (the *_webhook_secret fields are write-only, for webhooks made by hand; absent keeps the stored one). Turning same_agent.enabled on makes the same-agent webhook and trigger in Zendesk; off removes them",
                 "requestBody": body("AccountSettingsRequest"),
                 "responses": common(with_body(json!({"200": ok("OK", "AccountSettings")})), "GET, PUT")
             }
@@ -218,7 +218,22 @@ pub fn openapi_paths() -> Value {
                     "404": error("No dedicated agent for this organization or requester")
                 }), "PUT, DELETE")
             }
-        }
+        },
+        paths::HOOKS: {"get": {
+            "operationId": "getRoutingHooks",
+            "summary": "The webhooks and triggers slackdesk makes in Zendesk, and whether Zendesk still has them (asked now)",
+            "responses": common(json!({"200": ok("OK", "HooksEnvelope")}), "GET")
+        }},
+        paths::HOOK: {"post": {
+            "operationId": "remakeRoutingHook",
+            "summary": "Bring one webhook in line now: make again what was deleted in Zendesk, make what is not made, remove what is no longer needed. Replaces a signing secret typed by hand with the one of the webhook slackdesk makes. A Zendesk failure is answered in hooks.{hook}.error, not as an HTTP error.",
+            "parameters": [{"name": "hook", "in": "path", "required": true,
+                            "schema": {"type": "string", "enum": ["route", "same_agent"]}}],
+            "responses": common(json!({
+                "200": ok("OK", "HooksEnvelope"),
+                "404": error("No such webhook (route or same_agent)")
+            }), "POST")
+        }}
     })
 }
 
@@ -337,8 +352,53 @@ pub fn openapi_schemas() -> Value {
         },
         "QueueEnvelope": {
             "type": "object", "required": ["queue"],
-            "properties": {"queue": {"$ref": "#/components/schemas/Queue"}}
+            "properties": {
+                "queue": {"$ref": "#/components/schemas/Queue"},
+                "hooks": {"$ref": "#/components/schemas/Hooks",
+                          "description": "After a create or replace: the webhooks and triggers in Zendesk, the route webhook brought in line with the trigger queues"}
+            }
         },
+        "Hooks": {
+            "type": "object", "required": ["route", "same_agent"],
+            "description": "The webhooks and triggers slackdesk makes in Zendesk: the route webhook (one trigger per enabled trigger queue) and the same-agent webhook (one trigger on new tickets)",
+            "properties": {
+                "route": {"$ref": "#/components/schemas/HookStatus"},
+                "same_agent": {"$ref": "#/components/schemas/HookStatus"}
+            }
+        },
+        "HooksEnvelope": {
+            "type": "object", "required": ["hooks"],
+            "properties": {"hooks": {"$ref": "#/components/schemas/Hooks"}}
+        },
+        "HookStatus": {
+            "type": "object",
+            "required": ["needed", "state", "endpoint", "webhook_id", "webhook", "triggers", "secret_stored", "error", "change"],
+            "properties": {
+                "needed": {"type": "boolean", "description": "Whether a feature that is on needs it"},
+                "state": {"type": "string",
+                          "enum": ["not_needed", "present", "missing", "not_made", "by_hand", "leftover", "unknown", "busy"],
+                          "description": "present: made by slackdesk and in Zendesk; missing: deleted in Zendesk (POST /hooks/{hook} makes it again); not_made: needed, not made (error says why); by_hand: a signing secret was typed for a webhook made by hand, slackdesk makes none; leftover: no longer needed, removing failed; unknown: Zendesk could not be asked; busy: another request is changing it"},
+                "endpoint": {"type": "string", "description": "The URL Zendesk calls"},
+                "webhook_id": {"type": "string", "nullable": true, "description": "The Zendesk webhook slackdesk made"},
+                "webhook": {"$ref": "#/components/schemas/HookPart"},
+                "triggers": {"type": "array", "items": {
+                    "type": "object", "required": ["queue_id", "trigger_id", "state", "wanted"],
+                    "properties": {
+                        "queue_id": {"type": "integer", "format": "int64", "nullable": true,
+                                     "description": "The trigger queue it routes to; null: the same-agent trigger"},
+                        "trigger_id": {"type": "integer", "format": "int64", "nullable": true},
+                        "state": {"$ref": "#/components/schemas/HookPart"},
+                        "wanted": {"type": "boolean", "description": "false: left over, to be removed"}
+                    }
+                }},
+                "secret_stored": {"type": "boolean", "description": "Whether its signing secret is stored (never shown)"},
+                "error": {"type": "string", "nullable": true,
+                          "description": "Code of the last failure making, removing or checking it (e.g. http_503, rate_limited, unauthorized_403, zendesk_not_connected)"},
+                "change": {"type": "string", "nullable": true, "enum": ["made", "removed", null],
+                           "description": "What this request changed in Zendesk"}
+            }
+        },
+        "HookPart": {"type": "string", "enum": ["present", "missing", "not_made", "unknown"]},
         "QueueList": {
             "type": "object", "required": ["queues"],
             "properties": {"queues": {"type": "array", "items": {"$ref": "#/components/schemas/Queue"}}}
@@ -379,13 +439,15 @@ pub fn openapi_schemas() -> Value {
         "AccountSettings": {
             "type": "object",
             "required": ["default_inbox_limit", "default_daily_limit", "same_agent",
-                         "route_webhook_secret_set", "same_agent_webhook_secret_set"],
+                         "route_webhook_secret_set", "same_agent_webhook_secret_set", "hooks"],
             "properties": {
                 "default_inbox_limit": limit,
                 "default_daily_limit": limit,
                 "same_agent": same_agent_out,
                 "route_webhook_secret_set": {"type": "boolean"},
-                "same_agent_webhook_secret_set": {"type": "boolean"}
+                "same_agent_webhook_secret_set": {"type": "boolean"},
+                "hooks": {"$ref": "#/components/schemas/Hooks",
+                          "description": "The webhooks and triggers in Zendesk; after a PUT, the same-agent webhook brought in line with same_agent.enabled (saved first: a Zendesk failure is in hooks.same_agent.error, the settings are saved)"}
             }
         },
         "AgentLimitsRequest": {

@@ -116,6 +116,35 @@ pub struct State {
     stalled: HashSet<String>,
     /// Every assignee change the fake applied (ticket id, assignee), with its time.
     pub applied: Vec<(Instant, i64, Option<i64>)>,
+    /// Webhooks by id, as Zendesk shows them (`POST /api/v2/webhooks`).
+    pub webhooks: BTreeMap<String, Value>,
+    /// Each webhook's signing secret, by webhook id.
+    pub webhook_secrets: HashMap<String, String>,
+    /// Ticket triggers by id (`POST /api/v2/triggers`).
+    pub triggers: BTreeMap<i64, Value>,
+    /// The account's trigger categories (`{"id", "name", "position"}` each).
+    pub trigger_categories: Vec<Value>,
+    /// Answer the next webhook, trigger and trigger-category calls with these statuses,
+    /// one each, in order (0: answer that call normally; 429 comes with
+    /// `Retry-After: 1`; nothing is applied).
+    pub fail_hooks: Vec<u16>,
+    injected: Option<u16>,
+    hooks_made: i64,
+    /// Answer webhook creation this much later, so that two syncs racing each other are
+    /// both under way at once.
+    pub webhook_create_delay: Option<std::time::Duration>,
+}
+
+impl State {
+    /// Whether the next webhook or trigger call is to fail (see `fail_hooks`).
+    fn take_hook_failure(&mut self) -> bool {
+        if self.fail_hooks.is_empty() {
+            return false;
+        }
+        let status = self.fail_hooks.remove(0);
+        self.injected = (status != 0).then_some(status);
+        self.injected.is_some()
+    }
 }
 
 #[derive(Clone, Default)]
@@ -148,6 +177,31 @@ impl FakeZendesk {
 
     pub fn calls(&self, kind: &str) -> usize {
         self.state().calls.get(kind).copied().unwrap_or(0)
+    }
+
+    /// Someone deletes this webhook in Zendesk's Admin Center.
+    pub fn delete_webhook_in_zendesk(&self, id: &str) {
+        let mut state = self.state();
+        assert!(state.webhooks.remove(id).is_some(), "webhook {id} exists");
+        state.webhook_secrets.remove(id);
+    }
+
+    /// Someone deletes this trigger in Zendesk's Admin Center.
+    pub fn delete_trigger_in_zendesk(&self, id: i64) {
+        assert!(
+            self.state().triggers.remove(&id).is_some(),
+            "trigger {id} exists"
+        );
+    }
+
+    /// The webhooks Zendesk has now.
+    pub fn webhooks(&self) -> Vec<Value> {
+        self.state().webhooks.values().cloned().collect()
+    }
+
+    /// The triggers Zendesk has now.
+    pub fn triggers(&self) -> Vec<Value> {
+        self.state().triggers.values().cloned().collect()
     }
 
     /// Assignee of each ticket, by id.
@@ -443,6 +497,154 @@ impl Respond for FakeZendesk {
                 tickets.sort_by_key(|t| std::cmp::Reverse(t.created_at));
                 let tickets: Vec<Value> = tickets.into_iter().map(Ticket::json).collect();
                 ok(json!({"tickets": tickets, "next_page": null}))
+            }
+            (_, ["webhooks", ..] | ["triggers", ..] | ["trigger_categories", ..])
+                if state.take_hook_failure() =>
+            {
+                *state.calls.entry("hook_failure").or_default() += 1;
+                let status = state.injected.take().unwrap_or(500);
+                let answer = ResponseTemplate::new(status)
+                    .set_body_json(json!({"error": "injected", "description": "injected failure"}));
+                if status == 429 {
+                    answer.insert_header("Retry-After", "1")
+                } else {
+                    answer
+                }
+            }
+            ("POST", ["webhooks"]) => {
+                *state.calls.entry("webhook_create").or_default() += 1;
+                let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+                let w = &body["webhook"];
+                let valid = w["name"].as_str().is_some_and(|n| !n.is_empty())
+                    && w["endpoint"]
+                        .as_str()
+                        .is_some_and(|e| e.starts_with("https://"))
+                    && w["http_method"] == "POST"
+                    && w["request_format"] == "json"
+                    && matches!(w["status"].as_str(), Some("active" | "inactive"))
+                    && w["subscriptions"] == json!(["conditional_ticket_events"]);
+                if !valid {
+                    return ResponseTemplate::new(400).set_body_json(json!({"errors": [
+                        {"code": "InvalidValue", "title": "Invalid webhook", "detail": body.to_string()}]}));
+                }
+                state.hooks_made += 1;
+                let n = state.hooks_made;
+                let id = format!("01JFAKEWEBHOOK{n:012}");
+                let mut webhook = w.clone();
+                webhook["id"] = json!(id);
+                webhook["created_at"] = json!("2026-03-23T09:00:00Z");
+                webhook["created_by"] = json!("361576231073");
+                state.webhooks.insert(id.clone(), webhook.clone());
+                state
+                    .webhook_secrets
+                    .insert(id, format!("fake-zd-signing-secret-{n}-c0ffee"));
+                let answer = ResponseTemplate::new(201).set_body_json(json!({"webhook": webhook}));
+                match state.webhook_create_delay {
+                    Some(delay) => answer.set_delay(delay),
+                    None => answer,
+                }
+            }
+            ("GET", ["webhooks", id]) => {
+                *state.calls.entry("webhook_show").or_default() += 1;
+                match state.webhooks.get(*id) {
+                    Some(webhook) => ok(json!({"webhook": webhook})),
+                    None => ResponseTemplate::new(404).set_body_json(json!({"errors": [
+                        {"code": "WebhookNotFound", "title": "Webhook not found"}]})),
+                }
+            }
+            ("GET", ["webhooks", id, "signing_secret"]) => {
+                *state.calls.entry("webhook_secret").or_default() += 1;
+                match state.webhook_secrets.get(*id) {
+                    Some(secret) => {
+                        ok(json!({"signing_secret": {"algorithm": "sha256", "secret": secret}}))
+                    }
+                    None => ResponseTemplate::new(404).set_body_json(json!({"errors": [
+                        {"code": "WebhookNotFound", "title": "Webhook not found"}]})),
+                }
+            }
+            ("DELETE", ["webhooks", id]) => {
+                *state.calls.entry("webhook_delete").or_default() += 1;
+                let id = (*id).to_owned();
+                if state.webhooks.remove(&id).is_none() {
+                    return ResponseTemplate::new(404).set_body_json(json!({"errors": [
+                        {"code": "WebhookNotFound", "title": "Webhook not found"}]}));
+                }
+                state.webhook_secrets.remove(&id);
+                ResponseTemplate::new(204)
+            }
+            ("POST", ["triggers"]) => {
+                *state.calls.entry("trigger_create").or_default() += 1;
+                let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+                let t = &body["trigger"];
+                let calls = t["actions"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|a| a["field"] == "notification_webhook")
+                    .collect::<Vec<_>>();
+                let webhook_ok = calls.iter().all(|a| {
+                    a["value"][0]
+                        .as_str()
+                        .is_some_and(|id| state.webhooks.contains_key(id))
+                        && a["value"][1].as_str().is_some()
+                });
+                let category_ok = match t["category_id"].as_str() {
+                    Some(id) => state.trigger_categories.iter().any(|c| c["id"] == id),
+                    None => t.get("category_id").is_none(),
+                };
+                let valid = t["title"].as_str().is_some_and(|n| !n.is_empty())
+                    && t["conditions"]["all"].is_array()
+                    && !calls.is_empty()
+                    && webhook_ok
+                    && category_ok;
+                if !valid {
+                    return ResponseTemplate::new(422).set_body_json(json!({"error": "RecordInvalid",
+                        "description": "Record validation errors", "details": {"base": [{"description": body.to_string()}]}}));
+                }
+                state.hooks_made += 1;
+                let id = 360_000_000 + state.hooks_made;
+                let mut trigger = t.clone();
+                trigger["id"] = json!(id);
+                trigger["url"] = json!(format!(
+                    "https://acme.zendesk.com/api/v2/triggers/{id}.json"
+                ));
+                trigger["position"] = json!(state.triggers.len() + 1);
+                trigger["default"] = json!(false);
+                state.triggers.insert(id, trigger.clone());
+                ResponseTemplate::new(201).set_body_json(json!({"trigger": trigger}))
+            }
+            ("GET", ["triggers", id]) => {
+                *state.calls.entry("trigger_show").or_default() += 1;
+                match id
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(|id| state.triggers.get(&id))
+                {
+                    Some(trigger) => ok(json!({"trigger": trigger})),
+                    None => ResponseTemplate::new(404)
+                        .set_body_json(json!({"error": "RecordNotFound",
+                        "description": "Not found"})),
+                }
+            }
+            ("DELETE", ["triggers", id]) => {
+                *state.calls.entry("trigger_delete").or_default() += 1;
+                match id
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(|id| state.triggers.remove(&id))
+                {
+                    Some(_) => ResponseTemplate::new(204),
+                    None => ResponseTemplate::new(404)
+                        .set_body_json(json!({"error": "RecordNotFound",
+                        "description": "Not found"})),
+                }
+            }
+            ("GET", ["trigger_categories"]) => {
+                *state.calls.entry("trigger_categories").or_default() += 1;
+                ok(json!({"trigger_categories": state.trigger_categories,
+                    "links": {"next": null, "prev": null},
+                    "meta": {"has_more": false, "after_cursor": null, "before_cursor": null}}))
             }
             _ => ResponseTemplate::new(404).set_body_json(json!({"error": "InvalidEndpoint"})),
         }

@@ -4,6 +4,7 @@
 
 mod crash;
 pub mod fake;
+mod hooks;
 mod next_ticket;
 mod reassign;
 mod scenarios;
