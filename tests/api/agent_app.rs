@@ -1262,6 +1262,11 @@ async fn an_admin_signs_in_with_zendesk_and_sees_their_accounts_setup(backend: B
         setup.contains(r#"<li class="done" id="step-agents">"#),
         "agents synced: {setup}"
     );
+    assert!(
+        setup.contains(r#"<li class="done" id="step-webhooks">"#)
+            && setup.contains("not needed"),
+        "no feature needs a webhook yet: {setup}"
+    );
     let anonymous = app.get("/zendesk/setup").await;
     assert_eq!(
         anonymous.status(),
