@@ -1263,8 +1263,7 @@ async fn an_admin_signs_in_with_zendesk_and_sees_their_accounts_setup(backend: B
         "agents synced: {setup}"
     );
     assert!(
-        setup.contains(r#"<li class="done" id="step-webhooks">"#)
-            && setup.contains("not needed"),
+        setup.contains(r#"<li class="done" id="step-webhooks">"#) && setup.contains("not needed"),
         "no feature needs a webhook yet: {setup}"
     );
     let anonymous = app.get("/zendesk/setup").await;

@@ -13,7 +13,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::support::fake_slack;
 use crate::support::{SIGNING_SECRET, event_callback, eventually, hidden_value};
 
-const MARKERS: [&str; 13] = [
+const MARKERS: [&str; 16] = [
     "MARKER-MESSAGE-TEXT",
     "MARKER-PERSON-NAME",
     "marker.person@example.com",
@@ -27,6 +27,9 @@ const MARKERS: [&str; 13] = [
     "zd-MARKER-REFRESH-TOKEN",
     "MARKER-CLIENT-SECRET",
     "MARKER-OAUTH-CLIENT-SECRET",
+    "MARKER-AGENT-NAME",
+    "MARKER-VIEW-TITLE",
+    "MARKER-GROUP-NAME",
 ];
 const TS: &str = "1700000000.000100";
 
@@ -123,9 +126,35 @@ async fn fakes() -> (MockServer, MockServer) {
         .and(wiremock::matchers::path_regex(
             r"^/z/[a-z]+/api/v2/users\.json$",
         ))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"users": [], "next_page": null})),
-        )
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"users": [
+            {"id": 361_576_231_073_i64, "name": "MARKER-AGENT-NAME", "email": "marker.person@example.com",
+             "role": "admin", "active": true, "default_group_id": null, "time_zone": "Europe/Paris"}],
+            "next_page": null})))
+        .mount(&zendesk)
+        .await;
+    // What the admin pages read live to show names: agents, views, groups.
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex(
+            r"^/z/[a-z]+/api/v2/users/show_many\.json$",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"users": [
+            {"id": 361_576_231_073_i64, "name": "MARKER-AGENT-NAME"}]})))
+        .mount(&zendesk)
+        .await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex(
+            r"^/z/[a-z]+/api/v2/views/active\.json$",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"views": [
+            {"id": 42, "title": "MARKER-VIEW-TITLE", "active": true}], "next_page": null})))
+        .mount(&zendesk)
+        .await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex(
+            r"^/z/[a-z]+/api/v2/groups\.json$",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"groups": [
+            {"id": 360_010, "name": "MARKER-GROUP-NAME", "deleted": false}], "next_page": null})))
         .mount(&zendesk)
         .await;
     Mock::given(method("GET"))
@@ -360,6 +389,28 @@ async fn no_message_text_name_email_file_name_or_token_is_stored_or_logged() {
         fake_slack::field(&posted[0], "text"),
         Some("MARKER-AGENT-REPLY")
     );
+    // The admin signs in with Zendesk and opens the pages that show names read live.
+    let cookie = sign_in_with_zendesk(&base).await;
+    for (page, marker) in [
+        ("/zendesk/routing/agents", "MARKER-AGENT-NAME"),
+        ("/zendesk/board", "MARKER-AGENT-NAME"),
+        ("/zendesk/routing/queues/new", "MARKER-VIEW-TITLE"),
+        ("/zendesk/routing/queues/new", "MARKER-GROUP-NAME"),
+    ] {
+        eventually(&format!("{page} to show {marker}"), 20, || async {
+            let shown = http
+                .get(format!("{base}{page}"))
+                .header("Cookie", &cookie)
+                .send()
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            shown.contains(marker).then_some(())
+        })
+        .await;
+    }
     drop(_service);
 
     let mut stored = Vec::new();
@@ -382,6 +433,46 @@ async fn no_message_text_name_email_file_name_or_token_is_stored_or_logged() {
             "the logs contain {marker}"
         );
     }
+}
+
+/// "Sign in with Zendesk" as the browser does it: the start, Zendesk's consent (the fake
+/// answers the code exchange and `users/me`), the callback; answers the session cookie.
+async fn sign_in_with_zendesk(base: &str) -> String {
+    let manual = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let start = manual
+        .get(format!("{base}/zendesk/app/open?subdomain=acme&page=setup"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.status(), 302);
+    let location = url::Url::parse(start.headers()["location"].to_str().unwrap()).unwrap();
+    let state = location
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let nonce = start.headers()["set-cookie"].to_str().unwrap();
+    let nonce = nonce.split(';').next().unwrap().to_owned();
+    let callback = manual
+        .get(format!(
+            "{base}/zendesk/app/callback?code=admin-code&state={state}"
+        ))
+        .header("Cookie", nonce)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(callback.status(), 200, "signed in");
+    let session = callback
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("sd_board"))
+        .expect("a session cookie");
+    session.split(';').next().unwrap().to_owned()
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
