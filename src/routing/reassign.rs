@@ -116,19 +116,7 @@ pub async fn watch_if_leased(
     let Some(queue) = leased else {
         return Ok(None);
     };
-    let work = watch_queue(state, &queue, owner);
-    let renew = || {
-        store::renew_lease(
-            &state.db,
-            queue.id,
-            owner,
-            state.clock.now_ms(),
-            RUN_LEASE_MS,
-        )
-    };
-    let result = run::renewing(work, renew)
-        .await
-        .unwrap_or(Err(RunError::LeaseLost));
+    let result = run::under_lease(state, queue.id, owner, watch_queue(state, &queue, owner)).await;
     let next = state.clock.now_ms() + WATCH_EVERY_MS;
     store::finish_watch(&state.db, queue.id, owner, next).await?;
     match result {

@@ -410,11 +410,27 @@ pub async fn run_queue(
     only: Option<&[i64]>,
     owner: &str,
 ) -> Result<RunReport, RunError> {
-    let work = run_queue_leased(state, queue, only, owner);
+    under_lease(
+        state,
+        queue.id,
+        owner,
+        run_queue_leased(state, queue, only, owner),
+    )
+    .await
+}
+
+/// Runs `work` while renewing `owner`'s lease on the queue; [`RunError::LeaseLost`] when
+/// another worker took the queue over meanwhile.
+pub(crate) async fn under_lease<T>(
+    state: &AppState,
+    queue_id: i64,
+    owner: &str,
+    work: impl std::future::Future<Output = Result<T, RunError>>,
+) -> Result<T, RunError> {
     let renew = || {
         store::renew_lease(
             &state.db,
-            queue.id,
+            queue_id,
             owner,
             state.clock.now_ms(),
             RUN_LEASE_MS,

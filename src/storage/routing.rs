@@ -653,11 +653,17 @@ pub async fn due_queues(db: &Db, now: i64) -> Result<Vec<Queue>, StorageError> {
          AND next_run_at <= $1 AND (lease_until IS NULL OR lease_until < $1) \
          ORDER BY subdomain, position, id"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(now)
-        .fetch_all(db.pool())
-        .await?;
-    // A row that cannot be read is logged and passed over, so it never stops the others.
+    readable_queues(sqlx::AssertSqlSafe(sql), db, now).await
+}
+
+/// The queues a `SELECT {QUEUE_COLUMNS}` with one bound time finds. A row that cannot be
+/// read is logged and passed over, so it never stops the others.
+async fn readable_queues(
+    sql: sqlx::AssertSqlSafe<String>,
+    db: &Db,
+    now: i64,
+) -> Result<Vec<Queue>, StorageError> {
+    let rows = sqlx::query(sql).bind(now).fetch_all(db.pool()).await?;
     Ok(rows
         .iter()
         .filter_map(|row| {
@@ -676,18 +682,7 @@ pub async fn due_watches(db: &Db, now: i64) -> Result<Vec<Queue>, StorageError> 
          AND (reassign_unanswered_minutes IS NOT NULL OR reassign_when_away = 1) \
          ORDER BY subdomain, position, id"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(now)
-        .fetch_all(db.pool())
-        .await?;
-    Ok(rows
-        .iter()
-        .filter_map(|row| {
-            queue_from(row)
-                .map_err(|error| tracing::error!(error = %error, "a routing queue row cannot be read; skipped"))
-                .ok()
-        })
-        .collect())
+    readable_queues(sqlx::AssertSqlSafe(sql), db, now).await
 }
 
 /// Ends a watch pass: releases the lease and schedules the next pass (the queue's run

@@ -37,11 +37,7 @@ async fn agents_page(
         .names(&state.zendesk, &state.connections, &caller.subdomain, &ids)
         .await;
     let none = || "none".to_owned();
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = crate::statuses::board::status_for(&error);
     Ok(html(
         status,
         &AgentsPage {

@@ -54,11 +54,7 @@ async fn dedicated_page(
         Some(name) => format!("{name} ({agent})"),
         None => format!("agent {agent}"),
     };
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = crate::statuses::board::status_for(&error);
     Ok(html(
         status,
         &DedicatedPage {

@@ -329,11 +329,7 @@ async fn queue_page(
     form: &QueueForm,
     error: Option<String>,
 ) -> HttpResponse {
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = crate::statuses::board::status_for(&error);
     let current: Option<i64> = form.view_id.trim().parse().ok();
     let mut views: Vec<ViewChoice> = state
         .names
