@@ -175,7 +175,7 @@ async fn watch_batch(
     if released.is_empty() {
         return Ok(report);
     }
-    let run = run::run_queue(state, queue, Some(&released), owner).await?;
+    let run = Box::pin(run::run_queue(state, queue, Some(&released), owner)).await?;
     report.reassigned = run.write.assigned;
     if queue.settings.kind == QueueKind::Trigger {
         // A trigger queue has no scheduled run to pick the rest up: they wait as calls.

@@ -436,7 +436,9 @@ pub(crate) async fn under_lease<T>(
             RUN_LEASE_MS,
         )
     };
-    renewing(work, renew)
+    // Boxed: a watch runs a queue run inside its own lease, and the two state machines
+    // together are too large for a worker thread's stack.
+    renewing(Box::pin(work), renew)
         .await
         .unwrap_or(Err(RunError::LeaseLost))
 }
