@@ -238,7 +238,9 @@ async fn webhooks_and_triggers_were_made(app: &TestApp) {
         ("POST", "/api/v2/triggers"),
     ] {
         assert!(
-            calls.iter().any(|(m, p)| m == verb && p.ends_with(wanted)),
+            calls
+                .iter()
+                .any(|(m, p)| m == verb && p.trim_end_matches(".json").ends_with(wanted)),
             "Zendesk did not receive {verb} …{wanted}: {calls:?}"
         );
     }
@@ -326,7 +328,9 @@ fn the_slack_link_creates_this_deployments_app(link: Option<&str>) {
         manifest["oauth_config"]["redirect_urls"],
         json!([format!("{PUBLIC_URL}/slack/oauth/callback")])
     );
-    let scopes = manifest["oauth_config"]["scopes"]["bot"].as_array().unwrap();
+    let scopes = manifest["oauth_config"]["scopes"]["bot"]
+        .as_array()
+        .unwrap();
     for scope in slackdesk::slack::BOT_SCOPES {
         assert!(scopes.iter().any(|s| s == scope), "{scope}: {manifest}");
     }
@@ -472,12 +476,9 @@ async fn fake_zendesk(app: &TestApp) -> FakeOauth {
     )
     .mount(&app.zendesk)
     .await;
-    json_get(
-        "business_hours/schedules.json",
-        json!({"schedules": []}),
-    )
-    .mount(&app.zendesk)
-    .await;
+    json_get("business_hours/schedules.json", json!({"schedules": []}))
+        .mount(&app.zendesk)
+        .await;
     json_get(
         "views/active.json",
         json!({"views": [
@@ -488,7 +489,9 @@ async fn fake_zendesk(app: &TestApp) -> FakeOauth {
     .mount(&app.zendesk)
     .await;
     Mock::given(method("GET"))
-        .and(path_regex(format!(r"^{base}/api/v2/views/\d+/tickets(\.json)?$")))
+        .and(path_regex(format!(
+            r"^{base}/api/v2/views/\d+/tickets(\.json)?$"
+        )))
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(json!({"tickets": [], "next_page": null, "count": 0})),
@@ -508,7 +511,7 @@ async fn fake_zendesk(app: &TestApp) -> FakeOauth {
 /// when slackdesk makes them itself. Unused until then.
 async fn serve_webhooks_and_triggers(app: &TestApp, base: &str) {
     Mock::given(method("POST"))
-        .and(path(format!("{base}/api/v2/webhooks")))
+        .and(path_regex(format!(r"^{base}/api/v2/webhooks(\.json)?$")))
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({"webhook": {
             "id": "01JOURNEYWEBHOOK0000000001", "status": "active",
             "http_method": "POST", "request_format": "json"}})))
@@ -518,12 +521,14 @@ async fn serve_webhooks_and_triggers(app: &TestApp, base: &str) {
         .and(path_regex(format!(
             r"^{base}/api/v2/webhooks/[A-Za-z0-9]+/signing_secret$"
         )))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"signing_secret": {
-            "algorithm": "SHA256", "secret": "journey-webhook-secret-0b7e"}})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"signing_secret": {
+            "algorithm": "SHA256", "secret": "journey-webhook-secret-0b7e"}})),
+        )
         .mount(&app.zendesk)
         .await;
     Mock::given(method("POST"))
-        .and(path(format!("{base}/api/v2/triggers.json")))
+        .and(path_regex(format!(r"^{base}/api/v2/triggers(\.json)?$")))
         .respond_with(
             ResponseTemplate::new(201)
                 .set_body_json(json!({"trigger": {"id": 9_001, "active": true}})),
@@ -543,7 +548,8 @@ impl Respond for PushAccepted {
             .and_then(|v| v.to_str().ok())
             == Some(format!("Bearer {PUSH_ACCESS}").as_str());
         if !authorized {
-            return ResponseTemplate::new(401).set_body_json(json!({"error": "Couldn't authenticate you"}));
+            return ResponseTemplate::new(401)
+                .set_body_json(json!({"error": "Couldn't authenticate you"}));
         }
         let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
         let results: Vec<Value> = body["external_resources"]
@@ -582,8 +588,11 @@ async fn fake_slack_for_the_journey(app: &TestApp) {
         .await;
     fake_slack::serve_oauth_access(&app.slack).await;
     fake_slack::serve_auth_test(&app.slack).await;
-    fake_slack::serve_conversations(&app.slack, &[(CHANNEL, CHANNEL_NAME), ("C0OTHER", "random")])
-        .await;
+    fake_slack::serve_conversations(
+        &app.slack,
+        &[(CHANNEL, CHANNEL_NAME), ("C0OTHER", "random")],
+    )
+    .await;
     fake_slack::serve_message(
         &app.slack,
         MESSAGE_TS,
@@ -630,7 +639,10 @@ fn page(title: &str, body: &str) -> String {
 
 fn refused(title: &str, problem: &str) -> ResponseTemplate {
     ResponseTemplate::new(400).set_body_raw(
-        page(title, &format!("<p id=\"oauth-error\">{}</p>", escape(problem))),
+        page(
+            title,
+            &format!("<p id=\"oauth-error\">{}</p>", escape(problem)),
+        ),
         "text/html; charset=utf-8",
     )
 }

@@ -118,7 +118,22 @@ let currentStep = 'start';
 let lastPage = null;
 let shotNumber = 0;
 
+// What a page says, on one line, cut to `n` characters (for error messages).
+function excerpt(text, n = 400) {
+  return String(text || '').replace(/\s+/g, ' ').trim().slice(0, n);
+}
+
+// A framed page scrolls inside its iframe, which a screenshot of the host page cuts off:
+// the stand-in Zendesk's iframe is grown to its content first.
+async function growFrame(page) {
+  const frame = page.frame({ name: 'integration' });
+  if (!frame) return;
+  const height = await frame.evaluate(() => document.documentElement.scrollHeight).catch(() => null);
+  if (height) await page.$eval('#integration', (el, h) => { el.style.height = `${h + 20}px`; }, height);
+}
+
 async function shoot(page, name) {
+  await growFrame(page).catch(() => {});
   shotNumber += 1;
   const file = path.join(opts.screenshotDir, `journey-${String(shotNumber).padStart(2, '0')}-${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
@@ -193,7 +208,7 @@ async function openInNewTab(context, locator) {
 async function allowOnConsentPage(tab, who, name) {
   await tab.locator('#allow').waitFor({ state: 'visible' }).catch(async () => {
     const text = await tab.locator('body').innerText().catch(() => '');
-    throw new Error(`${who}'s consent page did not offer "Allow" at ${tab.url()}: ${text.slice(0, 300)}`);
+    throw new Error(`${who}'s consent page did not offer "Allow" at ${tab.url()}: ${excerpt(text, 300)}`);
   });
   expect((await tab.title()).startsWith(who), `expected ${who}'s consent page, got "${await tab.title()}"`);
   await shoot(tab, name);
@@ -271,7 +286,7 @@ async function stepAdminUi(context, page) {
   await allowOnConsentPage(tab, 'Slack', 'slack-consent');
   await tab.waitForLoadState('load');
   const connected = await tab.locator('h1').innerText();
-  expect(connected === 'Slack is connected', `after Slack's consent the tab says "${connected}": ${await tab.locator('body').innerText()}`);
+  expect(connected === 'Slack is connected', `after Slack's consent the tab says "${connected}": ${excerpt(await tab.locator('body').innerText())}`);
   expect(tab.url().startsWith(`${opts.app}/slack/oauth/callback`), `Slack came back to slackdesk: ${tab.url()}`);
   await shoot(tab, 'slack-connected');
   await tab.close();
@@ -281,7 +296,7 @@ async function stepAdminUi(context, page) {
   await admin.getByRole('button', { name: 'Show the channels of a workspace just connected' }).click();
   const tick = admin.getByLabel(`#${opts.channelName}`);
   await tick.waitFor({ state: 'visible' }).catch(async () => {
-    throw new Error(`channel #${opts.channelName} is not offered: ${(await admin.locator('body').innerText()).slice(0, 600)}`);
+    throw new Error(`channel #${opts.channelName} is not offered: ${excerpt(await admin.locator('body').innerText(), 600)}`);
   });
   expect((await admin.getByLabel('Integration account name').inputValue()) === opts.accountName,
     'the account name typed before connecting Slack is kept');
@@ -298,7 +313,7 @@ async function stepAdminUi(context, page) {
   await returned.catch(async () => {
     const frame = page.frame({ name: 'integration' });
     const text = frame ? await frame.locator('body').innerText().catch(() => '') : '';
-    throw new Error(`saving did not lead back to Zendesk's return_url (frame at ${frame && frame.url()}): ${text.slice(0, 400)}`);
+    throw new Error(`saving did not lead back to Zendesk's return_url (frame at ${frame && frame.url()}): ${excerpt(text)}`);
   });
   await admin.locator('#zendesk-saved').waitFor({ state: 'visible' });
   await shoot(page, 'admin-ui-saved');
@@ -317,7 +332,7 @@ async function stepSignIn(context, page) {
   await allowOnConsentPage(page, 'Zendesk', 'zendesk-consent-sign-in');
   await page.waitForURL(`${opts.app}/zendesk/setup`).catch(async () => {
     throw new Error(`signing in did not open the account's setup page (at ${page.url()}): ` +
-      `${(await page.locator('body').innerText().catch(() => '')).slice(0, 400)}`);
+      `${excerpt(await page.locator('body').innerText().catch(() => ''))}`);
   });
   expect((await page.locator('h1').innerText()) === `Setup of ${opts.subdomain}`, 'the setup page names the account');
   let setup = await setupSteps(page);
@@ -333,7 +348,7 @@ async function stepSignIn(context, page) {
   await allowOnConsentPage(tab, 'Zendesk', 'zendesk-consent-connect');
   await tab.waitForLoadState('load');
   const done = await tab.locator('body').innerText();
-  expect(done.includes(`${opts.subdomain} is connected; 2 agents synced`), `after Zendesk's consent the tab says: ${done.slice(0, 300)}`);
+  expect(done.includes(`${opts.subdomain} is connected; 2 agents synced`), `after Zendesk's consent the tab says: ${excerpt(done, 300)}`);
   await shoot(tab, 'zendesk-connected');
   await tab.close();
   lastPage = page;
@@ -357,7 +372,7 @@ async function stepQueue(page) {
   await page.waitForURL(`${opts.app}/zendesk/routing/queues/new`);
   const picker = page.locator('#view-picker');
   await picker.waitFor({ state: 'visible' }).catch(async () => {
-    throw new Error(`the queue form has no view picker: ${(await page.locator('form').first().innerText()).slice(0, 400)}`);
+    throw new Error(`the queue form has no view picker: ${excerpt(await page.locator('form').first().innerText())}`);
   });
   const options = await picker.locator('option').allInnerTexts();
   const label = `${opts.viewTitle} (${opts.viewId})`;
