@@ -47,6 +47,9 @@ use crate::support::{
 };
 
 const HOST_PAGE: &str = include_str!("../browser/zendesk_host.html");
+/// The stand-in Zendesk Admin Center is served under this name (Chromium resolves it to
+/// loopback), so it frames the admin UI from another site, as acme.zendesk.com does.
+const ZENDESK_HOST_NAME: &str = "acme.zendesk.test";
 
 /// What Zendesk posts to the admin UI when the manifest has `push_client_id`.
 const PUSH_CLIENT_ID: &str = "slackdesk_journey_push";
@@ -83,13 +86,14 @@ async fn an_admin_goes_from_an_empty_database_to_a_slack_message_that_becomes_a_
         )
         .mount(&host)
         .await;
+    let host_origin = format!("http://{ZENDESK_HOST_NAME}:{}", host.address().port());
     let app = spawn_app_with(
         Backend::Sqlite,
         Options {
             workers: true,
             zendesk_oauth: true,
             push_client_id: Some(PUSH_CLIENT_ID),
-            extra_frame_ancestor: Some(host.uri()),
+            extra_frame_ancestor: Some(host_origin.clone()),
             ..Options::default()
         },
     )
@@ -100,7 +104,8 @@ async fn an_admin_goes_from_an_empty_database_to_a_slack_message_that_becomes_a_
     let downloads = tempfile::tempdir().unwrap();
 
     // Steps 1 to 6, in the browser.
-    let result = run_journey(&app, &host, &root, downloads.path()).await;
+    let admin_ui = admin_ui_from_the_manifest(&app).await;
+    let result = run_journey(&app, &host_origin, &admin_ui, &root, downloads.path()).await;
 
     assert_eq!(
         result["ok"],
@@ -249,11 +254,30 @@ async fn webhooks_and_triggers_were_made(app: &TestApp) {
 // ---------------------------------------------------------------------------------------
 // The browser.
 
-async fn run_journey(app: &TestApp, host: &MockServer, root: &Path, downloads: &Path) -> Value {
-    let mut host_page = url::Url::parse(&format!("{}/zendesk_host.html", host.uri())).unwrap();
+/// What Zendesk does once the app is installed: reads the channel manifest named in its
+/// requirements, and opens the manifest's `admin_ui` (on loopback here) with the push
+/// token, since the manifest has a `push_client_id`.
+async fn admin_ui_from_the_manifest(app: &TestApp) -> String {
+    let manifest: Value = app.get("/manifest.json").await.json().await.unwrap();
+    assert_eq!(manifest["push_client_id"], PUSH_CLIENT_ID, "{manifest}");
+    let admin_ui = manifest["urls"]["admin_ui"].as_str().unwrap_or_default();
+    let path = admin_ui
+        .strip_prefix(PUBLIC_URL)
+        .unwrap_or_else(|| panic!("admin_ui {admin_ui:?} is under PUBLIC_URL"));
+    app.url(path)
+}
+
+async fn run_journey(
+    app: &TestApp,
+    host_origin: &str,
+    admin_ui: &str,
+    root: &Path,
+    downloads: &Path,
+) -> Value {
+    let mut host_page = url::Url::parse(&format!("{host_origin}/zendesk_host.html")).unwrap();
     host_page
         .query_pairs_mut()
-        .append_pair("admin", &app.url("/channel/admin"))
+        .append_pair("admin", admin_ui)
         .append_pair("return_url", &app.return_url())
         .append_pair("subdomain", SUBDOMAIN)
         .append_pair("locale", "en-US")
@@ -267,6 +291,8 @@ async fn run_journey(app: &TestApp, host: &MockServer, root: &Path, downloads: &
         PUBLIC_URL.into(),
         "--host-page".into(),
         host_page.to_string(),
+        "--zendesk-host-name".into(),
+        ZENDESK_HOST_NAME.into(),
         "--return-url".into(),
         app.return_url(),
         "--subdomain".into(),

@@ -5,7 +5,8 @@
 //
 //   1. /: the checklist's state, the Slack create-app link (read, not followed: it leads
 //      to api.slack.com), the Zendesk app download;
-//   2. the Channel Framework admin UI framed by a stand-in Zendesk Admin Center: Connect a
+//   2. the Channel Framework admin UI framed by a stand-in Zendesk Admin Center (another
+//      site: --zendesk-host-name resolves to loopback): Connect a
 //      Slack workspace in a new tab (the fake Slack's consent page), show its channels,
 //      tick one, save; the browser lands on Zendesk's return_url;
 //   3. / → Sign in with Zendesk (the fake Zendesk's consent page) → /zendesk/setup, then
@@ -19,7 +20,8 @@
 // with the step's name, the page and a last screenshot.
 //
 // Usage: node journey.mjs --app <http://127.0.0.1:PORT> --public-url <https://...>
-//          --host-page <zendesk_host.html?...> --return-url <url> --subdomain <acme>
+//          --host-page <zendesk_host.html?...> --zendesk-host-name <acme.zendesk.test>
+//          --return-url <url> --subdomain <acme>
 //          --account-name <text> --channel-name <name> --channel-key <TEAM:CHANNEL>
 //          --view-title <text> --view-id <n> --queue-name <text>
 //          --webhooks-automatic <true|false> --screenshot-dir <dir> --download-dir <dir>
@@ -44,8 +46,6 @@ const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
-  // Nothing but loopback resolves: a link that leads off this machine fails loudly.
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
 ];
 
 const CSP_LISTENER = `
@@ -59,6 +59,7 @@ const FLAGS = {
   '--app': 'app',
   '--public-url': 'publicUrl',
   '--host-page': 'hostPage',
+  '--zendesk-host-name': 'zendeskHostName',
   '--return-url': 'returnUrl',
   '--subdomain': 'subdomain',
   '--account-name': 'accountName',
@@ -453,7 +454,12 @@ async function main() {
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
       headless: true,
-      args: CHROMIUM_ARGS,
+      args: [
+        ...CHROMIUM_ARGS,
+        // The stand-in Zendesk is another site on loopback; nothing else resolves, so a
+        // link that leads off this machine fails loudly.
+        `--host-resolver-rules=MAP ${opts.zendeskHostName} 127.0.0.1, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1`,
+      ],
       viewport: { width: 1000, height: 820 },
       acceptDownloads: true,
       timeout: 30000,
@@ -462,7 +468,7 @@ async function main() {
     context.on('request', (req) => {
       const url = new URL(req.url());
       if (!['http:', 'https:'].includes(url.protocol)) return;
-      if (url.hostname !== '127.0.0.1') offsite.push(`[${currentStep}] ${url.origin}${url.pathname}`);
+      if (url.hostname !== '127.0.0.1' && url.hostname !== opts.zendeskHostName) offsite.push(`[${currentStep}] ${url.origin}${url.pathname}`);
     });
     const page = context.pages()[0] || (await context.newPage());
     watch(page);
