@@ -96,7 +96,7 @@ pub(super) async fn submit(
     match connect::connect(&state, &subdomain, grant).await {
         Ok(report) => {
             let message = format!(
-                "{subdomain} is connected with client credentials; {} agents synced. Tokens are renewed automatically. You can close this page.",
+                "{subdomain} is connected with client credentials; {} agents synced. Tokens are renewed automatically. Close this tab and reload the slackdesk page you came from to see it.",
                 report.agents
             );
             let page = ResultPage {

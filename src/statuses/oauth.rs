@@ -77,7 +77,9 @@ pub(super) async fn callback(state: web::Data<AppState>, req: HttpRequest) -> Ht
         Ok((subdomain, agents)) => page(
             StatusCode::OK,
             "Zendesk connected",
-            &format!("{subdomain} is connected; {agents} agents synced. You can close this page."),
+            &format!(
+                "{subdomain} is connected; {agents} agents synced. Close this tab and reload the slackdesk page you came from to see it."
+            ),
         ),
         Err(Failure::Refused(message)) => page(StatusCode::BAD_REQUEST, "Not connected", message),
         Err(Failure::NotAdmin) => page(

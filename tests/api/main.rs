@@ -18,6 +18,7 @@ mod events;
 mod fuzz;
 mod fuzz_targets;
 mod home;
+mod journey;
 mod keys;
 mod limits;
 mod manifest;

@@ -215,6 +215,17 @@ impl FakeOauth {
         self.state().issue_pair()
     }
 
+    /// Accepts `token` on the REST API for `ttl`: a token Zendesk hands out by another
+    /// route, such as the Channel Framework's push token sent with the admin UI.
+    pub fn admit(&self, token: &str, ttl: Duration) {
+        self.state().access.insert(
+            token.to_owned(),
+            Access {
+                expires: Instant::now() + ttl,
+            },
+        );
+    }
+
     /// Revokes every token (the admin removed the app's access, or the user was deleted).
     pub fn revoke_all(&self) {
         let mut state = self.state();
