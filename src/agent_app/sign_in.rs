@@ -327,6 +327,7 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Fai
         .iter()
         .find(|(name, _)| *name == pending.next_step)
         .map_or(board::PATH, |(_, path)| path);
+    connect_if_unconnected(state, &subdomain, Grant::AuthorizationCode(tokens)).await;
     let cookie = admin_session(state, &subdomain, me.id).await?;
     tracing::info!(subdomain = %subdomain, user_id = me.id.get(), page = %pending.next_step, "admin signed in from the app");
     let mut response = html(
@@ -388,6 +389,26 @@ async fn install_token(
 
 /// An admin session for `admin` (the status board's cookie), acting as a status API key
 /// kept for this admin; the key's secret is never stored or shown.
+/// An admin who signs in while the account has no working REST connection (none yet, or
+/// one that needs reconnecting) connects it with the same grant, so day one needs one
+/// Zendesk consent, not two. A working connection is never replaced; a failure here
+/// only means the admin connects from the page, as before.
+async fn connect_if_unconnected(state: &AppState, subdomain: &Subdomain, grant: Grant) {
+    let unconnected = match state.connections.notice(subdomain).await {
+        Ok(notice) => notice.not_connected() || notice.needs_reconnect(),
+        Err(_) => false,
+    };
+    if !unconnected {
+        return;
+    }
+    match connect::connect(state, subdomain, grant).await {
+        Ok(_) => tracing::info!(subdomain = %subdomain, "Zendesk REST connection made at sign-in"),
+        Err(error) => {
+            tracing::warn!(subdomain = %subdomain, error = %crate::web::error_chain(&error), "Zendesk REST connection not made at sign-in; the admin can connect from the page");
+        }
+    }
+}
+
 async fn admin_session(
     state: &AppState,
     subdomain: &Subdomain,

@@ -8,8 +8,8 @@
 //!  2 Zendesk Admin Center  (stand-in host page) frames the admin UI: Connect Slack in a
 //!                          new tab (fake Slack consent) ─▶ show the channels ─▶ tick one
 //!                          ─▶ Save ─▶ return_url gets name + metadata
-//!  3 / ─▶ Sign in with Zendesk (fake consent) ─▶ /zendesk/setup ─▶ Connect with Zendesk
-//!                          OAuth in a new tab ─▶ the setup page shows the connection
+//!  3 / ─▶ Sign in with Zendesk (fake consent) ─▶ /zendesk/setup, where the same
+//!                          consent also connected the REST API (and its expiry shows)
 //!  4 routing               New queue, the view picked by its title
 //!  5 webhooks + trigger    the same-agent rule on ─▶ slackdesk makes them in Zendesk
 //!  6 /                     every step that should be done is done
@@ -162,7 +162,12 @@ async fn an_admin_goes_from_an_empty_database_to_a_slack_message_that_becomes_a_
 
     // 3. Two Zendesk authorizations: signing in, and the REST connection.
     let acme = Subdomain::parse(SUBDOMAIN).unwrap();
-    assert_eq!(oauth.counts().code_exchanges, 2, "{:?}", oauth.counts());
+    assert_eq!(
+        oauth.counts().code_exchanges,
+        1,
+        "one Zendesk consent signs the admin in and connects the account: {:?}",
+        oauth.counts()
+    );
     let connection = zendesk_connections::find(&app.state.db, &acme)
         .await
         .unwrap()
