@@ -373,6 +373,7 @@ async function stepQueue(page) {
   const row = page.locator('table.grid tbody tr', { hasText: opts.queueName });
   expect((await row.count()) === 1, `the new queue "${opts.queueName}" is listed`);
   seen.queue_row = await row.innerText();
+  expect(seen.queue_row.includes(opts.viewTitle), `the queue list names its view: ${seen.queue_row}`);
   await shoot(page, 'routing-queue-saved');
 
   await page.getByRole('link', { name: 'Setup', exact: true }).click();

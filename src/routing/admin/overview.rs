@@ -10,6 +10,8 @@ struct QueueRow {
     position: i64,
     name: String,
     view_id: i64,
+    /// The view's title, read live (never stored); empty when Zendesk cannot say.
+    view_title: String,
     kind: &'static str,
     model: &'static str,
     enabled: bool,
@@ -48,6 +50,18 @@ pub(super) async fn overview(state: web::Data<AppState>, req: HttpRequest) -> Ht
         let sync = store::sync_state(&state.db, sub).await?;
         let hooks = hooks::statuses(&state, sub, 0).await?;
         let account = url_encode(sub.as_str());
+        let views = if queues.is_empty() {
+            Vec::new()
+        } else {
+            state.names.views(&state.zendesk, &state.connections, sub).await
+        };
+        let title_of = |view: i64| {
+            views
+                .iter()
+                .find(|(id, _)| *id == view)
+                .map(|(_, title)| title.clone())
+                .unwrap_or_default()
+        };
         Ok(html(
             StatusCode::OK,
             &OverviewPage {
@@ -61,6 +75,7 @@ pub(super) async fn overview(state: web::Data<AppState>, req: HttpRequest) -> Ht
                         position: q.settings.position,
                         name: q.settings.name.clone(),
                         view_id: q.settings.view_id,
+                        view_title: title_of(q.settings.view_id),
                         kind: q.settings.kind.as_str(),
                         model: q.settings.model.label(),
                         enabled: q.settings.enabled,
