@@ -53,7 +53,10 @@ pub(super) async fn overview(state: web::Data<AppState>, req: HttpRequest) -> Ht
         let views = if queues.is_empty() {
             Vec::new()
         } else {
-            state.names.views(&state.zendesk, &state.connections, sub).await
+            state
+                .names
+                .views(&state.zendesk, &state.connections, sub)
+                .await
         };
         let title_of = |view: i64| {
             views
