@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::rc::Rc;
 
 use super::settings::Model;
 
@@ -379,7 +380,8 @@ struct Run<'a> {
     /// Online and in schedule, by id.
     available: Vec<usize>,
     loads: Vec<Load>,
-    shapes: HashMap<Shape, Vec<usize>>,
+    /// Each shape's static pool, shared (an `Rc`, so a pick borrows no part of `self`).
+    shapes: HashMap<Shape, Rc<[usize]>>,
     outcome: Outcome,
 }
 
@@ -394,7 +396,7 @@ struct Pick {
 }
 
 impl Run<'_> {
-    fn pool(&mut self, ticket: &Waiting, group: Option<i64>, skills_apply: bool) -> Vec<usize> {
+    fn pool(&mut self, ticket: &Waiting, group: Option<i64>, skills_apply: bool) -> Rc<[usize]> {
         let shape = Shape {
             group_id: group,
             skills: if skills_apply {
@@ -405,10 +407,11 @@ impl Run<'_> {
             avoid: ticket.avoid.clone(),
         };
         let (available, agents) = (&self.available, self.agents);
-        self.shapes
-            .entry(shape)
-            .or_insert_with_key(|shape| statically_eligible(shape, available, agents))
-            .clone()
+        Rc::clone(
+            self.shapes
+                .entry(shape)
+                .or_insert_with_key(|shape| statically_eligible(shape, available, agents).into()),
+        )
     }
 
     fn pick(&mut self, ticket: &Waiting, now: i64) -> Result<Pick, String> {
