@@ -17,7 +17,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::run::{self, RUN_LEASE_MS, RunError, patiently};
+use super::run::{self, RunError, patiently};
 use super::settings::{QueueKind, ReassignRules};
 use super::write;
 use crate::domain::{AgentStatus, Subdomain};
@@ -102,18 +102,7 @@ pub async fn watch_if_leased(
     queue: &Queue,
     owner: &str,
 ) -> Result<Option<WatchReport>, StorageError> {
-    let now = state.clock.now_ms();
-    let leased = store::lease_queue(
-        &state.db,
-        &queue.subdomain,
-        queue.id,
-        owner,
-        now,
-        RUN_LEASE_MS,
-        false,
-    )
-    .await?;
-    let Some(queue) = leased else {
+    let Some(queue) = run::take_lease(state, queue, owner, false).await? else {
         return Ok(None);
     };
     let result = run::under_lease(state, queue.id, owner, watch_queue(state, &queue, owner)).await;
@@ -141,8 +130,10 @@ async fn watch_queue(
         return Ok(report);
     }
     let auth = state.connections.open(&queue.subdomain).await?;
+    // Who is away and who counts as an agent: read once for the whole pass.
+    let presence = Presence::read(state, &queue.subdomain).await?;
     for _ in 0..BATCHES_PER_PASS {
-        let batch = watch_batch(state, queue, &auth, owner).await?;
+        let batch = watch_batch(state, queue, &auth, &presence, owner).await?;
         let more = batch.looked_at == PER_PASS;
         report.add(&batch);
         if !more {
@@ -167,10 +158,11 @@ async fn watch_batch(
     state: &AppState,
     queue: &Queue,
     auth: &ZendeskAuth,
+    presence: &Presence,
     owner: &str,
 ) -> Result<WatchReport, RunError> {
     let mut report = WatchReport::default();
-    let verdicts = assess(state, queue, auth, Commit::Yes, &mut report).await?;
+    let verdicts = assess(state, queue, auth, presence, Commit::Yes, &mut report).await?;
     let released = hand_back(state, queue, auth, &verdicts, &mut report).await?;
     if released.is_empty() {
         return Ok(report);
@@ -202,8 +194,9 @@ pub async fn preview(state: &AppState, queue: &Queue) -> Result<Vec<Verdict>, Ru
         return Ok(Vec::new());
     }
     let auth = state.connections.open(&queue.subdomain).await?;
+    let presence = Presence::read(state, &queue.subdomain).await?;
     let mut report = WatchReport::default();
-    let verdicts = assess(state, queue, &auth, Commit::No, &mut report).await?;
+    let verdicts = assess(state, queue, &auth, &presence, Commit::No, &mut report).await?;
     Ok(verdicts
         .into_iter()
         .map(|(verdict, _, _)| verdict)
@@ -235,6 +228,7 @@ async fn assess(
     state: &AppState,
     queue: &Queue,
     auth: &ZendeskAuth,
+    presence: &Presence,
     commit: Commit,
     report: &mut WatchReport,
 ) -> Result<Vec<(Verdict, String, i64)>, RunError> {
@@ -246,11 +240,10 @@ async fn assess(
         watch_store::expire(db, queue.id, start, now).await?;
     }
     let watched = watch_store::watched(db, queue.id, start, WATCHED_PER_PASS).await?;
-    let presence = Presence::read(state, subdomain).await?;
     let rules = &queue.settings.reassign;
     let due: Vec<(Watched, Due)> = watched
         .into_iter()
-        .filter_map(|w| due(rules, &w, &presence, now).map(|d| (w, d)))
+        .filter_map(|w| due(rules, &w, presence, now).map(|d| (w, d)))
         .take(PER_PASS)
         .collect();
     report.looked_at = due.len();
@@ -264,11 +257,6 @@ async fn assess(
             .into_iter()
             .map(|t| (t.id, t))
             .collect();
-    let agent_ids: HashSet<i64> = agents::list_active(db, subdomain)
-        .await?
-        .iter()
-        .map(|a| a.user_id.get())
-        .collect();
     let times = watch_store::handed_back(db, subdomain, &ids, now - REACH_MS).await?;
     let mut out = Vec::new();
     for (watched, due) in due {
@@ -288,7 +276,8 @@ async fn assess(
                 settled(&watched, Watch::Ended, &format!("now {}", t.status))
             }
             (Due::Rule(why), Some(t)) => {
-                let replier = agent_reply(state, subdomain, auth, &watched, t, &agent_ids).await?;
+                let replier =
+                    agent_reply(state, subdomain, auth, &watched, t, &presence.agents).await?;
                 let moved = times.get(&watched.ticket_id).map_or(0, |h| h.times);
                 match replier {
                     Some(agent) => {
@@ -504,8 +493,10 @@ async fn hand_back(
     Ok(released)
 }
 
-/// The agents' statuses and schedules, as the away rule reads them.
+/// The account's agents, with their statuses and schedules as the away rule reads them.
 struct Presence {
+    /// Active agents: a public comment by one of them is an answer.
+    agents: HashSet<i64>,
     /// Status and since when.
     statuses: HashMap<i64, (AgentStatus, i64)>,
     schedules: HashMap<i64, Schedule>,
@@ -527,7 +518,13 @@ impl Presence {
                     .map(|schedule| (id.get(), schedule))
             })
             .collect();
+        let agents = agents::list_active(&state.db, subdomain)
+            .await?
+            .iter()
+            .map(|a| a.user_id.get())
+            .collect();
         Ok(Self {
+            agents,
             statuses,
             schedules,
         })
@@ -586,6 +583,7 @@ mod tests {
 
     fn presence(agent: i64, status: AgentStatus, since: i64) -> Presence {
         Presence {
+            agents: HashSet::from([agent]),
             statuses: HashMap::from([(agent, (status, since))]),
             schedules: HashMap::new(),
         }

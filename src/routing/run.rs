@@ -594,6 +594,26 @@ fn advance_turns(
     (pointers, counts)
 }
 
+/// Takes `owner`'s lease on the queue (`due_only`: only while its next run is due);
+/// the queue as it is now, or `None` when another worker holds it.
+pub(crate) async fn take_lease(
+    state: &AppState,
+    queue: &Queue,
+    owner: &str,
+    due_only: bool,
+) -> Result<Option<Queue>, StorageError> {
+    store::lease_queue(
+        &state.db,
+        &queue.subdomain,
+        queue.id,
+        owner,
+        state.clock.now_ms(),
+        RUN_LEASE_MS,
+        due_only,
+    )
+    .await
+}
+
 /// Runs a scheduled queue if this worker wins its lease and the run is still due;
 /// `None` when another worker has it or just ran it.
 pub async fn run_if_leased(
@@ -602,17 +622,7 @@ pub async fn run_if_leased(
     owner: &str,
 ) -> Result<Option<RunReport>, StorageError> {
     let now = state.clock.now_ms();
-    let leased = store::lease_queue(
-        &state.db,
-        &queue.subdomain,
-        queue.id,
-        owner,
-        now,
-        RUN_LEASE_MS,
-        true,
-    )
-    .await?;
-    let Some(queue) = leased else {
+    let Some(queue) = take_lease(state, queue, owner, true).await? else {
         return Ok(None);
     };
     let next = now + queue.settings.interval_secs * 1_000;

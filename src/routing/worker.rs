@@ -188,18 +188,7 @@ async fn route_calls_of_queue(
         tracing::warn!(subdomain = %subdomain, calls = calls.len(), "no enabled trigger queue for route calls");
         return Ok(everything());
     };
-    let now = state.clock.now_ms();
-    let leased = store::lease_queue(
-        &state.db,
-        subdomain,
-        queue.id,
-        owner,
-        now,
-        run::RUN_LEASE_MS,
-        false,
-    )
-    .await?;
-    let Some(queue) = leased else {
+    let Some(queue) = run::take_lease(state, &queue, owner, false).await? else {
         return Ok(Handled::Busy);
     };
     let result = if is_trigger_queue(&queue) {
