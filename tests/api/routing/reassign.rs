@@ -282,6 +282,42 @@ async fn switching_the_rules_on_never_reaches_back_to_older_tickets(backend: Bac
     assert_eq!(desk.assignee(2), Some(ANN), "assigned after: moved on");
 }
 
+async fn a_ticket_assigned_longer_ago_than_the_limit_stays_with_its_agent(backend: Backend) {
+    let desk = desk(backend, &[online(ANN), online(BOB)]).await;
+    desk.queue(Model::LeastActive, |q| {
+        q.reassign = rules(|r| {
+            r.when_away = true;
+            r.away_minutes = 0;
+            r.within_hours = Some(1);
+        });
+    })
+    .await;
+    desk.zendesk.add(Ticket::new(1, MONDAY - MINUTE));
+    desk.round().await;
+    assert_eq!(desk.assignee(1), Some(ANN));
+    desk.advance(61 * MINUTE);
+    desk.zendesk.add(Ticket::new(2, desk.now()));
+    desk.round().await;
+    assert_eq!(desk.assignee(2), Some(BOB));
+    desk.set_status(ANN, AgentStatus::Away).await;
+    desk.set_status(BOB, AgentStatus::Away).await;
+    desk.set_status(ANN, AgentStatus::Online).await;
+    desk.round().await;
+    assert_eq!(
+        desk.assignee(2),
+        Some(ANN),
+        "assigned within the hour: moved on when its agent left"
+    );
+    desk.set_status(ANN, AgentStatus::Away).await;
+    desk.set_status(BOB, AgentStatus::Online).await;
+    desk.round().await;
+    assert_eq!(
+        desk.assignee(1),
+        Some(ANN),
+        "assigned more than an hour ago: it stays"
+    );
+}
+
 async fn two_replicas_watching_at_once_move_a_ticket_once(backend: Backend) {
     let desk = desk(backend, &[online(ANN), online(BOB)]).await;
     desk.queue(Model::LeastActive, |q| {
@@ -317,5 +353,6 @@ on_both_databases!(
     tickets_of_an_agent_who_went_away_move_on_after_the_grace,
     with_nobody_else_eligible_the_ticket_waits_unassigned_for_the_next_agent,
     switching_the_rules_on_never_reaches_back_to_older_tickets,
+    a_ticket_assigned_longer_ago_than_the_limit_stays_with_its_agent,
     two_replicas_watching_at_once_move_a_ticket_once,
 );
