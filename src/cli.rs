@@ -8,8 +8,8 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::{DatabaseSettings, KeySettings, Secret, Settings};
 use crate::crypto::KeyRing;
 use crate::domain::{Subdomain, ZendeskUserId};
-use crate::startup::AppState;
 use crate::startup::{Application, install_crypto_provider};
+use crate::state::AppState;
 use crate::statuses::{connect, keys};
 use crate::storage::api_keys;
 use crate::storage::{Db, rotation};
@@ -441,7 +441,7 @@ async fn connect_slack(
             crate::domain::Subdomain::parse(s).map_err(|e| anyhow::anyhow!("--subdomain {s}: {e}"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let state = crate::startup::AppState::build(settings).await?;
+    let state = crate::state::AppState::build(settings).await?;
     let team = crate::bridge::connect_workspace(&state, &bot_token, &subdomains).await?;
     println!(
         "connected Slack workspace {team}; channels can now be linked from {} Zendesk account(s)",

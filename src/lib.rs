@@ -29,6 +29,7 @@ pub mod routing;
 pub mod setup;
 pub mod slack;
 pub mod startup;
+pub mod state;
 pub mod statuses;
 pub mod storage;
 pub mod telemetry;

@@ -1,122 +1,15 @@
-//! Building and running the application: the shared [`AppState`], the HTTP server with
-//! its routes and middleware, and the background workers.
-
-use std::net::TcpListener;
-use std::sync::Arc;
+//! Running the application: the HTTP server composed from each area's routes, its
+//! middleware, and the background workers. The state they share is in [`crate::state`].
 
 use actix_web::dev::{Server, Service};
 use actix_web::{App, HttpServer, web};
-use tokio::sync::Notify;
+use std::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::crypto::KeyRing;
-use crate::ops::Metrics;
-use crate::slack::SlackClient;
-use crate::statuses::RateLimiter;
-use crate::storage::Db;
-use crate::zendesk::{Connections, ZendeskClient};
-
-/// Everything a request handler or worker needs; cheap to clone.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    pub db: Db,
-    pub keys: Arc<KeyRing>,
-    pub settings: Arc<Settings>,
-    pub slack: SlackClient,
-    pub zendesk: ZendeskClient,
-    /// Every account's Zendesk REST connection: the one way REST calls are authorized.
-    pub connections: Connections,
-    pub metrics: Arc<Metrics>,
-    /// Wakes the delivery worker when new work is queued.
-    pub delivery_wake: Arc<Notify>,
-    /// Wakes the attachments worker when a channelback queued files.
-    pub attachments_wake: Arc<Notify>,
-    /// Accounts whose delivery lease this process still holds after a round failed (the
-    /// database refused the release); released as soon as it takes writes again, so a
-    /// storage fault does not leave the account waiting out its lease.
-    pub unreleased_accounts:
-        Arc<std::sync::Mutex<std::collections::HashSet<crate::domain::AccountId>>>,
-    /// The time the status API and its rules see (a manual clock in tests).
-    pub clock: Clock,
-    /// When this process started, on [`AppState::clock`] (ms): routing trusts inbox
-    /// counts only once they were read from Zendesk after this.
-    pub started_at_ms: i64,
-    /// Per-second request counts of status API keys.
-    pub rate_limiter: Arc<RateLimiter>,
-    /// Message content between the Slack event and the push (memory only).
-    pub content: Arc<crate::bridge::content::ContentCache>,
-    /// Agents' names for the pages (memory only, ten minutes).
-    pub names: Arc<crate::zendesk::names::Names>,
-    /// Group commit of Slack events.
-    pub intake: crate::bridge::intake::IntakeQueue,
-    /// Wakes the routing worker when a webhook call was stored.
-    pub routing_wake: Arc<Notify>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum StartupError {
-    #[error(transparent)]
-    Crypto(#[from] crate::crypto::CryptoError),
-    #[error(transparent)]
-    Storage(#[from] crate::storage::StorageError),
-    #[error("cannot build the HTTP client: {0}")]
-    HttpClient(#[from] reqwest::Error),
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: String,
-        source: std::io::Error,
-    },
-}
-
-impl AppState {
-    /// Connects to the database (migrating it), loads keys and builds the clients.
-    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        Self::build_with_clock(settings, Clock::system()).await
-    }
-
-    /// As [`AppState::build`], with the clock the status rules use.
-    pub async fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
-        install_crypto_provider();
-        let loaded = KeyRing::load(&settings.keys)?;
-        if let Some(path) = &loaded.created_file {
-            tracing::warn!(path = %path.display(), "no key configured: created a new key file; back it up, credentials cannot be read without it");
-        }
-        let db = Db::connect(&settings.database).await?;
-        db.migrate().await?;
-        let delivery_wake = Arc::new(Notify::new());
-        let intake = crate::bridge::intake::IntakeQueue::start(db.clone(), delivery_wake.clone());
-        let keys = Arc::new(loaded.ring);
-        let zendesk = ZendeskClient::new(&settings)?;
-        let connections = Connections::new(db.clone(), keys.clone(), zendesk.clone(), &settings);
-        Ok(Self {
-            db,
-            keys,
-            slack: SlackClient::new(&settings)?,
-            zendesk,
-            connections,
-            settings: Arc::new(settings),
-            metrics: Arc::new(Metrics::default()),
-            delivery_wake,
-            unreleased_accounts: Arc::default(),
-            attachments_wake: Arc::new(Notify::new()),
-            started_at_ms: clock.now_ms(),
-            clock,
-            rate_limiter: Arc::new(RateLimiter::default()),
-            content: Arc::new(crate::bridge::content::ContentCache::default()),
-            names: Arc::new(crate::zendesk::names::Names::default()),
-            intake,
-            routing_wake: Arc::new(Notify::new()),
-        })
-    }
-}
-
-/// rustls needs exactly one crypto provider; we use ring (see STACK notes).
-pub fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
+pub use crate::state::{AppState, StartupError, install_crypto_provider};
 
 /// A built, bound application; `run_until_stopped` serves it.
 pub struct Application {
@@ -212,14 +105,14 @@ fn http_server(listener: TcpListener, state: AppState) -> Result<Server, Startup
                     Ok(response)
                 }
             })
-            .configure(crate::channel::configure)
-            .configure(crate::slack::configure)
-            .configure(crate::ops::configure)
-            .configure(crate::statuses::configure)
-            .configure(crate::routing::configure)
-            .configure(crate::agent_app::configure)
-            .configure(crate::setup::configure)
-            .configure(crate::web::configure_assets)
+            .configure(crate::channel::routes)
+            .configure(crate::slack::routes)
+            .configure(crate::ops::routes)
+            .configure(crate::statuses::routes)
+            .configure(crate::routing::routes)
+            .configure(crate::agent_app::routes)
+            .configure(crate::setup::routes)
+            .configure(crate::web::asset_routes)
             .default_service(web::to(not_found))
     })
     .shutdown_timeout(30)

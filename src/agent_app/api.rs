@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::session;
 use super::token::{AppCaller, authenticate, limit_agent};
 use crate::domain::{AgentStatus, ZendeskUserId};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::statuses::rules::apply_changes;
 use crate::statuses::wire::iso_ms;
 use crate::storage::statuses::{self, Source};

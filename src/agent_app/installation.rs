@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::domain::Subdomain;
 use crate::outbound::transport_code;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::zendesk::{RestError, ZendeskAuth};
 
 /// The app's secure setting that holds the token (`{{setting.token}}`).

@@ -23,7 +23,7 @@ use super::installation;
 use super::session;
 use super::zaf_jwt::{self, JwtError, ZafIdentity};
 use crate::domain::Subdomain;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::app_sessions::{self, StoredKey};
 use crate::web::{ApiError, Form, html, read_body};
 use crate::zendesk::connection::ConnectionError;

@@ -47,7 +47,7 @@ pub mod paths {
     pub const NAV_BAR: &str = "/zendesk/app/location/nav_bar";
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(only(paths::ME, "GET", web::get().to(api::me)))
         .service(only(paths::STATUS, "POST", web::post().to(api::change)))
         .service(only(

@@ -10,7 +10,7 @@ use super::api::{AgentBody, check_agent, identify};
 use super::token::AppCaller;
 use crate::domain::ZendeskUserId;
 use crate::routing::next_ticket::{self, PullError, Pulled};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::{ApiError, read_body, read_json};
 use crate::zendesk::RestError;
 

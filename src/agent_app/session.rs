@@ -12,7 +12,7 @@ use super::token::AppCaller;
 use super::zaf_jwt::ZafIdentity;
 use crate::crypto::tokens::{hash_secret, random_secret, secret_matches};
 use crate::domain::ZendeskUserId;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::app_sessions::{self, StoredSession};
 use crate::storage::{Db, StorageError};
 use crate::web::ApiError;

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::crypto::tokens::constant_time_eq;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::statuses::board;
 use crate::storage::app_settings::{self, AppAccess};
 use crate::web::{ApiError, Form, error_page, html, read_body};

@@ -31,7 +31,7 @@ use super::token;
 use crate::config::Secret;
 use crate::crypto::tokens::{hash_secret, random_secret, secret_matches};
 use crate::domain::{Subdomain, ZendeskUserId};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::statuses::board;
 use crate::statuses::connect;
 use crate::statuses::keys;

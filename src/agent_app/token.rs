@@ -10,7 +10,7 @@ use actix_web::HttpRequest;
 
 use crate::crypto::tokens::{hash_secret, random_secret, secret_matches};
 use crate::domain::{Subdomain, ZendeskUserId};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::app_tokens::{self, NewAppToken};
 use crate::storage::{Db, StorageError};
 use crate::web::ApiError;

@@ -16,7 +16,7 @@ use super::delivery::{Failure, backoff};
 use crate::config::Secret;
 use crate::outbound;
 use crate::slack::FileUpload;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::accounts::{self, Account};
 use crate::storage::attachment_jobs::{self, AttachmentJob};
 use crate::storage::{StorageError, slack_workspaces, ticket_links};

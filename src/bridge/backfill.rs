@@ -4,7 +4,7 @@
 use crate::config::Secret;
 use crate::domain::{SlackMessageRef, SlackTs, SlackUserId};
 use crate::slack::SlackError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::outbox::{self, NewResource, ResourceKind};
 use crate::storage::slack_jobs::{self, JobKind, SlackJob};
 use crate::storage::threads::{self, Place};

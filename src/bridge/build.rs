@@ -4,7 +4,7 @@ use chrono::{DateTime, SecondsFormat};
 
 use crate::domain::{SlackMessageRef, SlackTs, SlackUserId};
 use crate::slack::SlackError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::accounts::Account;
 use crate::storage::channel_links::{self, ChannelSettings};
 use crate::storage::outbox::{QueuedResource, ResourceKind};

@@ -8,7 +8,7 @@
 use super::text::zendesk_to_slack;
 use crate::domain::{ExternalId, SlackMessageRef, SlackTs};
 use crate::slack::SlackError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::accounts::Account;
 use crate::storage::{StorageError, channel_links, slack_workspaces};
 

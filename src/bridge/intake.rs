@@ -18,7 +18,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::domain::{SlackChannelId, SlackMessageRef, SlackTeamId, SlackTs};
 use crate::slack::{MessageEvent, SlackEvent};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::channel_links::{self, ChannelLink, StartMode};
 use crate::storage::outbox::{self, NewResource, ResourceKind, Withdrawal};
 use crate::storage::slack_jobs::{self, JobKind};

@@ -31,7 +31,7 @@ pub use delivery::MAX_AGE as MAX_DELIVERY_AGE;
 pub use text::zendesk_to_slack;
 
 use crate::domain::{AccountId, ExternalId, SlackMessageRef, SlackTs, SlackUserId};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::StorageError;
 use crate::storage::outbox::{self, NewResource, ResourceKind};
 

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use super::mrkdwn::{self, Names};
 use crate::config::Secret;
 use crate::domain::{SlackTeamId, SlackUserId};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Zendesk's limit for `message` and `html_message`, in characters.
 const ZENDESK_TEXT_MAX: usize = 65_535;

@@ -20,7 +20,7 @@ use crate::channel::metadata::{self, Metadata};
 use crate::config::Secret;
 use crate::crypto::tokens;
 use crate::domain::{AccountId, Subdomain};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::accounts::{self, AccountSettings, DeliveryMode, NewAccount};
 use crate::storage::setup_sessions::{self, NewSetupSession, SetupSession};
 use crate::storage::{outbox, workspace_grants};

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use crate::domain::{AccountId, SlackChannelId, SlackTeamId};
 use crate::slack::is_emoji_name;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::channel_links::{self, ChannelSettings, StartMode};
 use crate::storage::{StorageError, Tx, slack_workspaces, workspace_grants};
 use crate::web::{ApiError, Form};

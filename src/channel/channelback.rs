@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::bridge::{self, ChannelbackError, ChannelbackRequest};
 use crate::channel::metadata;
 use crate::domain::ExternalId;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::channelbacks::{self, Claim};
 use crate::web::{ApiError, Form, read_body};
 

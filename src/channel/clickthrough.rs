@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::bridge;
 use crate::domain::ExternalId;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::ApiError;
 
 #[derive(Deserialize)]

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::channel::metadata::{self, MetadataError};
 use crate::domain::{ExternalId, SlackTeamId, SlackUserId, Subdomain};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::accounts::{self, Account};
 use crate::storage::slack_jobs::{self, JobKind};
 use crate::storage::ticket_links::{self, TicketLink};

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, ResponseError, web};
 use serde_json::{Value, json};
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The manifest file shipped with the binary; URLs in it are paths.
 const MANIFEST_TEMPLATE: &str = include_str!("../../manifest.json");

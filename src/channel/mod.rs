@@ -20,7 +20,7 @@ pub(crate) use pull::acknowledged_rows;
 
 use actix_web::web;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/manifest.json", web::get().to(manifest::manifest))
         .route("/channel/admin", web::post().to(admin::open))
         .route("/channel/admin/save", web::post().to(admin::save))

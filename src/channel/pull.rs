@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use crate::bridge;
 use crate::bridge::delivery::{self, Counted, Failure};
 use crate::channel::metadata;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::{outbox, slack_workspaces};
 use crate::web::{ApiError, Form, read_body};
 

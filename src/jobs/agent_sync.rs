@@ -7,7 +7,7 @@
 
 use tokio_util::sync::CancellationToken;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::statuses::connect;
 use crate::storage::{StorageError, zendesk_connections};
 

@@ -2,7 +2,7 @@
 //!
 //! Safe on several replicas at once: every step is an idempotent delete.
 
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::{StorageError, now_ms};
 
 const HOUR_MS: i64 = 60 * 60 * 1000;

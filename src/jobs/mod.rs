@@ -26,7 +26,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Starts the workers; the handle finishes when all of them stopped after `cancel`.
 pub fn spawn_workers(state: AppState, cancel: CancellationToken) -> JoinHandle<()> {

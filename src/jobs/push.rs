@@ -18,7 +18,7 @@ use crate::bridge;
 use crate::bridge::delivery::{self, Counted, Failure};
 use crate::config::Secret;
 use crate::domain::{AccountId, SlackChannelId, SlackTeamId, SlackTs};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::StorageError;
 use crate::storage::accounts::{self, Account};
 use crate::storage::outbox::{self, QueuedResource};

@@ -1,7 +1,7 @@
 //! One round of Slack-side jobs (thread backfills, ticket reactions).
 
 use crate::bridge;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::{StorageError, slack_jobs};
 
 const CLAIM_LIMIT: i64 = 50;

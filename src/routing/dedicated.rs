@@ -6,7 +6,7 @@
 
 use super::engine::{DedicatedTo, Dedication};
 use crate::domain::{Subdomain, ZendeskUserId};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::{agents, routing_dedicated};
 use crate::web::ApiError;
 

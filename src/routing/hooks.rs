@@ -27,7 +27,7 @@ use serde::Serialize;
 use super::settings::{Hook, QueueKind};
 use super::webhook::{ROUTE_PATH, SAME_AGENT_PATH};
 use crate::domain::Subdomain;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::StorageError;
 use crate::storage::routing as routing_store;
 use crate::storage::zendesk_hooks::{self as store, HookRow};

@@ -35,8 +35,8 @@ pub mod write;
 use actix_web::web;
 
 /// Registers routing's HTTP routes: the JSON API, the admin pages and the webhooks.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(api::configure)
-        .configure(admin::configure)
-        .configure(webhook::configure);
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.configure(api::routes)
+        .configure(admin::routes)
+        .configure(webhook::routes);
 }

@@ -24,7 +24,7 @@ use super::engine::{self, Agent, SkillsCheck, Waiting};
 use super::run::{self, CLAIM_MS, RunError, patiently};
 use super::write::{self, Audit};
 use crate::domain::{Subdomain, ZendeskUserId};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::routing::{self as store, Claimer, NewAssignment, PULL_MODEL, Queue};
 use crate::storage::{StorageError, statuses};
 use crate::zendesk::connection::ConnectionError;

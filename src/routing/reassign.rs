@@ -21,7 +21,7 @@ use super::run::{self, RunError, patiently};
 use super::settings::{QueueKind, ReassignRules};
 use super::write;
 use crate::domain::{AgentStatus, Subdomain};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::statuses::schedule::Schedule;
 use crate::storage::routing::{self as store, Queue};
 use crate::storage::routing_watch::{self as watch_store, Watch, Watched};

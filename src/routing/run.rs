@@ -13,7 +13,7 @@ use super::engine::{self, Agent, Decision, Dedicated, Outcome, Plan, Pointers, S
 use super::settings::{AccountSettings, Model, QueueKind};
 use super::write::{self, WriteReport};
 use crate::domain::Subdomain;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::statuses::schedule::{Schedule, iana_zone, local_to_utc_ms};
 use crate::storage::routing::{self as store, NewAssignment, Queue};
 use crate::storage::routing_watch as watch_store;

@@ -6,7 +6,7 @@
 use super::run::{CLAIM_MS, RunError, gather_agents, patiently};
 use super::write::{self, Audit, WriteReport};
 use crate::domain::Subdomain;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::routing::{self as store, NewAssignment};
 use crate::zendesk::TicketState;
 

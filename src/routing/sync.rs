@@ -5,7 +5,7 @@
 
 use super::run::patiently;
 use crate::domain::Subdomain;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::routing::{self as store, SyncState};
 use crate::storage::{StorageError, agents};
 use crate::zendesk::{RestError, ZendeskAuth};

@@ -15,7 +15,7 @@ use super::settings::Hook;
 use crate::config::Secret;
 use crate::crypto::tokens;
 use crate::domain::Subdomain;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::routing as store;
 use crate::web::{ApiError, read_body, read_json};
 
@@ -24,7 +24,7 @@ pub const SAME_AGENT_PATH: &str = "/zendesk/webhooks/same_agent";
 /// How far the signature timestamp may be from our clock.
 pub const MAX_SKEW_MS: i64 = 5 * 60_000;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(ROUTE_PATH, web::post().to(route))
         .route(SAME_AGENT_PATH, web::post().to(same_agent));
 }

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashSet};
 use super::run::{self, RunError};
 use super::settings::QueueKind;
 use super::{same_agent, sync};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::StorageError;
 use crate::storage::routing::{self as store, Request};
 

@@ -17,7 +17,7 @@ use std::time::Duration;
 use super::run::{CLAIM_MS, HOLD_MS, patiently};
 use super::settings::QueueSettings;
 use crate::domain::Subdomain;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::StorageError;
 use crate::storage::routing::{self as store, Assignment, Written};
 use crate::zendesk::{CustomField, JobState, RestError, TicketState, TicketUpdate, ZendeskAuth};

@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::routing::hooks::{HOME_MAX_AGE_MS, HookStatus, State, statuses};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::statuses::board::{admin_page, session, to_sign_in};
 use crate::storage::setup_counts::{AccountCounts, account_counts};
 use crate::web::{ApiError, html};

@@ -3,7 +3,7 @@
 //! (asked at most once a minute per webhook; see `routing::hooks::HOME_MAX_AGE_MS`).
 
 use crate::config::Settings;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::setup_counts::{SetupCounts, setup_counts};
 use crate::storage::{Backend, StorageError};
 

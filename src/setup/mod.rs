@@ -14,4 +14,4 @@ pub mod slack_manifest;
 mod web;
 pub mod zendesk_package;
 
-pub use web::configure;
+pub use web::routes;

@@ -6,10 +6,10 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::checklist::{Checklist, checklist};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::{ApiError, error_page, html, resource_allowing};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource_allowing("/", "GET").route(web::get().to(home)))
         .service(
             resource_allowing(super::account::PATH, "GET")

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::config::Settings;
 use crate::crypto::KeyRing;
 use crate::domain::SlackTeamId;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::slack_workspaces;
 use crate::web::ApiError;
 

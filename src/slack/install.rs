@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use crate::crypto::KeyRing;
 use crate::domain::{SlackTeamId, SlackUserId};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::slack_workspaces::{self, WorkspaceInstall};
 use crate::storage::{setup_sessions, workspace_grants};
 use crate::web::{MessagePage, html};

@@ -11,7 +11,7 @@ use super::events::{EventEnvelope, classify};
 use super::signature;
 use crate::bridge::intake::{self, Intake};
 use crate::domain::SlackTeamId;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::{ApiError, read_body};
 
 pub async fn events(

@@ -23,7 +23,7 @@ pub(crate) use install::{sign_state, verify_state};
 
 use actix_web::web;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/slack/events", web::post().to(intake::events))
         .route("/slack/install", web::get().to(install::install))
         .route("/slack/oauth/callback", web::get().to(install::callback))

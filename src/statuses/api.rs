@@ -6,7 +6,7 @@ use super::auth::authenticate;
 use super::rules;
 use super::wire::{CreatedStatuses, CurrentStatus, CurrentStatuses, UserStatus};
 use crate::domain::ZendeskUserId;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::{agents, status_rules, statuses};
 use crate::web::{ApiError, read_body};
 

@@ -7,7 +7,7 @@ use actix_web::HttpRequest;
 use super::keys;
 use super::rate_limit::{day_of, secs_to_midnight};
 use crate::domain::{Subdomain, ZendeskUserId};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::api_keys;
 use crate::web::ApiError;
 

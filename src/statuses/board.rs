@@ -17,7 +17,7 @@ use super::rules::{self, Batch};
 use super::wire::iso_ms;
 use crate::crypto::tokens::{constant_time_eq, hash_secret, random_secret};
 use crate::domain::{AgentStatus, ZendeskUserId};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::statuses::StatusRecord;
 use crate::storage::{agents, api_keys, board_sessions, statuses};
 use crate::web::{ApiError, Form, html, read_body, see_other};

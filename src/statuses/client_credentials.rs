@@ -17,7 +17,7 @@ use super::board::admin_page;
 use super::connect;
 use crate::config::Secret;
 use crate::domain::Subdomain;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::{ApiError, Form, html, read_body};
 use crate::zendesk::connection::{ConnectionError, Grant};
 

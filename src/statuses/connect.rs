@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use crate::domain::{Subdomain, ZendeskUserId};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::agents::{self, AgentRecord};
 use crate::storage::zendesk_connections;
 use crate::zendesk::connection::{ConnectionError, Grant};

@@ -24,7 +24,7 @@ use super::auth::authenticate;
 use super::rules::{EXPORT_LAG_MS, MAX_START_TIME};
 use super::wire::iso_ms;
 use crate::domain::{AgentStatus, Subdomain, ZendeskUserId};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::{Db, StorageError};
 use crate::web::ApiError;
 

@@ -12,7 +12,7 @@ use super::board::{
 use super::keys;
 use super::wire::iso_ms;
 use crate::domain::ZendeskUserId;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::api_keys;
 use crate::web::{ApiError, html};
 

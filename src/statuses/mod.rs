@@ -47,7 +47,7 @@ pub mod paths {
     pub const CONNECT: &str = "/zendesk/connect";
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(paths::CONNECT, web::get().to(oauth::start))
         .route(oauth::CALLBACK_PATH, web::get().to(oauth::callback))
         .route(

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::wire::Created;
 use crate::domain::Subdomain;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The event name the app listens for.
 pub const EVENT: &str = "status_changed";

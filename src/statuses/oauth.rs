@@ -15,7 +15,7 @@ use askama::Template;
 use super::connect;
 use crate::crypto::tokens::{hash_secret, random_secret};
 use crate::domain::Subdomain;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::oauth_states;
 use crate::web::{ApiError, Form, html};
 use crate::zendesk::connection::{ConnectionError, Grant};

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use super::auth::Caller;
 use super::wire::{CreateManyRequest, Created, IncrementalPage, MAX_BATCH, UserStatus};
 use crate::domain::{AgentStatus, Subdomain, ZendeskUserId};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::statuses::{self, After, Source, StatusRecord};
 use crate::storage::{StorageError, agents, status_rules};
 use crate::web::ApiError;

@@ -9,7 +9,7 @@ use super::board::{
     admin_page, csrf_for, posted_form, saved, session, signed_in, status_for, to_sign_in,
 };
 use super::status_rules::{idle_minutes, ticket_tag};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::status_rules::{self, Rules};
 use crate::web::{ApiError, Form, html};
 

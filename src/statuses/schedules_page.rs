@@ -10,7 +10,7 @@ use super::board::{
     admin_page, csrf_for, posted_form, saved, session, signed_in, status_for, to_sign_in,
 };
 use crate::domain::{Subdomain, ZendeskUserId};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::status_rules;
 use crate::web::{ApiError, Form, html};
 

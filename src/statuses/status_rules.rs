@@ -14,7 +14,7 @@
 use super::rules::{Applied, apply_changes};
 use super::schedule::Schedule;
 use crate::domain::{AgentStatus, ParseError, Subdomain};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::StorageError;
 use crate::storage::status_rules::{self, Rules, StoredSchedule};
 use crate::storage::statuses::{self, Source};

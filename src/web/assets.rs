@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 const CSS: &str = include_str!("../../static/slackdesk.css");
 const AUTOSUBMIT_JS: &str = include_str!("../../static/autosubmit.js");
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
         "/static/slackdesk.css",
         web::get().to(|| asset("text/css; charset=utf-8", CSS)),

@@ -11,7 +11,7 @@ pub use error::{ApiError, error_chain};
 pub use form::Form;
 
 mod assets;
-pub use assets::configure as configure_assets;
+pub use assets::routes as asset_routes;
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;

@@ -30,7 +30,7 @@ use super::settings::{
     SameAgentSettings,
 };
 use crate::domain::{Subdomain, ZendeskUserId};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::statuses::Caller;
 use crate::statuses::board::{csrf_for, session, start_session};
 use crate::statuses::keys;
@@ -54,7 +54,7 @@ pub const PATH: &str = "/zendesk/routing";
 const LOG_PAGE: i64 = 50;
 
 /// Registers the pages.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(PATH, web::get().to(overview))
         .route("/zendesk/routing/sign_in", web::post().to(sign_in))
         .route("/zendesk/routing/queues/new", web::get().to(new_queue))

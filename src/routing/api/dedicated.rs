@@ -8,11 +8,11 @@ use serde_json::json;
 use super::{body_of, paths};
 use crate::routing::dedicated;
 use crate::routing::engine::Dedication;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::statuses::authenticate;
 use crate::web::{ApiError, read_body, resource_allowing};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource_allowing(paths::DEDICATED, "GET").route(web::get().to(list)))
         .service(
             resource_allowing(paths::DEDICATION, "PUT, DELETE")

@@ -25,7 +25,7 @@ use super::run::{self, RunError};
 use super::settings::{AccountSettings, AgentLimits, Hook, QueueSettings, SameAgentSettings};
 use crate::config::Secret;
 use crate::domain::{Subdomain, ZendeskUserId};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::statuses::authenticate;
 use crate::statuses::wire::iso_ms;
 use crate::storage::agents;
@@ -78,7 +78,7 @@ pub const MAX_LOG_PAGE: i64 = 200;
 pub const SECRET_CHARS: std::ops::RangeInclusive<usize> = 8..=512;
 
 /// Registers the API routes; any other method on a path is a 405 with `Allow`.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         resource_allowing(paths::QUEUES, "GET, POST")
             .route(web::get().to(list_queues))
@@ -106,7 +106,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(resource_allowing(paths::RESYNC, "POST").route(web::post().to(resync)))
     .service(resource_allowing(paths::HOOKS, "GET").route(web::get().to(get_hooks)))
     .service(resource_allowing(paths::HOOK, "POST").route(web::post().to(remake_hook)))
-    .configure(dedicated::configure);
+    .configure(dedicated::routes);
 }
 
 // ---------------------------------------------------------------------------------------
