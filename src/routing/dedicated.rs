@@ -7,7 +7,8 @@
 use super::engine::{DedicatedTo, Dedication};
 use crate::domain::{Subdomain, ZendeskUserId};
 use crate::state::AppState;
-use crate::storage::{agents, routing_dedicated};
+use crate::storage::agents;
+use crate::storage::routing::dedicated as routing_dedicated;
 use crate::web::ApiError;
 
 /// What a 404 names when an agent given is not an active agent of the account.

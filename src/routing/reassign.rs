@@ -23,8 +23,8 @@ use super::write;
 use crate::domain::{AgentStatus, Subdomain};
 use crate::state::AppState;
 use crate::statuses::schedule::Schedule;
+use crate::storage::routing::watch::{self as watch_store, Watch, Watched};
 use crate::storage::routing::{self as store, Queue};
-use crate::storage::routing_watch::{self as watch_store, Watch, Watched};
 use crate::storage::{StorageError, agents, status_rules, statuses};
 use crate::zendesk::{JobState, TicketState, TicketUpdate, ZendeskAuth};
 

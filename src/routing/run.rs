@@ -15,8 +15,8 @@ use super::write::{self, WriteReport};
 use crate::domain::Subdomain;
 use crate::state::AppState;
 use crate::statuses::schedule::{Schedule, iana_zone, local_to_utc_ms};
+use crate::storage::routing::watch as watch_store;
 use crate::storage::routing::{self as store, NewAssignment, Queue};
-use crate::storage::routing_watch as watch_store;
 use crate::storage::{StorageError, agents, status_rules, statuses};
 use crate::zendesk::connection::ConnectionError;
 use crate::zendesk::{RestError, TicketState, ZendeskAuth};
@@ -258,7 +258,7 @@ pub(crate) async fn dedicated_of(
     subdomain: &Subdomain,
 ) -> Result<Dedicated, StorageError> {
     Ok(Dedicated::from_list(
-        crate::storage::routing_dedicated::list(&state.db, subdomain).await?,
+        crate::storage::routing::dedicated::list(&state.db, subdomain).await?,
     ))
 }
 

@@ -20,8 +20,6 @@ pub mod oauth_states;
 pub mod outbox;
 pub mod rotation;
 pub mod routing;
-pub mod routing_dedicated;
-pub mod routing_watch;
 pub mod setup_counts;
 pub mod setup_sessions;
 pub mod slack_events;

@@ -313,7 +313,7 @@ pub async fn dry_run_of(state: &AppState, queue: &Queue) -> Result<DryRunOut, Ap
         .await
         .map_err(dry_run_error)?
         .into_iter()
-        .filter(|v| v.outcome == crate::storage::routing_watch::Watch::Released)
+        .filter(|v| v.outcome == crate::storage::routing::watch::Watch::Released)
         .map(|v| DecisionOut {
             ticket_id: v.ticket_id,
             agent_id: v.agent_id,

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
-use super::{Db, StorageError, placeholders};
 use crate::domain::Subdomain;
+use crate::storage::{Db, StorageError, placeholders};
 
 /// What the watch made of an assignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,9 +3,9 @@
 
 use sqlx::Row;
 
-use super::{Db, StorageError};
 use crate::domain::Subdomain;
 use crate::routing::engine::{DedicatedTo, Dedication};
+use crate::storage::{Db, StorageError};
 
 /// The account's dedications, organizations first, then by id.
 pub async fn list(db: &Db, subdomain: &Subdomain) -> Result<Vec<Dedication>, StorageError> {
