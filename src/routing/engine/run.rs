@@ -118,7 +118,8 @@ impl<'a> Run<'a> {
             let pool = self.pool(ticket, ticket.group_id, skills_apply);
             match self.dedicated_pick(&dedication, &pool) {
                 Ok((chosen, lead)) => {
-                    let reason = self.explain(ticket, chosen, &pool, skills, Some(lead));
+                    let reason =
+                        self.explain(ticket, chosen, &pool, skills, ticket.group_id, Some(lead));
                     return Ok(Pick {
                         chosen,
                         group: ticket.group_id,
@@ -163,7 +164,7 @@ impl<'a> Run<'a> {
                 continue;
             };
             let split_group = group.filter(|_| plan.split.applies_to(ticket.group_id));
-            let mut reason = self.explain_in(ticket, chosen, &pool, skills, group);
+            let mut reason = self.explain(ticket, chosen, &pool, skills, group, None);
             if let Some(g) = split_group {
                 reason = format!(
                     "{}; {reason}",
@@ -220,12 +221,14 @@ impl<'a> Run<'a> {
         ))
     }
 
+    /// The reason for `chosen`, routed in `group` (`lead`: the dedication's words).
     fn explain(
         &self,
         ticket: &Waiting,
         chosen: usize,
         pool: &[usize],
         skills: (bool, bool),
+        group: Option<i64>,
         lead: Option<String>,
     ) -> String {
         explain(
@@ -236,29 +239,8 @@ impl<'a> Run<'a> {
             self.agents,
             &self.loads,
             skills,
-            (ticket.group_id, self.outcome.pointers.get(ticket.group_id)),
-            lead,
-        )
-    }
-
-    fn explain_in(
-        &self,
-        ticket: &Waiting,
-        chosen: usize,
-        pool: &[usize],
-        skills: (bool, bool),
-        group: Option<i64>,
-    ) -> String {
-        explain(
-            self.plan,
-            ticket,
-            chosen,
-            pool,
-            self.agents,
-            &self.loads,
-            skills,
             (group, self.outcome.pointers.get(group)),
-            None,
+            lead,
         )
     }
 

@@ -117,19 +117,7 @@ async fn apply(
 
     if wanted.is_empty() {
         for row in &rows {
-            if let Some(trigger) = row.trigger_id {
-                zendesk.delete_trigger(subdomain, &auth, trigger).await?;
-                tracing::info!(subdomain = %subdomain, hook = kind, trigger_id = trigger, "Zendesk trigger removed");
-                store::set_trigger(
-                    &state.db,
-                    subdomain,
-                    hook,
-                    row.queue_id,
-                    None,
-                    state.clock.now_ms(),
-                )
-                .await?;
-            }
+            remove_trigger(state, subdomain, &auth, hook, row).await?;
         }
         if let Some(id) = &webhook {
             zendesk.delete_webhook(subdomain, &auth, id).await?;
@@ -152,19 +140,8 @@ async fn apply(
                 return Ok(());
             }
             // Its triggers call a webhook that is gone: they go before a new one is made.
-            for row in rows.iter().filter(|r| r.trigger_id.is_some()) {
-                if let Some(trigger) = row.trigger_id {
-                    zendesk.delete_trigger(subdomain, &auth, trigger).await?;
-                }
-                store::set_trigger(
-                    &state.db,
-                    subdomain,
-                    hook,
-                    row.queue_id,
-                    None,
-                    state.clock.now_ms(),
-                )
-                .await?;
+            for row in &rows {
+                remove_trigger(state, subdomain, &auth, hook, row).await?;
             }
             webhook = None;
         }
@@ -289,6 +266,34 @@ async fn apply(
         }
         store::delete_row(&state.db, subdomain, hook, row.queue_id).await?;
     }
+    Ok(())
+}
+
+/// Deletes the row's trigger in Zendesk, if it has one, and forgets its id.
+async fn remove_trigger(
+    state: &AppState,
+    subdomain: &Subdomain,
+    auth: &ZendeskAuth,
+    hook: Hook,
+    row: &HookRow,
+) -> Result<(), HookError> {
+    let Some(trigger) = row.trigger_id else {
+        return Ok(());
+    };
+    state
+        .zendesk
+        .delete_trigger(subdomain, auth, trigger)
+        .await?;
+    tracing::info!(subdomain = %subdomain, hook = hook.as_str(), trigger_id = trigger, "Zendesk trigger removed");
+    store::set_trigger(
+        &state.db,
+        subdomain,
+        hook,
+        row.queue_id,
+        None,
+        state.clock.now_ms(),
+    )
+    .await?;
     Ok(())
 }
 
