@@ -25,11 +25,12 @@ use crate::web::{ApiError, read_body, read_json};
 pub const PATH: &str = "/channel/events";
 const EVENTS_MAX: usize = 1000;
 
-/// A batch of event callbacks; each has `type_id`, `subdomain` and `data`.
+/// A batch of event callbacks; each should have `type_id`, `subdomain` and `data` (any
+/// other item is skipped).
 #[derive(Deserialize, ToSchema)]
 #[schema(as = EventBatch)]
 struct EventBatch {
-    #[schema(value_type = Vec<Object>, max_items = 1000)]
+    #[schema(max_items = 1000)]
     events: Vec<Value>,
 }
 

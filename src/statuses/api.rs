@@ -6,7 +6,9 @@ use super::auth::authenticate;
 use super::openapi::{BodyErrors, ErrorBody, KeyErrors};
 use super::paths;
 use super::rules;
-use super::wire::{CreateManyRequest, CreatedStatuses, CurrentStatus, CurrentStatuses, IncrementalPage, UserStatus};
+use super::wire::{
+    CreateManyRequest, CreatedStatuses, CurrentStatus, CurrentStatuses, IncrementalPage, UserStatus,
+};
 use crate::domain::ZendeskUserId;
 use crate::state::AppState;
 use crate::storage::{agents, status_rules, statuses};

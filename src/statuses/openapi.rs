@@ -99,7 +99,10 @@ struct ErrorDetail {
 #[derive(IntoResponses)]
 #[allow(dead_code)]
 pub enum KeyErrors {
-    #[response(status = 401, description = "Missing or invalid credentials (X-API-Key; for /app/v1 the app token and agent session)")]
+    #[response(
+        status = 401,
+        description = "Missing or invalid credentials (X-API-Key; for /app/v1 the app token and agent session)"
+    )]
     Unauthorized(ErrorBody),
     #[response(status = 405, description = "Method not allowed; Allow names the allowed methods", headers(("Allow" = String)))]
     MethodNotAllowed(ErrorBody),
@@ -234,7 +237,9 @@ impl Modify for SecuritySchemes {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("The app token Zendesk's proxy sends ({{setting.token}})"))
+                    .description(Some(
+                        "The app token Zendesk's proxy sends ({{setting.token}})",
+                    ))
                     .build(),
             ),
         );

@@ -14,8 +14,8 @@ mod openapi;
 mod wire;
 
 pub use openapi::{RoutingApi, openapi_paths, openapi_schemas};
-pub use wire::{DecisionOut, DryRunOut, QueueOut, WaitingOut};
 use wire::{AssignmentOut, LimitsBody, SettingsBody, SettingsOut};
+pub use wire::{DecisionOut, DryRunOut, QueueOut, WaitingOut};
 
 pub mod dedicated;
 

@@ -194,7 +194,7 @@ macro_rules! same_agent_shape {
             #[schema(default = false)]
             enabled: bool,
             #[$each]
-            #[schema(minimum = 1, maximum = 720, default = 72)]
+            #[schema(minimum = 1, maximum = 8_760, default = 72)]
             window_hours: i64,
             #[$each]
             #[schema(default = true)]
