@@ -9,11 +9,13 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::session;
 use super::token::{AppCaller, authenticate, limit_agent};
 use crate::domain::{AgentStatus, ZendeskUserId};
 use crate::state::AppState;
+use crate::statuses::openapi::{BodyErrors, ErrorBody, KeyErrors};
 use crate::statuses::rules::apply_changes;
 use crate::statuses::wire::iso_ms;
 use crate::storage::statuses::{self, Source};
@@ -21,32 +23,41 @@ use crate::storage::{app_settings, status_rules};
 use crate::web::{ApiError, Form, read_body, read_json};
 
 /// What the app shows: the agent's status, since when and by whom.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AgentView {
+    #[schema(minimum = 1)]
     pub user_id: i64,
     /// `null` when the agent never had a status.
+    #[schema(value_type = Option<AgentStatus>)]
     pub status: Option<&'static str>,
+    #[schema(format = DateTime)]
     pub updated_at: Option<String>,
     pub updated_by: Option<i64>,
     /// The statuses the agent can choose.
+    #[schema(value_type = Vec<AgentStatus>)]
     pub choices: [&'static str; 3],
     /// On a change: whether it changed anything.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changed: Option<bool>,
     /// The account's Zendesk REST connection, for the admin view (no secrets in it).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub zendesk_connection: Option<crate::zendesk::connection::ConnectionNotice>,
     /// Stuck and given-up deliveries to Zendesk over the account's integrations (counts
     /// only), for the admin view.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub deliveries: Option<crate::storage::outbox::ProblemCounts>,
 }
 
 const CHOICES: [&str; 3] = ["online", "away", "offline"];
 
-#[derive(Deserialize)]
-pub(super) struct AgentBody {
+/// An `/app/v1` body: `user_id` (optional; only the agent's own) and, to change it, `status`.
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct AgentBody {
+    #[schema(minimum = 1)]
     pub(super) user_id: Option<i64>,
+    #[schema(value_type = Option<AgentStatus>)]
     status: Option<String>,
 }
 
@@ -134,7 +145,18 @@ async fn view(
 }
 
 /// `GET /app/v1/me[?user_id=]`: the agent's status.
-pub(super) async fn me(
+#[utoipa::path(get, path = super::paths::ME, operation_id = "appMe",
+    summary = "The signed-in agent's status (agents' app, through Zendesk's proxy)",
+    params(("user_id" = Option<i64>, Query, minimum = 1)),
+    security(("appToken" = [], "appSession" = [])),
+    responses(
+        (status = 200, description = "OK", body = AgentView),
+        (status = 400, description = "The user id is not a positive 64-bit integer", body = ErrorBody),
+        (status = 403, description = "user_id names someone else, or the app is not enabled for the agent", body = ErrorBody),
+        (status = 422, description = "Not an agent of this Zendesk account (or not synced yet)", body = ErrorBody),
+        KeyErrors,
+    ))]
+pub(crate) async fn me(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -153,7 +175,19 @@ pub(super) async fn me(
 }
 
 /// `POST /app/v1/status` `{"status"[, "user_id"]}`: the agent changes their own status.
-pub(super) async fn change(
+#[utoipa::path(post, path = super::paths::STATUS, operation_id = "appSetStatus",
+    summary = "The signed-in agent changes their own status",
+    request_body = AgentBody,
+    security(("appToken" = [], "appSession" = [])),
+    responses(
+        (status = 200, description = "OK; changed says whether it changed anything", body = AgentView),
+        (status = 400, description = "Invalid body; error.field names the field", body = ErrorBody),
+        (status = 403, description = "user_id names someone else, or the app is not enabled for the agent", body = ErrorBody),
+        (status = 422, description = "Not an agent of this Zendesk account (or not synced yet)", body = ErrorBody),
+        BodyErrors,
+        KeyErrors,
+    ))]
+pub(crate) async fn change(
     state: web::Data<AppState>,
     req: HttpRequest,
     payload: web::Payload,
@@ -187,7 +221,19 @@ pub(super) async fn change(
 
 /// `POST /app/v1/heartbeat` `{[ "user_id" ]}`: the app is open (activity for automatic
 /// idle); answers the current status so the app notices changes made elsewhere.
-pub(super) async fn heartbeat(
+#[utoipa::path(post, path = super::paths::HEARTBEAT, operation_id = "appHeartbeat",
+    summary = "The app is open (activity for automatic idle); answers the current status",
+    request_body = AgentBody,
+    security(("appToken" = [], "appSession" = [])),
+    responses(
+        (status = 200, description = "OK", body = AgentView),
+        (status = 400, description = "Invalid body; error.field names the field", body = ErrorBody),
+        (status = 403, description = "user_id names someone else, or the app is not enabled for the agent", body = ErrorBody),
+        (status = 422, description = "Not an agent of this Zendesk account (or not synced yet)", body = ErrorBody),
+        BodyErrors,
+        KeyErrors,
+    ))]
+pub(crate) async fn heartbeat(
     state: web::Data<AppState>,
     req: HttpRequest,
     payload: web::Payload,

@@ -17,10 +17,10 @@
 //! `templates/app_location.html`; the uploaded app (manifest, icons, translations) lives in
 //! `zendesk-app/`; packaging is in [`crate::zendesk_app`].
 
-mod api;
+pub(crate) mod api;
 pub mod installation;
 pub mod location;
-mod next_ticket;
+pub(crate) mod next_ticket;
 pub mod session;
 mod settings;
 mod sign_in;

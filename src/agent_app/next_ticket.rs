@@ -5,12 +5,14 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::api::{AgentBody, check_agent, identify};
 use super::token::AppCaller;
 use crate::domain::ZendeskUserId;
 use crate::routing::next_ticket::{self, PullError, Pulled};
 use crate::state::AppState;
+use crate::statuses::openapi::{BodyErrors, ErrorBody, KeyErrors};
 use crate::web::{ApiError, read_body, read_json};
 use crate::zendesk::RestError;
 
@@ -19,9 +21,12 @@ use crate::zendesk::RestError;
 /// rate limit. A person pressing again at once (after a refusal) stays well within it.
 pub const PULLS_PER_SECOND: u32 = 2;
 
-#[derive(Debug, Serialize)]
+/// The ticket the agent was given, the queue it came from, and why.
+#[derive(Debug, Serialize, ToSchema)]
 struct PulledOut {
+    #[schema(minimum = 1)]
     ticket_id: i64,
+    #[schema(minimum = 1)]
     queue_id: i64,
     reason: String,
 }
@@ -38,7 +43,21 @@ impl From<Pulled> for PulledOut {
 
 /// `POST /app/v1/next_ticket` `{[ "user_id" ]}`: assigns the agent their next ticket;
 /// 422 with a code and a sentence when there is none for them.
-pub(super) async fn next_ticket(
+#[utoipa::path(post, path = super::paths::NEXT_TICKET, operation_id = "appNextTicket",
+    summary = "Assign the signed-in agent their next ticket (the app's \"Next ticket\")",
+    request_body = AgentBody,
+    security(("appToken" = [], "appSession" = [])),
+    responses(
+        (status = 200, description = "Assigned", body = PulledOut),
+        (status = 400, description = "Invalid body; error.field names the field", body = ErrorBody),
+        (status = 403, description = "user_id names someone else, or the app is not enabled for the agent", body = ErrorBody),
+        (status = 422, description = "No ticket for this agent now; error.code and error.message say why", body = ErrorBody),
+        (status = 503, description = "Zendesk is unavailable; try again later", body = ErrorBody,
+            headers(("Retry-After" = i64, description = "Seconds to wait"))),
+        BodyErrors,
+        KeyErrors,
+    ))]
+pub(crate) async fn next_ticket(
     state: web::Data<AppState>,
     req: HttpRequest,
     payload: web::Payload,

@@ -7,23 +7,38 @@
 //! to external ids the account itself queued.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::channel::metadata::{self, MetadataError};
 use crate::domain::{ExternalId, SlackTeamId, SlackUserId, Subdomain};
 use crate::state::AppState;
+use crate::statuses::openapi::{BodyErrors, ErrorBody};
 use crate::storage::accounts::{self, Account};
 use crate::storage::slack_jobs::{self, JobKind};
 use crate::storage::ticket_links::{self, TicketLink};
 use crate::storage::{StorageError, outbox, threads};
 use crate::web::{ApiError, read_body, read_json};
 
+/// The path Zendesk posts event callbacks to.
+pub const PATH: &str = "/channel/events";
 const EVENTS_MAX: usize = 1000;
 
-#[derive(Deserialize)]
+/// A batch of event callbacks; each should have `type_id`, `subdomain` and `data` (any
+/// other item is skipped).
+#[derive(Deserialize, ToSchema)]
+#[schema(as = EventBatch)]
 struct EventBatch {
+    #[schema(max_items = 1000)]
     events: Vec<Value>,
+}
+
+/// How many events of the batch were handled (the others were skipped).
+#[derive(Serialize, ToSchema)]
+#[schema(as = EventsHandled)]
+struct Handled {
+    handled: usize,
 }
 
 #[derive(Deserialize)]
@@ -43,6 +58,15 @@ struct ResourceEvent {
     follow_up_ticket_id: Option<i64>,
 }
 
+#[utoipa::path(post, path = PATH, operation_id = "channelEvents",
+    summary = "Zendesk's event callbacks, batched; an event that cannot be used is skipped",
+    request_body = EventBatch,
+    security(()),
+    responses(
+        (status = 200, description = "Handled; the others were skipped", body = Handled),
+        (status = 400, description = "Not an event batch, or more than 1000 events", body = ErrorBody),
+        BodyErrors,
+    ))]
 pub async fn events(
     req: HttpRequest,
     payload: web::Payload,
@@ -70,7 +94,7 @@ pub async fn events(
             Err(EventError::Storage(error)) => return Err(error.into()),
         }
     }
-    Ok(HttpResponse::Ok().json(json!({"handled": handled})))
+    Ok(HttpResponse::Ok().json(Handled { handled }))
 }
 
 enum EventError {

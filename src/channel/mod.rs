@@ -9,7 +9,7 @@ mod admin;
 mod admin_slack;
 mod channelback;
 mod clickthrough;
-mod events;
+pub(crate) mod events;
 mod info;
 mod manifest;
 pub mod metadata;

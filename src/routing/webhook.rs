@@ -9,13 +9,15 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine as _;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::settings::Hook;
 use crate::config::Secret;
 use crate::crypto::tokens;
 use crate::domain::Subdomain;
 use crate::state::AppState;
+use crate::statuses::openapi::{BodyErrors, ErrorBody};
 use crate::storage::routing as store;
 use crate::web::{ApiError, read_body, read_json};
 
@@ -80,8 +82,9 @@ struct AccountQuery {
 }
 
 /// Ticket ids arrive as numbers or, from Zendesk placeholders, as strings.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(untagged)]
+#[schema(as = WebhookId)]
 enum Id {
     Number(i64),
     Text(String),
@@ -97,7 +100,9 @@ impl Id {
     }
 }
 
-#[derive(Deserialize)]
+/// A webhook call's body: the ticket and, for the route webhook, the trigger queue.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = WebhookCall)]
 struct Call {
     ticket_id: Id,
     #[serde(default)]
@@ -148,11 +153,33 @@ async fn store_call(
     let fresh = store::enqueue_request(&state.db, &subdomain, kind, ticket, queue, now).await?;
     tracing::info!(subdomain = %subdomain, ticket_id = ticket, kind, duplicate = !fresh, "routing webhook accepted");
     state.routing_wake.notify_one();
-    Ok(HttpResponse::Ok().json(serde_json::json!({"accepted": true, "duplicate": !fresh})))
+    Ok(HttpResponse::Ok().json(Accepted {
+        accepted: true,
+        duplicate: !fresh,
+    }))
+}
+
+/// The answer to a webhook call: stored (`duplicate`: that ticket was already waiting).
+#[derive(Serialize, ToSchema)]
+#[schema(as = WebhookAccepted)]
+struct Accepted {
+    accepted: bool,
+    duplicate: bool,
 }
 
 /// `POST /zendesk/webhooks/route?account=...` with `{"ticket_id": ..., "queue_id"?: ...}`.
-async fn route(
+#[utoipa::path(post, path = ROUTE_PATH, operation_id = "routeWebhook",
+    summary = "Zendesk's route webhook: a trigger queue's ticket to route",
+    params(("account" = String, Query, description = "The Zendesk subdomain")),
+    request_body = Call,
+    security(("webhookSignature" = [], "webhookTimestamp" = [])),
+    responses(
+        (status = 200, description = "Stored for the routing worker", body = Accepted),
+        (status = 400, description = "Invalid account, body, ticket_id or queue_id; error.field names it", body = ErrorBody),
+        (status = 401, description = "Missing, stale or wrong signature, or no signing secret stored", body = ErrorBody),
+        BodyErrors,
+    ))]
+pub(crate) async fn route(
     state: web::Data<AppState>,
     req: HttpRequest,
     payload: web::Payload,
@@ -162,7 +189,18 @@ async fn route(
 }
 
 /// `POST /zendesk/webhooks/same_agent?account=...` with `{"ticket_id": ...}`.
-async fn same_agent(
+#[utoipa::path(post, path = SAME_AGENT_PATH, operation_id = "sameAgentWebhook",
+    summary = "Zendesk's same-agent webhook: a requester's new ticket",
+    params(("account" = String, Query, description = "The Zendesk subdomain")),
+    request_body = Call,
+    security(("webhookSignature" = [], "webhookTimestamp" = [])),
+    responses(
+        (status = 200, description = "Stored for the routing worker", body = Accepted),
+        (status = 400, description = "Invalid account, body or ticket_id; error.field names it", body = ErrorBody),
+        (status = 401, description = "Missing, stale or wrong signature, or no signing secret stored", body = ErrorBody),
+        BodyErrors,
+    ))]
+pub(crate) async fn same_agent(
     state: web::Data<AppState>,
     req: HttpRequest,
     payload: web::Payload,

@@ -1,7 +1,9 @@
 //! The JSON bodies of the status API, exactly as SPEC 4 shows them. The handlers and the
-//! OpenAPI document both use these, so the document cannot drift from the wire.
+//! OpenAPI document both use these (`#[derive(ToSchema)]`), so the document cannot drift
+//! from the wire.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::domain::{AgentStatus, ZendeskUserId};
 use crate::storage::statuses::StatusRecord;
@@ -18,11 +20,14 @@ pub fn iso_ms(ms: i64) -> String {
 }
 
 /// One agent's status as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UserStatus {
+    #[schema(value_type = i64, minimum = 1)]
     pub user_id: ZendeskUserId,
     pub status: AgentStatus,
+    #[schema(format = DateTime)]
     pub updated_at: String,
+    #[schema(value_type = i64, minimum = 1)]
     pub updated_by: ZendeskUserId,
 }
 
@@ -38,46 +43,52 @@ impl From<&StatusRecord> for UserStatus {
 }
 
 /// `GET /zendesk/user_statuses/current`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CurrentStatuses {
     pub user_statuses: Vec<UserStatus>,
 }
 
 /// `GET /zendesk/users/{user_id}/statuses/current`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CurrentStatus {
     pub user_status: UserStatus,
 }
 
 /// `POST /zendesk/user_statuses/create_many` body. Fields are optional here so a missing
-/// one is reported by name and index, not as a generic parse error.
-#[derive(Debug, Deserialize)]
+/// one is reported by name and index, not as a generic parse error (the document still
+/// shows them required).
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateManyRequest {
+    #[schema(value_type = Vec<CreateItem>, required = true, min_items = 1, max_items = 100)]
     pub user_statuses: Option<Vec<CreateItem>>,
+    #[schema(value_type = bool, required = false, default = true)]
     pub notify_app: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateItem {
+    #[schema(value_type = i64, required = true, minimum = 1)]
     pub user_id: Option<i64>,
+    #[schema(value_type = AgentStatus, required = true)]
     pub status: Option<String>,
 }
 
 /// One status that `create_many` actually changed.
-#[derive(Debug, Serialize, PartialEq, Eq)]
+#[derive(Debug, Serialize, PartialEq, Eq, ToSchema)]
 pub struct Created {
+    #[schema(value_type = i64, minimum = 1)]
     pub user_id: ZendeskUserId,
     pub status: AgentStatus,
 }
 
 /// `create_many` answer: only the statuses actually created.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedStatuses {
     pub user_statuses: Vec<Created>,
 }
 
 /// `GET /zendesk/user_statuses/incremental` answer, like Zendesk's incremental exports.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct IncrementalPage {
     pub user_statuses: Vec<UserStatus>,
     pub count: usize,

@@ -77,8 +77,9 @@ async fn schemathesis_finds_no_server_error_and_no_response_off_the_document() {
         output.status.code(),
         String::from_utf8_lossy(&output.stderr)
     );
-    let operations =
-        slackdesk::statuses::openapi::OPERATIONS.len() + slackdesk::routing::api::OPERATIONS.len();
+    let operations = slackdesk::statuses::openapi::OPERATIONS.len()
+        + slackdesk::routing::api::OPERATIONS.len()
+        + slackdesk::statuses::openapi::CALLBACK_OPERATIONS.len();
     assert!(
         stdout.contains(&format!("Selected: {operations}/{operations}")),
         "all {operations} operations were tested:\n{stdout}"

@@ -719,7 +719,11 @@ async fn the_openapi_document_lists_every_status_route(backend: Backend) {
         .into_iter()
         .chain(slackdesk::routing::api::OPERATIONS)
         .collect();
-    let distinct: std::collections::BTreeSet<&str> = operations.iter().map(|(_, p)| *p).collect();
+    let distinct: std::collections::BTreeSet<&str> = operations
+        .iter()
+        .chain(&slackdesk::statuses::openapi::CALLBACK_OPERATIONS)
+        .map(|(_, p)| *p)
+        .collect();
     assert_eq!(paths.len(), distinct.len());
     for (method, route) in operations {
         assert!(paths[route][method].is_object());
@@ -735,6 +739,26 @@ async fn the_openapi_document_lists_every_status_route(backend: Backend) {
             401,
             "{method} {route} is routed and needs a key"
         );
+    }
+    // The calls Zendesk makes are routed too: the app's need its token (401); the
+    // webhooks and the event callbacks refuse an empty object (never 404 or 405).
+    for (method, route) in slackdesk::statuses::openapi::CALLBACK_OPERATIONS {
+        assert!(paths[route][method].is_object(), "{method} {route}");
+        let response = app
+            .http
+            .request(method.to_uppercase().parse().unwrap(), app.url(route))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        assert!(
+            ![404, 405].contains(&status),
+            "{method} {route} is routed ({status})"
+        );
+        if route.starts_with("/app/") {
+            assert_eq!(status, 401, "{method} {route} needs the app token");
+        }
     }
 }
 

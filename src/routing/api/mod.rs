@@ -7,29 +7,31 @@
 //! key's account: another account's queue is a 404, never a 403. Bodies are parsed
 //! strictly (unknown fields refused) and validated in full before anything is stored;
 //! a bad value is a 400 naming its field. The same paths and shapes are described in
-//! `/openapi.json` ([`openapi_paths`], [`openapi_schemas`]).
+//! `/openapi.json` ([`RoutingApi`], generated from [`wire`] and the doc-only operations
+//! of `openapi.rs`).
 
 mod openapi;
+mod wire;
 
-pub use openapi::{openapi_paths, openapi_schemas};
+pub use openapi::{RoutingApi, openapi_paths, openapi_schemas};
+use wire::{AssignmentOut, LimitsBody, SettingsBody, SettingsOut};
+pub use wire::{DecisionOut, DryRunOut, QueueOut, WaitingOut};
 
 pub mod dedicated;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::hooks::{self, HookStatus, Repair};
 use super::run::{self, RunError};
-use super::settings::{AccountSettings, AgentLimits, Hook, QueueSettings, SameAgentSettings};
+use super::settings::{AccountSettings, AgentLimits, Hook, QueueSettings};
 use crate::config::Secret;
 use crate::domain::{Subdomain, ZendeskUserId};
 use crate::state::AppState;
 use crate::statuses::authenticate;
-use crate::statuses::wire::iso_ms;
 use crate::storage::agents;
-use crate::storage::routing::{self as store, Assignment, Queue};
+use crate::storage::routing::{self as store, Queue};
 use crate::web::{ApiError, Form, read_body, read_json, resource_allowing};
 use crate::zendesk::RestError;
 
@@ -107,128 +109,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(resource_allowing(paths::HOOKS, "GET").route(web::get().to(get_hooks)))
     .service(resource_allowing(paths::HOOK, "POST").route(web::post().to(remake_hook)))
     .configure(dedicated::routes);
-}
-
-// ---------------------------------------------------------------------------------------
-// Wire shapes
-
-/// A stored queue as the API shows it: its id, every setting, and its last run.
-#[derive(Debug, Serialize)]
-pub struct QueueOut<'a> {
-    pub id: i64,
-    #[serde(flatten)]
-    pub settings: &'a QueueSettings,
-    pub last_run_at: Option<String>,
-    pub last_run_error: Option<&'a str>,
-}
-
-impl<'a> From<&'a Queue> for QueueOut<'a> {
-    fn from(queue: &'a Queue) -> Self {
-        Self {
-            id: queue.id,
-            settings: &queue.settings,
-            last_run_at: queue.last_run_at.map(iso_ms),
-            last_run_error: queue.last_run_error.as_deref(),
-        }
-    }
-}
-
-/// `PUT /settings`: the account settings and, optionally, a new webhook signing secret
-/// (write-only: absent or null keeps the stored one; it is never shown again).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SettingsBody {
-    #[serde(default)]
-    default_inbox_limit: Option<i64>,
-    #[serde(default)]
-    default_daily_limit: Option<i64>,
-    #[serde(default)]
-    same_agent: SameAgentSettings,
-    /// The route webhook's signing secret (write-only).
-    #[serde(default)]
-    route_webhook_secret: Option<String>,
-    /// The same-agent webhook's signing secret (write-only).
-    #[serde(default)]
-    same_agent_webhook_secret: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct SettingsOut<'a> {
-    #[serde(flatten)]
-    settings: &'a AccountSettings,
-    /// Whether each webhook's signing secret is stored (secrets are never shown).
-    route_webhook_secret_set: bool,
-    same_agent_webhook_secret_set: bool,
-    /// The webhooks and triggers slackdesk makes in Zendesk, by webhook.
-    hooks: Value,
-}
-
-/// `PUT /agents/{user_id}/limits`: one agent's own limits (null: the account default).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LimitsBody {
-    #[serde(default)]
-    inbox_limit: Option<i64>,
-    #[serde(default)]
-    daily_limit: Option<i64>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct DecisionOut {
-    pub ticket_id: i64,
-    pub agent_id: i64,
-    pub reason: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct WaitingOut {
-    pub ticket_id: i64,
-    pub reason: String,
-}
-
-/// What a dry run found: the tickets it read and what it would do with each.
-#[derive(Debug, Serialize)]
-pub struct DryRunOut {
-    pub queue_id: i64,
-    pub considered: usize,
-    pub assignments: Vec<DecisionOut>,
-    pub waiting: Vec<WaitingOut>,
-    /// Tickets the queue assigned that its reassignment rules would hand back now.
-    pub handbacks: Vec<DecisionOut>,
-}
-
-#[derive(Debug, Serialize)]
-struct AssignmentOut<'a> {
-    id: i64,
-    ticket_id: i64,
-    agent_id: i64,
-    queue_id: Option<i64>,
-    model: &'a str,
-    reason: &'a str,
-    state: &'a str,
-    detail: Option<&'a str>,
-    decided_at: String,
-    /// What the reassignment watch made of it, and why (null: not settled by it).
-    watch: Option<&'a str>,
-    watch_detail: Option<&'a str>,
-}
-
-impl<'a> From<&'a Assignment> for AssignmentOut<'a> {
-    fn from(a: &'a Assignment) -> Self {
-        Self {
-            id: a.id,
-            ticket_id: a.ticket_id,
-            agent_id: a.agent_id,
-            queue_id: a.queue_id,
-            model: &a.model,
-            reason: &a.reason,
-            state: &a.state,
-            detail: a.detail.as_deref(),
-            decided_at: iso_ms(a.decided_at),
-            watch: a.watch.as_deref(),
-            watch_detail: a.watch_detail.as_deref(),
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -743,72 +623,4 @@ async fn resync(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResp
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn log_query_is_checked_and_defaulted() {
-        assert_eq!(parse_log_query("").ok(), Some((None, DEFAULT_LOG_PAGE)));
-        assert_eq!(
-            parse_log_query("before_id=9&limit=3").ok(),
-            Some((Some(9), 3))
-        );
-        for (query, field) in [
-            ("before_id=0", "before_id"),
-            ("limit=201", "limit"),
-            ("limit=x", "limit"),
-            ("limit=1&limit=2", "limit"),
-        ] {
-            match parse_log_query(query) {
-                Err(ApiError::InvalidField { field: f, .. }) => assert_eq!(f, field, "{query}"),
-                other => panic!("{query}: {other:?}"),
-            }
-        }
-    }
-
-    #[test]
-    fn every_routing_operation_is_described() {
-        let paths = openapi_paths();
-        for (method, path) in OPERATIONS {
-            assert!(paths[path][method].is_object(), "{method} {path}");
-        }
-        let schemas = openapi_schemas();
-        let text = paths.to_string();
-        for name in text
-            .split("#/components/schemas/")
-            .skip(1)
-            .filter_map(|s| s.split('"').next())
-        {
-            assert!(
-                name == "Error" || schemas[name].is_object(),
-                "schema {name} is defined"
-            );
-        }
-    }
-
-    #[test]
-    fn lists_are_refused_where_serde_would_read_them_as_fields() {
-        assert_eq!(
-            first_array(&json!([null, null]), ""),
-            Some("body".to_owned())
-        );
-        assert_eq!(
-            first_array(&json!({"same_agent": [true, 72]}), ""),
-            Some("same_agent".to_owned())
-        );
-        assert_eq!(first_array(&json!({"same_agent": {"tag": "x"}}), ""), None);
-        let split = json!({"split": [{"group_id": 1, "weight": 75}]});
-        assert_eq!(first_array(&split, ""), None);
-        assert_eq!(
-            first_array(&json!({"split": [[1, 75]]}), ""),
-            Some("split[0]".to_owned())
-        );
-    }
-
-    #[test]
-    fn secrets_must_look_like_zendesk_ones() {
-        assert!(valid_secret("webhook_secret", "dGhpcyBpcyBhIHNlY3JldA==").is_ok());
-        assert!(valid_secret("webhook_secret", "short").is_err());
-        assert!(valid_secret("webhook_secret", "has a space in it").is_err());
-    }
-}
+mod tests;
