@@ -18,6 +18,7 @@ pub(super) fn angle_body(after: &str) -> Option<&str> {
         None
     }
 }
+
 /// What a `<…>` stands for.
 pub(super) enum Angle<'a> {
     /// A mention, broadcast or date, as display text.

@@ -6,19 +6,12 @@
 
 use super::inline::Node;
 use super::parse::{Block, List};
-use super::text::is_stripped;
+use super::text::{is_stripped, join_into};
 
 pub(super) fn html_blocks(blocks: &[Block], out: &mut String) {
     for block in blocks {
         match block {
-            Block::Para(lines) => {
-                for (at, line) in lines.iter().enumerate() {
-                    if at > 0 {
-                        out.push_str("<br>");
-                    }
-                    html_nodes(line, out);
-                }
-            }
+            Block::Para(lines) => join_into(out, "<br>", lines, |line, out| html_nodes(line, out)),
             Block::List(list) => html_list(list, out),
             Block::Quote(inner) => {
                 out.push_str("<blockquote>");

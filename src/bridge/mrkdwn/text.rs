@@ -7,47 +7,43 @@ use super::parse::Block;
 
 pub(super) fn plain_blocks(blocks: &[Block]) -> String {
     let mut out = String::new();
-    for (at, block) in blocks.iter().enumerate() {
-        if at > 0 {
-            out.push('\n');
-        }
-        plain_block(block, &mut out);
-    }
+    join_into(&mut out, "\n", blocks, plain_block);
     out
 }
 
 fn plain_block(block: &Block, out: &mut String) {
     match block {
-        Block::Para(lines) => {
-            for (at, line) in lines.iter().enumerate() {
-                if at > 0 {
-                    out.push('\n');
-                }
-                plain_nodes(line, out);
-            }
-        }
-        Block::List(list) => {
-            for (at, item) in list.items.iter().enumerate() {
-                if at > 0 {
-                    out.push('\n');
-                }
-                push_clean(out, &item.marker);
-                plain_nodes(&item.nodes, out);
-            }
-        }
+        Block::Para(lines) => join_into(out, "\n", lines, |line, out| plain_nodes(line, out)),
+        Block::List(list) => join_into(out, "\n", &list.items, |item, out| {
+            push_clean(out, &item.marker);
+            plain_nodes(&item.nodes, out);
+        }),
         Block::Quote(inner) => {
-            for (at, line) in plain_blocks(inner).split('\n').enumerate() {
-                if at > 0 {
-                    out.push('\n');
-                }
+            join_into(out, "\n", plain_blocks(inner).split('\n'), |line, out| {
                 out.push('>');
                 if !line.is_empty() {
                     out.push(' ');
                     out.push_str(line);
                 }
-            }
+            })
         }
         Block::Pre(code) => push_clean(out, code),
+    }
+}
+
+/// Writes each item with `write`, with `separator` between two items (lines of a
+/// paragraph, items of a list); both renderers join this way.
+pub(super) fn join_into<T>(
+    out: &mut String,
+    separator: &str,
+    items: impl IntoIterator<Item = T>,
+    mut write: impl FnMut(T, &mut String),
+) {
+    for (at, item) in items.into_iter().enumerate() {
+        if at > 0 {
+            out.push_str(separator);
+        }
+        write(item, out);
     }
 }
 
