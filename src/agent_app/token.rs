@@ -103,10 +103,10 @@ pub async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<AppCall
     let caller = verify(&state.db, raw)
         .await?
         .ok_or(ApiError::Unauthorized(MISSING))?;
-    if let Err(retry_after_secs) = state.rate_limiter.check_second(
-        &format!("app:{}", caller.prefix),
-        PER_TOKEN_PER_SECOND,
-    ) {
+    if let Err(retry_after_secs) = state
+        .rate_limiter
+        .check_second(&format!("app:{}", caller.prefix), PER_TOKEN_PER_SECOND)
+    {
         tracing::info!(token_prefix = %caller.prefix, "app token over its per-second limit");
         return Err(ApiError::TooManyRequests { retry_after_secs });
     }

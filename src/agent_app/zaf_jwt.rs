@@ -97,8 +97,8 @@ fn unverified(token: &str) -> Result<(String, Claims), JwtError> {
         .decode(header)
         .map_err(|_| JwtError::Malformed)?;
     let header: Header = serde_json::from_slice(&header).map_err(|_| JwtError::Malformed)?;
-    let claims: Claims = jsonwebtoken::dangerous::insecure_decode_claims(token)
-        .map_err(|_| JwtError::Malformed)?;
+    let claims: Claims =
+        jsonwebtoken::dangerous::insecure_decode_claims(token).map_err(|_| JwtError::Malformed)?;
     URL_SAFE_NO_PAD
         .decode(signature)
         .map_err(|_| JwtError::Malformed)?;

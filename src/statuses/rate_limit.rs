@@ -133,7 +133,11 @@ mod tests {
             assert_eq!(limiter.check_second("a", 2), Ok(()));
         }
         assert_eq!(limiter.check_second("a", 2), Err(1));
-        assert_eq!(limiter.check_second("a", 5), Ok(()), "each rate counts on its own");
+        assert_eq!(
+            limiter.check_second("a", 5),
+            Ok(()),
+            "each rate counts on its own"
+        );
         clock.set(t + 500);
         for _ in 0..2 {
             assert_eq!(limiter.check_second("a", 2), Ok(()), "a new second");
