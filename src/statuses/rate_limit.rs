@@ -108,14 +108,21 @@ pub fn secs_to_midnight(now_ms: i64) -> u64 {
 mod tests {
     use super::*;
 
+    fn limiter_at(t: i64) -> (Clock, RateLimiter) {
+        let clock = Clock::manual(t);
+        (clock.clone(), RateLimiter::new(clock))
+    }
+
+    /// Whether `times` requests in a row of `key` at `rate` all pass.
+    fn admits(limiter: &RateLimiter, key: &str, rate: u32, times: u32) -> bool {
+        (0..times).all(|_| limiter.check_second(key, rate) == Ok(()))
+    }
+
     #[test]
     fn a_key_gets_its_rate_per_second_and_more_in_the_next_second() {
         let t = 1_700_000_000_000;
-        let clock = Clock::manual(t);
-        let limiter = RateLimiter::new(clock.clone());
-        for _ in 0..3 {
-            assert_eq!(limiter.check_second("a", 3), Ok(()));
-        }
+        let (clock, limiter) = limiter_at(t);
+        assert!(admits(&limiter, "a", 3, 3));
         clock.set(t + 999);
         assert_eq!(limiter.check_second("a", 3), Err(1));
         clock.set(t);
@@ -127,11 +134,8 @@ mod tests {
     #[test]
     fn the_whole_rate_comes_back_when_the_second_turns_and_a_rate_of_zero_refuses() {
         let t = 1_700_000_000_500;
-        let clock = Clock::manual(t);
-        let limiter = RateLimiter::new(clock.clone());
-        for _ in 0..2 {
-            assert_eq!(limiter.check_second("a", 2), Ok(()));
-        }
+        let (clock, limiter) = limiter_at(t);
+        assert!(admits(&limiter, "a", 2, 2));
         assert_eq!(limiter.check_second("a", 2), Err(1));
         assert_eq!(
             limiter.check_second("a", 5),
@@ -139,9 +143,7 @@ mod tests {
             "each rate counts on its own"
         );
         clock.set(t + 500);
-        for _ in 0..2 {
-            assert_eq!(limiter.check_second("a", 2), Ok(()), "a new second");
-        }
+        assert!(admits(&limiter, "a", 2, 2), "a new second");
         assert_eq!(limiter.check_second("a", 2), Err(1));
         assert_eq!(limiter.check_second("z", 0), Err(1));
     }
