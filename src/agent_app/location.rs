@@ -225,11 +225,11 @@ fn check(
     subdomain: &Subdomain,
     installation_id: i64,
 ) -> Result<ZafIdentity, Failure> {
-    let der = zaf_jwt::rsa_public_key_from_pem(&key.public_key_pem)
+    let public_key = zaf_jwt::rsa_public_key_from_pem(&key.public_key_pem)
         .ok_or_else(|| Failure::NoKey("stored_key_unreadable".into()))?;
     zaf_jwt::verify(
         token,
-        &der,
+        &public_key,
         now.div_euclid(1000),
         subdomain,
         installation_id,
@@ -256,7 +256,6 @@ async fn fetch_key(
         .rate_limiter
         .check_second(
             &format!("appkey:{}", subdomain.as_str()),
-            now,
             KEY_FETCHES_PER_SECOND,
         )
         .map_err(|retry_after_secs| Failure::Api(ApiError::TooManyRequests { retry_after_secs }))?;

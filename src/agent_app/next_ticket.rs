@@ -81,7 +81,7 @@ fn limit_pulls(
     let key = format!("app-pull:{}:{}", caller.prefix, user_id.get());
     state
         .rate_limiter
-        .check_second(&key, state.clock.now_ms(), PULLS_PER_SECOND)
+        .check_second(&key, PULLS_PER_SECOND)
         .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })
 }
 

@@ -103,12 +103,10 @@ pub async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<AppCall
     let caller = verify(&state.db, raw)
         .await?
         .ok_or(ApiError::Unauthorized(MISSING))?;
-    let now = state.clock.now_ms();
-    if let Err(retry_after_secs) = state.rate_limiter.check_second(
-        &format!("app:{}", caller.prefix),
-        now,
-        PER_TOKEN_PER_SECOND,
-    ) {
+    if let Err(retry_after_secs) = state
+        .rate_limiter
+        .check_second(&format!("app:{}", caller.prefix), PER_TOKEN_PER_SECOND)
+    {
         tracing::info!(token_prefix = %caller.prefix, "app token over its per-second limit");
         return Err(ApiError::TooManyRequests { retry_after_secs });
     }
@@ -124,7 +122,7 @@ pub fn limit_agent(
     let key = format!("app:{}:{}", caller.prefix, user_id.get());
     state
         .rate_limiter
-        .check_second(&key, state.clock.now_ms(), PER_AGENT_PER_SECOND)
+        .check_second(&key, PER_AGENT_PER_SECOND)
         .map_err(|retry_after_secs| {
             tracing::info!(token_prefix = %caller.prefix, user_id = user_id.get(), "agent app over its per-second limit");
             ApiError::TooManyRequests { retry_after_secs }

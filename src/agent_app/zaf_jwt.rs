@@ -4,13 +4,22 @@
 //! installation (`aud`, `https://{subdomain}.zendesk.com/api/v2/apps/installations/{id}.json`)
 //! and which signed-in user (`sub`) opened the app.
 //!
-//! Verification is done here with `ring` (already in the tree through rustls): only
-//! `RS256` is accepted, the signature is checked against the app's public key (a PEM
-//! `PUBLIC KEY` from Zendesk), then expiry, issuer and audience. Nothing in the token is
-//! trusted before the signature is: [`peek`] only names which key to check it with.
+//! `jsonwebtoken` (RustCrypto backend) reads the app's public key (a PEM `PUBLIC KEY` from
+//! Zendesk) and checks the algorithm (`RS256` only) and the signature. Nothing in the
+//! token is trusted before the signature is: [`peek`] only names which key to check it
+//! with. Kept by hand, in one line each:
+//! - the unverified decoding, so `peek` reads any token's claims and a refusal keeps its
+//!   code (`malformed` before `algorithm` before `signature`);
+//! - `exp`, `iat` and `nbf`, because jsonwebtoken reads the system clock and slackdesk's
+//!   clock is injected (tests move it);
+//! - `iss`, `aud` and `sub`, because they are Zendesk URLs parsed into typed ids, not
+//!   strings to compare.
 
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
 use crate::domain::{Subdomain, ZendeskUserId};
@@ -19,10 +28,8 @@ use crate::domain::{Subdomain, ZendeskUserId};
 const LEEWAY_SECS: i64 = 60;
 /// The longest token accepted (Zendesk's are about 1 kB).
 const MAX_TOKEN_BYTES: usize = 8 * 1024;
-/// DER of the rsaEncryption OID (1.2.840.113549.1.1.1).
-const RSA_ENCRYPTION_OID: &[u8] = &[
-    0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01,
-];
+/// RSA modulus sizes accepted, in bits.
+const RSA_BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
 
 /// Why a token was refused: a short code for logs (never the token).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -53,6 +60,13 @@ pub struct ZafIdentity {
     pub user_id: ZendeskUserId,
 }
 
+/// An app's RSA public key, read by [`rsa_public_key_from_pem`].
+#[derive(Clone)]
+pub struct ZafKey {
+    key: DecodingKey,
+    modulus_bits: usize,
+}
+
 #[derive(Deserialize)]
 struct Header {
     alg: String,
@@ -68,38 +82,27 @@ struct Claims {
     nbf: Option<i64>,
 }
 
-struct Parts<'a> {
-    signing_input: &'a str,
-    signature: Vec<u8>,
-    header: Header,
-    claims: Claims,
-}
-
-fn parts(token: &str) -> Result<Parts<'_>, JwtError> {
+/// The header's algorithm and the claims, decoded but not verified.
+fn unverified(token: &str) -> Result<(String, Claims), JwtError> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(JwtError::Malformed);
     }
     let mut pieces = token.split('.');
-    let (Some(header), Some(payload), Some(signature), None) =
+    let (Some(header), Some(_), Some(signature), None) =
         (pieces.next(), pieces.next(), pieces.next(), pieces.next())
     else {
         return Err(JwtError::Malformed);
     };
-    let decode = |piece: &str| {
-        URL_SAFE_NO_PAD
-            .decode(piece)
-            .map_err(|_| JwtError::Malformed)
-    };
-    let header: Header =
-        serde_json::from_slice(&decode(header)?).map_err(|_| JwtError::Malformed)?;
+    let header = URL_SAFE_NO_PAD
+        .decode(header)
+        .map_err(|_| JwtError::Malformed)?;
+    let header: Header = serde_json::from_slice(&header).map_err(|_| JwtError::Malformed)?;
     let claims: Claims =
-        serde_json::from_slice(&decode(payload)?).map_err(|_| JwtError::Malformed)?;
-    Ok(Parts {
-        signing_input: &token[..token.len() - signature.len() - 1],
-        signature: decode(signature)?,
-        header,
-        claims,
-    })
+        jsonwebtoken::dangerous::insecure_decode_claims(token).map_err(|_| JwtError::Malformed)?;
+    URL_SAFE_NO_PAD
+        .decode(signature)
+        .map_err(|_| JwtError::Malformed)?;
+    Ok((header.alg, claims))
 }
 
 fn issuer_subdomain(iss: Option<&str>) -> Result<Subdomain, JwtError> {
@@ -160,30 +163,49 @@ fn subject_user(
 /// The account and installation a token claims, unverified: only to choose the key to
 /// verify it with.
 pub fn peek(token: &str) -> Result<(Subdomain, i64), JwtError> {
-    let parts = parts(token)?;
-    let subdomain = issuer_subdomain(parts.claims.iss.as_deref())?;
-    let installation = audience_installation(parts.claims.aud.as_ref(), &subdomain)?;
+    let (_, claims) = unverified(token)?;
+    let subdomain = issuer_subdomain(claims.iss.as_deref())?;
+    let installation = audience_installation(claims.aud.as_ref(), &subdomain)?;
     Ok((subdomain, installation))
 }
 
-/// Verifies `token` with the app's public key (`rsa_der`: a PKCS#1 `RSAPublicKey`, see
-/// [`rsa_public_key_from_pem`]) at `now_secs`, for the account and installation whose key
-/// it is.
+/// Checks the algorithm and the signature with `jsonwebtoken`: RS256 only, and none of
+/// its claim checks (they are made below, on the injected clock).
+fn check_signature(token: &str, key: &ZafKey) -> Result<Claims, JwtError> {
+    if !RSA_BITS.contains(&key.modulus_bits) {
+        return Err(JwtError::Signature);
+    }
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    jsonwebtoken::decode::<Claims>(token, &key.key, &validation)
+        .map(|data| data.claims)
+        .map_err(|error| match error.kind() {
+            ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => JwtError::Algorithm,
+            ErrorKind::InvalidSignature
+            | ErrorKind::InvalidRsaKey(_)
+            | ErrorKind::InvalidKeyFormat
+            | ErrorKind::Provider(_) => JwtError::Signature,
+            _ => JwtError::Malformed,
+        })
+}
+
+/// Verifies `token` with the app's public key at `now_secs`, for the account and
+/// installation whose key it is.
 pub fn verify(
     token: &str,
-    rsa_der: &[u8],
+    key: &ZafKey,
     now_secs: i64,
     subdomain: &Subdomain,
     installation_id: i64,
 ) -> Result<ZafIdentity, JwtError> {
-    let parts = parts(token)?;
-    if parts.header.alg != "RS256" {
+    let (alg, _) = unverified(token)?;
+    if alg != "RS256" {
         return Err(JwtError::Algorithm);
     }
-    ring::signature::UnparsedPublicKey::new(&ring::signature::RSA_PKCS1_2048_8192_SHA256, rsa_der)
-        .verify(parts.signing_input.as_bytes(), &parts.signature)
-        .map_err(|_| JwtError::Signature)?;
-    let claims = parts.claims;
+    let claims = check_signature(token, key)?;
     match claims.exp {
         Some(exp) if exp + LEEWAY_SECS > now_secs => {}
         _ => return Err(JwtError::Expired),
@@ -209,61 +231,24 @@ pub fn verify(
     })
 }
 
-/// Reads one DER element at the start of `input`: `(tag, contents, rest)`.
-fn der_element(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = input.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (len, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let count = usize::from(first & 0x7f);
-        if count == 0 || count > 4 || rest.len() < count {
-            return None;
-        }
-        let len = rest[..count]
-            .iter()
-            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-        (len, &rest[count..])
-    };
-    (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
-}
-
-/// The PKCS#1 `RSAPublicKey` inside a PEM `PUBLIC KEY` (SubjectPublicKeyInfo, what
-/// Zendesk's `public_key.pem` holds) or `RSA PUBLIC KEY`; `None` if it is neither.
-pub fn rsa_public_key_from_pem(pem: &str) -> Option<Vec<u8>> {
-    let kind = if pem.contains("-----BEGIN PUBLIC KEY-----") {
-        "PUBLIC KEY"
-    } else if pem.contains("-----BEGIN RSA PUBLIC KEY-----") {
-        "RSA PUBLIC KEY"
-    } else {
+/// The RSA public key in a PEM `PUBLIC KEY` (SubjectPublicKeyInfo, what Zendesk's
+/// `public_key.pem` holds) or `RSA PUBLIC KEY`; `None` if it is neither.
+pub fn rsa_public_key_from_pem(pem: &str) -> Option<ZafKey> {
+    let label = pem.split("-----BEGIN ").nth(1)?;
+    if !(label.starts_with("PUBLIC KEY-----") || label.starts_with("RSA PUBLIC KEY-----")) {
+        return None;
+    }
+    let key = DecodingKey::from_rsa_pem(pem.as_bytes()).ok()?;
+    // Reading the modulus back also proves the DER is an RSA public key.
+    let jwk = Jwk::from_decoding_key(&key, Some(Algorithm::RS256)).ok()?;
+    let AlgorithmParameters::RSA(rsa) = &jwk.algorithm else {
         return None;
     };
-    let body = pem
-        .split(&format!("-----BEGIN {kind}-----"))
-        .nth(1)?
-        .split(&format!("-----END {kind}-----"))
-        .next()?;
-    let compact: String = body.chars().filter(|c| !c.is_whitespace()).collect();
-    let der = STANDARD.decode(compact).ok()?;
-    if kind == "RSA PUBLIC KEY" {
-        let (tag, _, rest) = der_element(&der)?;
-        return (tag == 0x30 && rest.is_empty()).then_some(der);
-    }
-    let (tag, spki, rest) = der_element(&der)?;
-    if tag != 0x30 || !rest.is_empty() {
-        return None;
-    }
-    let (tag, algorithm, after) = der_element(spki)?;
-    if tag != 0x30 || !algorithm.starts_with(RSA_ENCRYPTION_OID) {
-        return None;
-    }
-    let (tag, bits, rest) = der_element(after)?;
-    if tag != 0x03 || !rest.is_empty() {
-        return None;
-    }
-    let (&unused, key) = bits.split_first()?;
-    (unused == 0 && der_element(key).is_some_and(|(t, _, r)| t == 0x30 && r.is_empty()))
-        .then(|| key.to_vec())
+    let modulus = URL_SAFE_NO_PAD.decode(&rsa.n).ok()?;
+    let start = modulus.iter().position(|byte| *byte != 0)?;
+    let (first, rest) = modulus[start..].split_first()?;
+    let modulus_bits = rest.len() * 8 + (8 - first.leading_zeros() as usize);
+    Some(ZafKey { key, modulus_bits })
 }
 
 #[cfg(test)]

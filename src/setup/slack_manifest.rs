@@ -2,41 +2,24 @@
 //!
 //! Slack's "Create an app" page (`https://api.slack.com/apps?new_app=1`) opens its "from
 //! a manifest" dialog pre-filled when `manifest_json` carries the URL-encoded JSON
-//! manifest. The content matches the YAML of [`crate::slack::app_manifest::render`].
+//! manifest. It is the same typed manifest as the YAML of
+//! [`crate::slack::app_manifest::render`].
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::config::Settings;
-use crate::slack::BOT_SCOPES;
-use crate::slack::app_manifest::BOT_EVENTS;
+use crate::slack::app_manifest;
 
 /// Slack's "Create an app" page; the manifest follows URL-encoded.
 pub const CREATE_APP_URL: &str = "https://api.slack.com/apps?new_app=1&manifest_json=";
 
-/// The manifest for this deployment, every URL built from `PUBLIC_URL`.
+/// The manifest for this deployment, every URL built from `PUBLIC_URL`: the typed
+/// [`app_manifest::AppManifest`] as a JSON value.
 pub fn manifest(settings: &Settings) -> Value {
-    json!({
-        "display_information": {
-            "name": "slackdesk",
-            "description": "Slack conversations as Zendesk tickets",
-            "background_color": "#4338ca",
-        },
-        "features": {
-            "bot_user": {"display_name": "slackdesk", "always_online": true},
-        },
-        "oauth_config": {
-            "redirect_urls": [settings.public_url_for("/slack/oauth/callback")],
-            "scopes": {"bot": BOT_SCOPES},
-        },
-        "settings": {
-            "event_subscriptions": {
-                "request_url": settings.public_url_for("/slack/events"),
-                "bot_events": BOT_EVENTS,
-            },
-            "org_deploy_enabled": false,
-            "socket_mode_enabled": false,
-            "token_rotation_enabled": false,
-        },
+    serde_json::to_value(app_manifest::manifest(settings)).unwrap_or_else(|error| {
+        // Only strings, booleans and lists: serializing cannot fail.
+        tracing::error!(error = %error, "the Slack app manifest did not serialize");
+        Value::Null
     })
 }
 

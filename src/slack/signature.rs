@@ -83,6 +83,65 @@ mod tests {
         );
     }
 
+    /// Slack's worked example in "Verifying requests from Slack": a slash command's raw
+    /// body, its timestamp header and the signature Slack sent, under the example signing
+    /// secret. Computed by Slack, not by this code, so a wrong base string or HMAC fails.
+    const SLACK_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
+    const SLACK_TIMESTAMP: &str = "1531420618";
+    const SLACK_BODY: &str = "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
+    const SLACK_SIGNATURE: &str =
+        "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503";
+
+    #[test]
+    fn slacks_published_example_verifies() {
+        let secret = Secret::from(SLACK_SECRET);
+        let sent_at: i64 = 1_531_420_618;
+
+        let verdict = verify(
+            &secret,
+            Some(SLACK_TIMESTAMP),
+            Some(SLACK_SIGNATURE),
+            SLACK_BODY.as_bytes(),
+            sent_at + 10,
+        );
+
+        assert_eq!(verdict, Ok(()));
+        assert_eq!(
+            sign(&secret, SLACK_TIMESTAMP, SLACK_BODY.as_bytes()),
+            SLACK_SIGNATURE
+        );
+    }
+
+    #[test]
+    fn slacks_published_example_fails_when_any_part_changes() {
+        let secret = Secret::from(SLACK_SECRET);
+        let now = 1_531_420_618;
+        let check = |secret: &Secret, timestamp: &str, body: &str| {
+            verify(
+                secret,
+                Some(timestamp),
+                Some(SLACK_SIGNATURE),
+                body.as_bytes(),
+                now,
+            )
+        };
+
+        let one_byte_more = format!("{SLACK_BODY}&");
+        assert_eq!(
+            check(&secret, SLACK_TIMESTAMP, &one_byte_more),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            check(&secret, "1531420619", SLACK_BODY),
+            Err(SignatureError::Mismatch)
+        );
+        let other_secret = Secret::from("8f742231b10e8888abcd99yyyzzz85a6");
+        assert_eq!(
+            check(&other_secret, SLACK_TIMESTAMP, SLACK_BODY),
+            Err(SignatureError::Mismatch)
+        );
+    }
+
     #[test]
     fn a_known_vector_from_slacks_documentation_shape_matches() {
         // Same construction as Slack's docs: v0:{ts}:{body} under the signing secret.

@@ -34,10 +34,9 @@ pub async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<Caller,
         .ok_or(ApiError::Unauthorized("send a valid API key in X-API-Key"))?;
     let now = state.clock.now_ms();
     let settings = &state.settings;
-    if let Err(retry_after_secs) =
-        state
-            .rate_limiter
-            .check_second(&key.prefix, now, settings.status_api_per_second)
+    if let Err(retry_after_secs) = state
+        .rate_limiter
+        .check_second(&key.prefix, settings.status_api_per_second)
     {
         tracing::info!(key_prefix = %key.prefix, "status API key over its per-second limit");
         return Err(ApiError::TooManyRequests { retry_after_secs });

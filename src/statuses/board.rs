@@ -1,6 +1,7 @@
 //! The status board: a page listing the account's agents by id with their status, since
-//! when and by whom, their online time over the last 7 days (a small server-rendered SVG),
-//! and a form to change one or many. The table refreshes in place every 15 seconds.
+//! when and by whom, their online time over the last 7 days (the chart, in
+//! [`super::board_chart`]), and a form to change one or many. The table refreshes in
+//! place every 15 seconds.
 //!
 //! Sign-in is with a status API key (an admin's): the page then acts as that key (its
 //! account, its owner as `updated_by`). The cookie holds a random session id, stored
@@ -12,6 +13,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::auth::Caller;
+use super::board_chart::{self, Chart};
 use super::keys;
 use super::rules::{self, Batch};
 use super::wire::iso_ms;
@@ -28,15 +30,6 @@ const COOKIE: &str = "sd_board";
 /// The admin session cookie's path: every admin page lives under it.
 const SESSION_PATH: &str = "/zendesk";
 const SESSION_MS: i64 = 8 * 3_600_000;
-const DAY_MS: i64 = 86_400_000;
-
-/// One bar of the 7-day chart (SVG units: 1 px per online hour).
-pub struct Bar {
-    pub x: i64,
-    pub y: i64,
-    pub height: i64,
-    pub title: String,
-}
 
 pub struct Row {
     pub user_id: i64,
@@ -45,7 +38,8 @@ pub struct Row {
     pub status: &'static str,
     pub since: String,
     pub by: String,
-    pub bars: Vec<Bar>,
+    /// Online time over the last 7 days.
+    pub chart: Chart,
 }
 
 #[derive(Template)]
@@ -74,53 +68,11 @@ struct SignInPage<'a> {
     zendesk_sign_in: bool,
 }
 
-/// Online milliseconds per UTC day for the 7 days ending with `now`'s day, oldest first,
-/// from one agent's changes in time order (the first may predate the window).
-pub fn online_by_day(changes: &[(i64, AgentStatus)], now: i64) -> [i64; 7] {
-    let first_day = now.div_euclid(DAY_MS) * DAY_MS - 6 * DAY_MS;
-    let mut days = [0i64; 7];
-    for (i, (at, status)) in changes.iter().enumerate() {
-        if *status != AgentStatus::Online {
-            continue;
-        }
-        let end = changes.get(i + 1).map_or(now, |(next, _)| *next).min(now);
-        let mut start = (*at).max(first_day);
-        while start < end {
-            let day_end = (start.div_euclid(DAY_MS) + 1) * DAY_MS;
-            let slice_end = end.min(day_end);
-            let index = (start - first_day).div_euclid(DAY_MS);
-            if let Some(day) = usize::try_from(index).ok().and_then(|i| days.get_mut(i)) {
-                *day += slice_end - start;
-            }
-            start = slice_end;
-        }
-    }
-    days
-}
-
-fn bars(days: [i64; 7], now: i64) -> Vec<Bar> {
-    let first_day = now.div_euclid(DAY_MS) * DAY_MS - 6 * DAY_MS;
-    days.iter()
-        .enumerate()
-        .map(|(i, ms)| {
-            let hours = (*ms as f64 / 3_600_000.0).clamp(0.0, 24.0);
-            let height = hours.round() as i64;
-            let date = iso_ms(first_day + i as i64 * DAY_MS);
-            Bar {
-                x: i as i64 * 10,
-                y: 24 - height,
-                height,
-                title: format!("{}: {hours:.1} h online", &date[..10]),
-            }
-        })
-        .collect()
-}
-
 async fn rows(state: &AppState, caller: &Caller) -> Result<Vec<Row>, ApiError> {
     let now = state.clock.now_ms();
     let roster = agents::list_active(&state.db, &caller.subdomain).await?;
     let current = statuses::current_all(&state.db, &caller.subdomain).await?;
-    let window = now.div_euclid(DAY_MS) * DAY_MS - 6 * DAY_MS;
+    let window = board_chart::window_start(now);
     let history =
         statuses::changes_for_chart(&state.db, &caller.subdomain, window, now + 1).await?;
     let ids: Vec<i64> = roster.iter().map(|a| a.user_id.get()).collect();
@@ -143,7 +95,7 @@ async fn rows(state: &AppState, caller: &Caller) -> Result<Vec<Row>, ApiError> {
                 status: status.map_or("none", |s| s.status.as_str()),
                 since: status.map_or_else(|| "-".to_owned(), |s| iso_ms(s.updated_at)),
                 by: status.map_or_else(|| "-".to_owned(), |s| s.updated_by.to_string()),
-                bars: bars(online_by_day(&changes, now), now),
+                chart: Chart::of(&changes, now),
             }
         })
         .collect())
@@ -400,27 +352,4 @@ pub(super) async fn change(
     )
     .await?;
     Ok(saved(PATH, "changed"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn online_time_is_split_by_utc_day_and_clipped_to_the_window() {
-        let now = 20_000 * DAY_MS + 6 * 3_600_000; // day 20000, 06:00
-        let changes = [
-            (19_990 * DAY_MS, AgentStatus::Online), // before the window
-            (19_994 * DAY_MS + 12 * 3_600_000, AgentStatus::Away), // day 0 of the window, noon
-            (19_999 * DAY_MS + 22 * 3_600_000, AgentStatus::Online),
-        ];
-        let days = online_by_day(&changes, now);
-        assert_eq!(days[0], 12 * 3_600_000);
-        assert_eq!(days[1..5], [0, 0, 0, 0]);
-        assert_eq!(days[5], 2 * 3_600_000);
-        assert_eq!(days[6], 6 * 3_600_000, "still online now");
-        let chart = bars(days, now);
-        assert_eq!((chart[0].height, chart[0].y), (12, 12));
-        assert!(chart[6].title.ends_with("6.0 h online"));
-    }
 }

@@ -10,6 +10,7 @@
 mod api;
 mod auth;
 pub mod board;
+mod board_chart;
 mod client_credentials;
 pub mod connect;
 pub mod export;
